@@ -1,0 +1,168 @@
+// Package accel describes an array-based inference accelerator (a weight-stationary systolic array
+// with on-chip SRAM and off-chip DRAM) and the layers that run on it, and lowers each layer to the
+// matrix products ("matrixification", U-Boost NAS §3.2) that the array executes.
+//
+// It knows nothing about GoMLX, cost models or simulation: it only says what an accelerator is and
+// which GEMMs a layer becomes. Packages cost and sim price those GEMMs.
+package accel
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Buffering says whether the array can load the next weight tile while the current one computes.
+type Buffering string
+
+const (
+	// DoubleBuffer loads the next tile's weights while the current tile streams (the default).
+	DoubleBuffer Buffering = "double"
+	// SingleBuffer loads weights only when the array is idle.
+	SingleBuffer Buffering = "single"
+)
+
+// Defaults of an accelerator, the platform U-Boost NAS simulates (PAPER.md §3.1): one 128×128 array at
+// 1 GHz, 80 GB/s off-chip bandwidth, 15 MB of SRAM, 2-byte elements, batch 1, double-buffered weights.
+const (
+	DefaultRows         = 128
+	DefaultCols         = 128
+	DefaultClockHz      = 1e9
+	DefaultBandwidthBps = 80e9
+	DefaultSRAMBytes    = 15 << 20
+	DefaultElementBytes = 2
+	DefaultBatch        = 1
+)
+
+// Accelerator is an R×C weight-stationary array with its clock, memory system and the batch it runs.
+// Build one with New and the chained setters; the zero value is not valid.
+type Accelerator struct {
+	Rows         int       `json:"rows"`
+	Cols         int       `json:"cols"`
+	ClockHz      float64   `json:"clock_hz"`
+	BandwidthBps float64   `json:"bandwidth_bytes_per_s"`
+	SRAMBytes    int64     `json:"sram_bytes"`
+	ElementBytes int       `json:"element_bytes"`
+	Batch        int       `json:"batch"`
+	Weights      Buffering `json:"weight_buffering"`
+}
+
+// New returns an accelerator with a rows×cols array and every other setting at its default.
+func New(rows, cols int) *Accelerator {
+	return &Accelerator{
+		Rows: rows, Cols: cols,
+		ClockHz:      DefaultClockHz,
+		BandwidthBps: DefaultBandwidthBps,
+		SRAMBytes:    DefaultSRAMBytes,
+		ElementBytes: DefaultElementBytes,
+		Batch:        DefaultBatch,
+		Weights:      DoubleBuffer,
+	}
+}
+
+// Default returns the paper's platform: New(128, 128) with all defaults.
+func Default() *Accelerator { return New(DefaultRows, DefaultCols) }
+
+// Clock sets the clock frequency in GHz.
+func (a *Accelerator) Clock(ghz float64) *Accelerator { a.ClockHz = ghz * 1e9; return a }
+
+// Bandwidth sets the off-chip bandwidth in GB/s (10^9 bytes per second).
+func (a *Accelerator) Bandwidth(gbs float64) *Accelerator { a.BandwidthBps = gbs * 1e9; return a }
+
+// SRAM sets the on-chip memory in bytes.
+func (a *Accelerator) SRAM(bytes int64) *Accelerator { a.SRAMBytes = bytes; return a }
+
+// Elements sets the bytes per stored element (2 for bf16/fp16, 1 for int8).
+func (a *Accelerator) Elements(bytes int) *Accelerator { a.ElementBytes = bytes; return a }
+
+// WithBatch sets the inference batch size.
+func (a *Accelerator) WithBatch(b int) *Accelerator { a.Batch = b; return a }
+
+// Buffer sets the weight buffering.
+func (a *Accelerator) Buffer(b Buffering) *Accelerator { a.Weights = b; return a }
+
+// PEs returns the number of processing elements, R·C.
+func (a *Accelerator) PEs() int64 { return int64(a.Rows) * int64(a.Cols) }
+
+// BytesPerCycle is the off-chip bandwidth expressed per array clock cycle.
+func (a *Accelerator) BytesPerCycle() float64 { return a.BandwidthBps / a.ClockHz }
+
+// Milliseconds converts a cycle count to milliseconds at this accelerator's clock.
+func (a *Accelerator) Milliseconds(cycles float64) float64 { return cycles / a.ClockHz * 1e3 }
+
+// Validate reports the first setting that makes the accelerator impossible, naming its field.
+func (a *Accelerator) Validate() error {
+	switch {
+	case a.Rows <= 0:
+		return fieldErr("rows", "want a positive integer, got %d", a.Rows)
+	case a.Cols <= 0:
+		return fieldErr("cols", "want a positive integer, got %d", a.Cols)
+	case !(a.ClockHz > 0) || a.ClockHz > 1e13:
+		return fieldErr("clock_hz", "want a positive frequency, got %g", a.ClockHz)
+	case !(a.BandwidthBps > 0) || a.BandwidthBps > 1e16:
+		return fieldErr("bandwidth_bytes_per_s", "want a positive bandwidth, got %g", a.BandwidthBps)
+	case a.SRAMBytes <= 0:
+		return fieldErr("sram_bytes", "want a positive size, got %d", a.SRAMBytes)
+	case a.ElementBytes <= 0:
+		return fieldErr("element_bytes", "want a positive integer, got %d", a.ElementBytes)
+	case a.Batch <= 0:
+		return fieldErr("batch", "want a positive integer, got %d", a.Batch)
+	case a.Weights != DoubleBuffer && a.Weights != SingleBuffer:
+		return fieldErr("weight_buffering", "want %q or %q, got %q", DoubleBuffer, SingleBuffer, a.Weights)
+	}
+	return nil
+}
+
+// String prints the accelerator the way a user would type it.
+func (a *Accelerator) String() string {
+	return fmt.Sprintf("%dx%d array, %g GHz, %g GB/s, %.3g MB SRAM, batch %d, %s-buffered weights",
+		a.Rows, a.Cols, a.ClockHz/1e9, a.BandwidthBps/1e9, float64(a.SRAMBytes)/(1<<20), a.Batch, a.Weights)
+}
+
+// FieldError is an invalid setting, named by its JSON field.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("field %q: %v", e.Field, e.Err) }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// ParseArray parses an array size written "RxC" (e.g. "128x128", "32x256").
+func ParseArray(s string) (rows, cols int, err error) {
+	r, c, ok := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "x")
+	if !ok {
+		return 0, 0, fmt.Errorf("want ROWSxCOLS such as 128x128, got %q", s)
+	}
+	rows, err1 := strconv.Atoi(r)
+	cols, err2 := strconv.Atoi(c)
+	if err1 != nil || err2 != nil || rows <= 0 || cols <= 0 {
+		return 0, 0, fmt.Errorf("want two positive integers ROWSxCOLS, got %q", s)
+	}
+	return rows, cols, nil
+}
+
+// ParseJSON reads an accelerator from JSON. Fields left out keep their defaults; unknown fields are an
+// error so that a misspelt setting is not silently ignored.
+func ParseJSON(data []byte) (*Accelerator, error) {
+	a := Default()
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(a); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, fieldErr(typeErr.Field, "want a %s, got a JSON %s", typeErr.Type, typeErr.Value)
+		}
+		return nil, err
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}

@@ -1,0 +1,125 @@
+// Package cost prices networks on an accelerator: per layer cycles, latency, MACs and utilization, and
+// network totals. It offers the analytical models of U-Boost NAS and its baselines — systolic (exact
+// ceil), systolic-pipelined, flops, roofline, lut — and an adapter for the cycle-level simulator.
+//
+// Each formula is written once, over the Algebra interface, and evaluated both on float64 (exact, for
+// reports) and on GoMLX graph nodes (smooth, for the search loss); see algebra.go.
+package cost
+
+import (
+	"fmt"
+
+	"github.com/uboost/uboost/accel"
+)
+
+// LayerCost is what a model says about one layer.
+type LayerCost struct {
+	Name        string     `json:"name"`
+	Op          accel.Op   `json:"op"`
+	GEMM        string     `json:"gemm"`
+	MACs        int64      `json:"macs"`
+	Cycles      int64      `json:"cycles"`
+	LatencyMs   float64    `json:"latency_ms"`
+	Utilization float64    `json:"utilization"`
+	Bytes       int64      `json:"bytes,omitempty"`
+	Breakdown   *Breakdown `json:"breakdown,omitempty"`
+}
+
+// Breakdown splits a layer's R·C·cycles PE-cycles by what each PE was doing; the parts add up to the
+// total. Only the simulator fills it.
+type Breakdown struct {
+	Active      int64 `json:"active"`
+	WeightStall int64 `json:"weight_stall"`
+	FillDrain   int64 `json:"fill_drain"`
+	UnusedRows  int64 `json:"unused_rows"`
+	UnusedCols  int64 `json:"unused_cols"`
+	MemoryStall int64 `json:"memory_stall"`
+}
+
+// Sum returns the total PE-cycles of the breakdown.
+func (b Breakdown) Sum() int64 {
+	return b.Active + b.WeightStall + b.FillDrain + b.UnusedRows + b.UnusedCols + b.MemoryStall
+}
+
+// Add accumulates o into b.
+func (b *Breakdown) Add(o Breakdown) {
+	b.Active += o.Active
+	b.WeightStall += o.WeightStall
+	b.FillDrain += o.FillDrain
+	b.UnusedRows += o.UnusedRows
+	b.UnusedCols += o.UnusedCols
+	b.MemoryStall += o.MemoryStall
+}
+
+// Total is a network's sum over its layers. Utilization is MAC-weighted: total MACs over
+// (total cycles · R · C), not a mean of per-layer ratios.
+type Total struct {
+	MACs        int64      `json:"macs"`
+	Cycles      int64      `json:"cycles"`
+	LatencyMs   float64    `json:"latency_ms"`
+	Utilization float64    `json:"utilization"`
+	Params      int64      `json:"params"`
+	Breakdown   *Breakdown `json:"breakdown,omitempty"`
+}
+
+// Report is the JSON document every number-printing command writes (DESIGN.md "--json").
+type Report struct {
+	Accelerator *accel.Accelerator `json:"accelerator"`
+	Model       string             `json:"model"`
+	Network     string             `json:"network,omitempty"`
+	Layers      []LayerCost        `json:"layers"`
+	Total       Total              `json:"total"`
+}
+
+// Model prices a whole network on an accelerator.
+type Model interface {
+	// Name is the model's name as --model spells it.
+	Name() string
+	// Estimate prices each layer and the network on a.
+	Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report, error)
+}
+
+// Utilization returns MACs / (cycles · PEs), or 0 when there are no cycles.
+func Utilization(macs, cycles, pes int64) float64 {
+	if cycles == 0 {
+		return 0
+	}
+	return float64(macs) / (float64(cycles) * float64(pes))
+}
+
+// Summarize fills a report's totals from its layers (and the layers' parameter counts).
+func Summarize(r *Report, layers []accel.Layer) {
+	var t Total
+	var bd Breakdown
+	hasBD := false
+	for _, l := range r.Layers {
+		t.MACs += l.MACs
+		t.Cycles += l.Cycles
+		if l.Breakdown != nil {
+			hasBD = true
+			bd.Add(*l.Breakdown)
+		}
+	}
+	for _, l := range layers {
+		t.Params += l.Params()
+	}
+	t.LatencyMs = r.Accelerator.Milliseconds(float64(t.Cycles))
+	t.Utilization = Utilization(t.MACs, t.Cycles, r.Accelerator.PEs())
+	if hasBD {
+		t.Breakdown = &bd
+	}
+	r.Total = t
+}
+
+// validateInputs checks the accelerator and every layer, naming the layer that fails.
+func validateInputs(a *accel.Accelerator, layers []accel.Layer) error {
+	if err := a.Validate(); err != nil {
+		return fmt.Errorf("accelerator: %w", err)
+	}
+	for i, l := range layers {
+		if err := l.Validate(); err != nil {
+			return fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
+		}
+	}
+	return nil
+}
