@@ -10,56 +10,31 @@ import (
 	"fmt"
 
 	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/sim"
 )
 
 // LayerCost is what a model says about one layer.
 type LayerCost struct {
-	Name        string     `json:"name"`
-	Op          accel.Op   `json:"op"`
-	GEMM        string     `json:"gemm"`
-	MACs        int64      `json:"macs"`
-	Cycles      int64      `json:"cycles"`
-	LatencyMs   float64    `json:"latency_ms"`
-	Utilization float64    `json:"utilization"`
-	Bytes       int64      `json:"bytes,omitempty"`
-	Breakdown   *Breakdown `json:"breakdown,omitempty"`
-}
-
-// Breakdown splits a layer's R·C·cycles PE-cycles by what each PE was doing; the parts add up to the
-// total. Only the simulator fills it.
-type Breakdown struct {
-	Active      int64 `json:"active"`
-	WeightStall int64 `json:"weight_stall"`
-	FillDrain   int64 `json:"fill_drain"`
-	UnusedRows  int64 `json:"unused_rows"`
-	UnusedCols  int64 `json:"unused_cols"`
-	MemoryStall int64 `json:"memory_stall"`
-}
-
-// Sum returns the total PE-cycles of the breakdown.
-func (b Breakdown) Sum() int64 {
-	return b.Active + b.WeightStall + b.FillDrain + b.UnusedRows + b.UnusedCols + b.MemoryStall
-}
-
-// Add accumulates o into b.
-func (b *Breakdown) Add(o Breakdown) {
-	b.Active += o.Active
-	b.WeightStall += o.WeightStall
-	b.FillDrain += o.FillDrain
-	b.UnusedRows += o.UnusedRows
-	b.UnusedCols += o.UnusedCols
-	b.MemoryStall += o.MemoryStall
+	Name        string         `json:"name"`
+	Op          accel.Op       `json:"op"`
+	GEMM        string         `json:"gemm"`
+	MACs        int64          `json:"macs"`
+	Cycles      int64          `json:"cycles"`
+	LatencyMs   float64        `json:"latency_ms"`
+	Utilization float64        `json:"utilization"`
+	Bytes       int64          `json:"bytes,omitempty"`
+	Breakdown   *sim.Breakdown `json:"breakdown,omitempty"`
 }
 
 // Total is a network's sum over its layers. Utilization is MAC-weighted: total MACs over
 // (total cycles · R · C), not a mean of per-layer ratios.
 type Total struct {
-	MACs        int64      `json:"macs"`
-	Cycles      int64      `json:"cycles"`
-	LatencyMs   float64    `json:"latency_ms"`
-	Utilization float64    `json:"utilization"`
-	Params      int64      `json:"params"`
-	Breakdown   *Breakdown `json:"breakdown,omitempty"`
+	MACs        int64          `json:"macs"`
+	Cycles      int64          `json:"cycles"`
+	LatencyMs   float64        `json:"latency_ms"`
+	Utilization float64        `json:"utilization"`
+	Params      int64          `json:"params"`
+	Breakdown   *sim.Breakdown `json:"breakdown,omitempty"`
 }
 
 // Report is the JSON document every number-printing command writes (DESIGN.md "--json").
@@ -90,7 +65,7 @@ func Utilization(macs, cycles, pes int64) float64 {
 // Summarize fills a report's totals from its layers (and the layers' parameter counts).
 func Summarize(r *Report, layers []accel.Layer) {
 	var t Total
-	var bd Breakdown
+	var bd sim.Breakdown
 	hasBD := false
 	for _, l := range r.Layers {
 		t.MACs += l.MACs
