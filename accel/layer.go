@@ -16,7 +16,9 @@ const (
 	Add       Op = "add"
 	Mul       Op = "mul"
 	BN        Op = "bn"
-	ReLU      Op = "relu"
+	ReLU      Op = "relu" // also ReLU6
+	Swish     Op = "swish"
+	Sigmoid   Op = "sigmoid"
 	Identity  Op = "identity"
 	Zero      Op = "zero"
 )
@@ -133,7 +135,7 @@ func (l Layer) Validate() error {
 		if l.Op == Depthwise && l.OutC != l.InC {
 			return fieldErr("out_c", "a depthwise layer keeps its %d channels, got %d", l.InC, l.OutC)
 		}
-	case Dense, MaxPool, AvgPool, Add, Mul, BN, ReLU, Identity, Zero:
+	case Dense, MaxPool, AvgPool, Add, Mul, BN, ReLU, Swish, Sigmoid, Identity, Zero:
 	default:
 		return fieldErr("op", "unknown layer op %q", l.Op)
 	}

@@ -1,0 +1,165 @@
+// Package arch is uboost's one description of a network: a directed acyclic graph of layers with their
+// shapes, read from and written to arch.json ("uboost-arch/v1"), validated on load, and lowered once to the
+// accelerator's layers (accel.Layer). The search writes it, the zoo builds it in code, and every consumer
+// (cost, sim, train, report) reads it — a network is described once.
+//
+// A network is a list of nodes in topological order. Each node names its inputs (the image is the
+// implicit node "input"); its output shape follows from its op and attributes (see Infer). Convolutions
+// and dense layers carry their batch norm and activation as attributes, which lowering reports as
+// separate zero-cycle layers.
+//
+// Cells: nodes produced by the search carry the name of their cell and, for searched edges, the edge they
+// implement, so reports can draw the cell structure; the graph itself is all that defines the network.
+package arch
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Format is the version tag every arch.json carries.
+const Format = "uboost-arch/v1"
+
+// InputName is the name by which nodes refer to the network's input image.
+const InputName = "input"
+
+// Node ops. Conv, Depthwise and Dense carry weights; the rest are parameter-free.
+const (
+	OpConv      = "conv"      // k×k convolution (Kernel, Stride, Dilation, Padding, Channels)
+	OpDepthwise = "depthwise" // k×k depthwise convolution, channels unchanged
+	OpDense     = "dense"     // fully connected layer on the flattened input (Channels outputs)
+	OpMaxPool   = "maxpool"   // k×k max pooling (Kernel, Stride, Padding)
+	OpAvgPool   = "avgpool"   // k×k average pooling, or over the whole map when Global
+	OpAdd       = "add"       // element-wise sum of equally shaped inputs
+	OpMul       = "mul"       // element-wise product; a 1×1×C input broadcasts (squeeze-excitation)
+	OpIdentity  = "identity"  // passes its input through
+	OpZero      = "zero"      // outputs zeros shaped like its input
+)
+
+// Activations a weighted node may apply after its (optional) batch norm.
+const (
+	ActNone    = ""
+	ActReLU    = "relu"
+	ActReLU6   = "relu6"
+	ActSwish   = "swish"
+	ActSigmoid = "sigmoid"
+)
+
+// Shape is a feature map's height, width and channels (one image; NHWC without N).
+type Shape struct {
+	H int `json:"h"`
+	W int `json:"w"`
+	C int `json:"c"`
+}
+
+func (s Shape) String() string { return fmt.Sprintf("%d×%d×%d", s.H, s.W, s.C) }
+
+// Node is one layer of the network graph.
+type Node struct {
+	Name   string   `json:"name"`
+	Op     string   `json:"op"`
+	Inputs []string `json:"inputs"`
+	// Kernel, Stride and Dilation are square (one value for both axes); 0 means 1 where they apply.
+	Kernel   int `json:"kernel,omitempty"`
+	Stride   int `json:"stride,omitempty"`
+	Dilation int `json:"dilation,omitempty"`
+	// Padding on each side; nil means "same" for stride 1: dilation·(kernel−1)/2.
+	Padding  *int `json:"padding,omitempty"`
+	Channels int  `json:"channels,omitempty"`
+	// BN and Act follow a conv, depthwise or dense node.
+	BN     bool   `json:"bn,omitempty"`
+	Act    string `json:"act,omitempty"`
+	Global bool   `json:"global,omitempty"`
+	// Cell and Edge say where in the searched cell structure the node came from (informational).
+	Cell string `json:"cell,omitempty"`
+	Edge string `json:"edge,omitempty"`
+}
+
+// Network is a whole architecture: input, classes and nodes in topological order. The last node is the
+// output (the classifier's logits).
+type Network struct {
+	Format  string `json:"format"`
+	Name    string `json:"name"`
+	Input   Shape  `json:"input"`
+	Classes int    `json:"classes"`
+	Nodes   []Node `json:"nodes"`
+	// Search records how the network was found (method, λ, β, seed, accelerator); free-form.
+	Search map[string]any `json:"search,omitempty"`
+}
+
+// Output returns the name of the output node.
+func (n *Network) Output() string {
+	if len(n.Nodes) == 0 {
+		return InputName
+	}
+	return n.Nodes[len(n.Nodes)-1].Name
+}
+
+// Load reads and validates an arch.json file. Errors name the file and the offending field.
+func Load(path string) (*Network, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	n, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Parse decodes and validates an arch.json document. Unknown fields are errors, so that a misspelt
+// attribute is not silently dropped.
+func Parse(data []byte) (*Network, error) {
+	var probe struct {
+		Format *string `json:"format"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, describeJSONError(data, err)
+	}
+	if probe.Format == nil {
+		return nil, fmt.Errorf("field %q: missing; want %q", "format", Format)
+	}
+	if *probe.Format != Format {
+		return nil, fmt.Errorf("field %q: unsupported version %q; want %q", "format", *probe.Format, Format)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var n Network
+	if err := dec.Decode(&n); err != nil {
+		return nil, describeJSONError(data, err)
+	}
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// describeJSONError turns encoding/json's errors into one line naming the field or byte offset.
+func describeJSONError(data []byte, err error) error {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		line := 1 + bytes.Count(data[:min(int(syntax.Offset), len(data))], []byte("\n"))
+		return fmt.Errorf("line %d: malformed JSON: %v", line, syntax)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("truncated JSON: %v", err)
+	case errors.As(err, &typeErr):
+		return fmt.Errorf("field %q: want a %s, got a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
+	}
+	return fmt.Errorf("malformed JSON: %v", err)
+}
+
+// Save writes the network as indented JSON.
+func (n *Network) Save(path string) error {
+	data, err := json.MarshalIndent(n, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}

@@ -1,0 +1,99 @@
+package arch
+
+import "github.com/uboost/uboost/accel"
+
+// Layers lowers the network to the accelerator's layers, in node order. A conv, depthwise or dense node
+// becomes its GEMM layer followed by zero-cycle "NAME/bn" and "NAME/ACT" layers when it has them; pooling,
+// add, mul, identity and zero nodes become zero-cycle layers. Input sizes are the padded ones, as in
+// SCALE-Sim topologies. The network must be valid (Load and Parse validate).
+func (n *Network) Layers() ([]accel.Layer, error) {
+	shapes, err := n.Infer()
+	if err != nil {
+		return nil, err
+	}
+	var layers []accel.Layer
+	for i := range n.Nodes {
+		nd := &n.Nodes[i]
+		in := shapes[nd.Inputs[0]]
+		out := shapes[nd.Name]
+		k, s, d, p := nd.Geometry()
+		l := accel.Layer{
+			Name: nd.Name,
+			InH:  in.H, InW: in.W, InC: in.C,
+			OutH: out.H, OutW: out.W, OutC: out.C,
+		}
+		window := func(op accel.Op) {
+			l.Op = op
+			l.InH, l.InW = in.H+2*p, in.W+2*p
+			l.KH, l.KW, l.StrideH, l.StrideW, l.DilationH, l.DilationW = k, k, s, s, d, d
+		}
+		switch nd.Op {
+		case OpConv:
+			window(accel.Conv)
+		case OpDepthwise:
+			window(accel.Depthwise)
+		case OpMaxPool:
+			window(accel.MaxPool)
+		case OpAvgPool:
+			if nd.Global {
+				l.Op = accel.AvgPool
+				l.KH, l.KW, l.StrideH, l.StrideW, l.DilationH, l.DilationW = in.H, in.W, 1, 1, 1, 1
+			} else {
+				window(accel.AvgPool)
+			}
+		case OpDense:
+			l.Op = accel.Dense
+		case OpAdd:
+			l.Op = accel.Add
+		case OpMul:
+			l.Op = accel.Mul
+		case OpIdentity:
+			l.Op = accel.Identity
+		case OpZero:
+			l.Op = accel.Zero
+		}
+		layers = append(layers, l)
+		post := accel.Layer{InH: out.H, InW: out.W, InC: out.C, OutH: out.H, OutW: out.W, OutC: out.C}
+		if nd.BN {
+			post.Name, post.Op = nd.Name+"/bn", accel.BN
+			layers = append(layers, post)
+		}
+		if nd.Act != ActNone {
+			post.Name = nd.Name + "/" + nd.Act
+			switch nd.Act {
+			case ActReLU, ActReLU6:
+				post.Op = accel.ReLU
+			case ActSwish:
+				post.Op = accel.Swish
+			case ActSigmoid:
+				post.Op = accel.Sigmoid
+			}
+			layers = append(layers, post)
+		}
+	}
+	return layers, nil
+}
+
+// Params returns the trainable parameters of the network: weights, biases of dense layers and of convs
+// without batch norm, and BN scale and offset.
+func (n *Network) Params() (int64, error) {
+	layers, err := n.Layers()
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	byName := map[string]*Node{}
+	for i := range n.Nodes {
+		byName[n.Nodes[i].Name] = &n.Nodes[i]
+	}
+	for _, l := range layers {
+		total += l.Params()
+		if nd, ok := byName[l.Name]; ok && l.Op.IsGEMM() && !nd.BN {
+			total += int64(l.OutC) // bias
+		}
+		if l.Op == accel.BN {
+			total += 2 * int64(l.OutC)
+		}
+	}
+	return total, nil
+}
