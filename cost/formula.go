@@ -1,0 +1,84 @@
+package cost
+
+import "github.com/uboost/uboost/accel"
+
+// Kind names an analytical cost formula.
+type Kind string
+
+const (
+	// KindSystolic is U-Boost NAS's model (eqs. 5–6): a GEMM [M×K]·[K×N] on R×C takes
+	// ⌈K/R⌉·⌈N/C⌉·M cycles — one cycle per streamed input row per weight tile.
+	KindSystolic Kind = "systolic"
+	// KindPipelined adds what the array spends around each tile, under the simulator's convention
+	// (package sim): a fold of M + R + C − 2 cycles per tile (R−1 rows of input skew, C−1 columns of
+	// partial-sum drain), and R cycles to shift a weight tile in — once per layer when weights are double
+	// buffered (later loads hide behind folds, which are never shorter than R), once per tile when single.
+	KindPipelined Kind = "systolic-pipelined"
+	// KindFlops assumes full utilization: MACs / (R·C) cycles (MorphNet-style baseline).
+	KindFlops Kind = "flops"
+	// KindRoofline is max(MACs/(R·C), bytes/bandwidth), bytes being the weights, input and output feature
+	// maps moved once (Li et al. CVPR'21 baseline, with the output counted as b·h·w·f; the reference code's
+	// b·k1·k2·f is a bug, PAPER.md §1.6).
+	KindRoofline Kind = "roofline"
+)
+
+// Dims are the sizes a formula needs for one layer, as values of an algebra: its GEMM repeated Count
+// times, and the elements of its input and output feature maps at the batch (for memory traffic).
+// The search builds them from soft channel counts; reports build them from accel.Layer with DimsOf.
+type Dims[T any] struct {
+	M, K, N, Count    T
+	InElems, OutElems T
+}
+
+// DimsOf returns the exact dims of a layer at a batch.
+func DimsOf(l accel.Layer, batch int) Dims[float64] {
+	g := l.Lower(batch)
+	_, in, out := l.Bytes(batch, 1)
+	return Dims[float64]{
+		M: float64(g.M), K: float64(g.K), N: float64(g.N), Count: float64(g.Count),
+		InElems: float64(in), OutElems: float64(out),
+	}
+}
+
+// MACs is Count·M·K·N.
+func MACs[T any](al Algebra[T], d Dims[T]) T {
+	return al.Mul(al.Mul(d.Count, d.M), al.Mul(d.K, d.N))
+}
+
+// Tiles is the number of R×C weight tiles, Count·⌈K/R⌉·⌈N/C⌉, with the given ceiling.
+func Tiles[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T]) T {
+	rowTiles := Ceil(al, c, al.Div(d.K, al.Const(float64(a.Rows))))
+	colTiles := Ceil(al, c, al.Div(d.N, al.Const(float64(a.Cols))))
+	return al.Mul(d.Count, al.Mul(rowTiles, colTiles))
+}
+
+// Bytes is the off-chip traffic: weights (Count·K·N), input and output feature maps, each moved once.
+func Bytes[T any](al Algebra[T], a *accel.Accelerator, d Dims[T]) T {
+	elems := al.Add(al.Mul(d.Count, al.Mul(d.K, d.N)), al.Add(d.InElems, d.OutElems))
+	return al.Mul(elems, al.Const(float64(a.ElementBytes)))
+}
+
+// Cycles evaluates formula kind for one GEMM layer (see the Kind constants). The ceiling only matters
+// for the systolic kinds; flops and roofline are continuous already. A layer with Count 0 (no GEMM)
+// gives 0.
+func Cycles[T any](al Algebra[T], kind Kind, c Ceiling, a *accel.Accelerator, d Dims[T]) T {
+	R, C := float64(a.Rows), float64(a.Cols)
+	switch kind {
+	case KindFlops:
+		return al.Div(MACs(al, d), al.Const(R*C))
+	case KindRoofline:
+		compute := al.Div(MACs(al, d), al.Const(R*C))
+		memory := al.Div(Bytes(al, a, d), al.Const(a.BytesPerCycle()))
+		return al.Max(compute, memory)
+	case KindPipelined:
+		tiles := Tiles(al, c, a, d)
+		fold := al.Add(d.M, al.Const(R+C-2))
+		if a.Weights == accel.SingleBuffer {
+			return al.Mul(tiles, al.Add(fold, al.Const(R)))
+		}
+		// The one exposed load, only when there is a tile at all.
+		exposed := al.Mul(al.Const(R), al.Min(tiles, al.Const(1)))
+		return al.Add(exposed, al.Mul(tiles, fold))
+	}
+	return al.Mul(Tiles(al, c, a, d), d.M)
+}
