@@ -1,0 +1,300 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/uboost/uboost/accel"
+)
+
+// MaxArrays bounds Options.Arrays: beyond it the per-array state alone would be an unreasonable request.
+const MaxArrays = 1 << 16
+
+// MaxTiles bounds the weight tiles of one layer. The simulator visits every tile, so an absurd layer
+// (a typo in a topology file) is refused instead of running for hours.
+const MaxTiles = 1 << 28
+
+// MaxRows bounds the rows a GEMM streams (batch · output pixels), keeping PE-cycle counts in int64.
+const MaxRows = 1 << 36
+
+// Options are the simulator's settings beyond what accel.Accelerator describes (the accelerator gives
+// the array size, clock, bandwidth, SRAM, element size, batch and weight buffering).
+type Options struct {
+	// Arrays is the number of identical R×C arrays that share the SRAM and the DRAM channel; 0 means 1.
+	Arrays int `json:"arrays"`
+	// IdealMemory removes every memory stall: operands are on chip when wanted and outputs leave at once.
+	IdealMemory bool `json:"ideal_memory"`
+}
+
+// NumArrays is Arrays with its zero value read as one array.
+func (o Options) NumArrays() int {
+	if o.Arrays == 0 {
+		return 1
+	}
+	return o.Arrays
+}
+
+// Validate reports an impossible setting, naming its field.
+func (o Options) Validate() error {
+	if o.Arrays < 0 || o.Arrays > MaxArrays {
+		return &accel.FieldError{Field: "arrays", Err: fmt.Errorf("want an integer in 1..%d, got %d", MaxArrays, o.Arrays)}
+	}
+	return nil
+}
+
+// LayerResult is what the simulator counted for one layer.
+type LayerResult struct {
+	Name string   `json:"name"`
+	Op   accel.Op `json:"op"`
+	// GEMM is the product the layer became (accel.Layer.Lower at the accelerator's batch).
+	GEMM accel.GEMM `json:"-"`
+	// Tiles is the number of weight tiles the arrays ran, Count·⌈K/R⌉·⌈N/C⌉.
+	Tiles int64 `json:"tiles"`
+	// MACs is the layer's multiply-accumulates (equal to Breakdown.Active).
+	MACs int64 `json:"macs"`
+	// Cycles is the layer's length, from its first weight fetch to its last output written.
+	Cycles int64 `json:"cycles"`
+	// Breakdown splits Arrays·R·C·Cycles PE-cycles by what the PEs did.
+	Breakdown Breakdown `json:"breakdown"`
+	// DRAMBytes is the off-chip traffic the memory policy moved (counted even with ideal memory).
+	DRAMBytes int64 `json:"dram_bytes"`
+	// InputResident says whether the input feature map stayed in SRAM for the whole layer.
+	InputResident bool `json:"input_resident"`
+}
+
+// Result is a simulated network: its layers in order (each starts when the previous one has ended) and
+// their sums.
+type Result struct {
+	// Arrays is the number of arrays simulated.
+	Arrays int `json:"arrays"`
+	// PEs is Arrays·R·C, the PE count every utilization and breakdown refers to.
+	PEs       int64         `json:"pes"`
+	Layers    []LayerResult `json:"layers"`
+	MACs      int64         `json:"macs"`
+	Cycles    int64         `json:"cycles"`
+	Breakdown Breakdown     `json:"breakdown"`
+}
+
+// Utilization is MACs / (cycles · PEs) over the whole network, or 0 with no cycles.
+func (r *Result) Utilization() float64 { return utilization(r.MACs, r.Cycles, r.PEs) }
+
+// Utilization is the layer's MACs / (cycles · pes), or 0 when it took no cycles.
+func (l LayerResult) Utilization(pes int64) float64 { return utilization(l.MACs, l.Cycles, pes) }
+
+func utilization(macs, cycles, pes int64) float64 {
+	if cycles == 0 {
+		return 0
+	}
+	return float64(macs) / (float64(cycles) * float64(pes))
+}
+
+// Simulate runs the layers one after another on opt.NumArrays() arrays of accelerator a and counts
+// their cycles (see the package documentation for the mechanics and the memory policy). The
+// accelerator, the options and every layer are validated first; an error names the layer.
+func Simulate(a *accel.Accelerator, layers []accel.Layer, opt Options) (*Result, error) {
+	if err := a.Validate(); err != nil {
+		return nil, fmt.Errorf("accelerator: %w", err)
+	}
+	if err := opt.Validate(); err != nil {
+		return nil, fmt.Errorf("simulator options: %w", err)
+	}
+	res := &Result{Arrays: opt.NumArrays(), PEs: int64(opt.NumArrays()) * a.PEs(), Layers: make([]LayerResult, 0, len(layers))}
+	for i, l := range layers {
+		if err := l.Validate(); err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
+		}
+		lr, err := simulateLayer(a, l, opt)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
+		}
+		res.Layers = append(res.Layers, lr)
+		res.MACs += lr.MACs
+		res.Cycles += lr.Cycles
+		res.Breakdown.Add(lr.Breakdown)
+	}
+	return res, nil
+}
+
+// arrayState is where one array stands in a layer's schedule.
+type arrayState struct {
+	busy      bool  // it has run a tile in this layer
+	foldStart int64 // start of its latest fold
+	foldEnd   int64 // end (exclusive) of its latest fold
+}
+
+// simulateLayer steps through one layer's tiles. Times are cycles from the layer's start; the DRAM
+// channel's position is kept in bytes (cycles · bytes per cycle), exact for integral bandwidths.
+func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResult, error) {
+	g := l.Lower(a.Batch)
+	res := LayerResult{Name: l.Name, Op: l.Op, GEMM: g}
+	if g.Empty() {
+		return res, nil
+	}
+	R, C := int64(a.Rows), int64(a.Cols)
+	if g.M <= 0 || g.K <= 0 || g.N <= 0 || g.Count <= 0 || g.M > MaxRows {
+		return res, fmt.Errorf("GEMM %v is out of range (sizes overflow or exceed %d streamed rows)", g, int64(MaxRows))
+	}
+	rowTiles, colTiles := ceilDiv(g.K, R), ceilDiv(g.N, C)
+	if rowTiles > MaxTiles || colTiles > MaxTiles || g.Count > MaxTiles ||
+		rowTiles*colTiles > MaxTiles || g.Count*rowTiles*colTiles > MaxTiles {
+		return res, fmt.Errorf("GEMM %v needs more than %d weight tiles on a %dx%d array", g, MaxTiles, R, C)
+	}
+	res.Tiles = g.Count * rowTiles * colTiles
+	res.MACs = g.MACs()
+	n := opt.NumArrays()
+	pe := R * C
+	fold := g.M + R + C - 2
+	double := a.Weights == accel.DoubleBuffer
+	elem := int64(a.ElementBytes)
+	_, inBytes, _ := l.Bytes(a.Batch, a.ElementBytes)
+	res.InputResident = inBytes <= a.SRAMBytes-2*pe*elem
+	reductionRows := g.Count * g.K // all reduction rows of the layer, over which the input is shared out
+
+	arrays := make([]arrayState, n)
+	ch := newChannel(a.BytesPerCycle())
+	var bd Breakdown
+	t := 0
+	for copyIdx := int64(0); copyIdx < g.Count; copyIdx++ {
+		for j := int64(0); j < colTiles; j++ {
+			cols := min(C, g.N-j*C)
+			var blockEnd int64
+			for i := int64(0); i < rowTiles; i++ {
+				rows := min(R, g.K-i*R)
+				arr := &arrays[t%n]
+				t++
+
+				// The weights' load into the array could start at base if they were on chip: when the
+				// shadow registers free up (double) or when the array goes idle (single).
+				base, prevEnd := int64(0), int64(0)
+				if arr.busy {
+					prevEnd = arr.foldEnd
+					base = arr.foldEnd
+					if double {
+						base = arr.foldStart
+					}
+				}
+				weightsReady, inputsReady := int64(0), int64(0)
+				wBytes := rows * cols * elem
+				var iBytes int64
+				if j == 0 || !res.InputResident {
+					first := copyIdx*g.K + i*R
+					iBytes = share(inBytes, first+rows, reductionRows) - share(inBytes, first, reductionRows)
+				}
+				res.DRAMBytes += wBytes + iBytes
+				if !opt.IdealMemory {
+					// Operands of this tile are fetched once its SRAM staging slot is free: when the
+					// previous tile of the same array started its fold.
+					issue := int64(0)
+					if arr.busy {
+						issue = arr.foldStart
+					}
+					weightsReady = ch.read(issue, wBytes)
+					inputsReady = ch.read(issue, iBytes)
+				}
+				loadEnd := max(base, weightsReady) + R
+				start := max(loadEnd, prevEnd, inputsReady)
+				weightStall := max(0, base+R-prevEnd)
+				bd.WeightStall += weightStall * pe
+				bd.MemoryStall += (start - prevEnd - weightStall) * pe
+				bd.Active += g.M * rows * cols
+				bd.UnusedRows += g.M * (R - rows) * C
+				bd.UnusedCols += g.M * rows * (C - cols)
+				bd.FillDrain += (R + C - 2) * pe
+				*arr = arrayState{busy: true, foldStart: start, foldEnd: start + fold}
+				blockEnd = max(blockEnd, start+fold)
+			}
+			outBytes := g.M * cols * elem
+			res.DRAMBytes += outBytes
+			if !opt.IdealMemory {
+				ch.write(blockEnd, outBytes)
+			}
+		}
+	}
+	var computeEnd int64
+	for _, s := range arrays {
+		computeEnd = max(computeEnd, s.foldEnd)
+	}
+	for _, s := range arrays {
+		// An array that finished early (or got no tile) waits for the others; N arrays side by side
+		// act as one R×(N·C) array, so its idle PEs count as unused columns.
+		bd.UnusedCols += (computeEnd - s.foldEnd) * pe
+	}
+	end := computeEnd
+	if !opt.IdealMemory {
+		end = max(end, ch.drain())
+		bd.MemoryStall += (end - computeEnd) * pe * int64(n)
+	}
+	res.Cycles = end
+	res.Breakdown = bd
+	return res, nil
+}
+
+// share returns floor(total·part/whole) without overflow: the bytes of the first part of whole
+// reduction rows when total bytes are spread evenly over them.
+func share(total, part, whole int64) int64 {
+	hi, lo := bits.Mul64(uint64(total), uint64(part))
+	q, _ := bits.Div64(hi, lo, uint64(whole))
+	return int64(q)
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// channel is the one DRAM channel. Reads are served first-come in program order at full bandwidth;
+// writes of finished outputs use the time the channel would otherwise idle, and whatever is left of
+// them when the arrays finish drains at the end of the layer. Positions are in bytes (cycle·rate).
+type channel struct {
+	rate    float64 // bytes per cycle
+	reads   float64 // where the reads have got to
+	writes  float64 // where the writes have got to
+	pending []pendingWrite
+}
+
+type pendingWrite struct {
+	from float64 // byte position at which the data exists (its production cycle · rate)
+	left float64 // bytes still to write
+}
+
+func newChannel(rate float64) *channel { return &channel{rate: rate} }
+
+// read fetches n bytes asked for at cycle issue and returns the cycle at which they are all on chip.
+// Writes pending before the read may use the channel up to the moment it starts.
+func (c *channel) read(issue, n int64) int64 {
+	start := math.Max(float64(issue)*c.rate, c.reads)
+	c.fill(start)
+	c.reads = start + float64(n)
+	return c.cycle(c.reads)
+}
+
+// write queues n bytes of output that exist from cycle at.
+func (c *channel) write(at, n int64) {
+	c.pending = append(c.pending, pendingWrite{from: float64(at) * c.rate, left: float64(n)})
+}
+
+// fill lets pending writes use the idle channel until byte position until.
+func (c *channel) fill(until float64) {
+	c.writes = math.Max(c.writes, c.reads)
+	for len(c.pending) > 0 {
+		w := &c.pending[0]
+		start := math.Max(c.writes, w.from)
+		if start >= until {
+			return
+		}
+		n := math.Min(w.left, until-start)
+		w.left -= n
+		c.writes = start + n
+		if w.left > 0 {
+			return
+		}
+		c.pending = c.pending[1:]
+	}
+}
+
+// drain writes everything still pending and returns the cycle the last byte leaves.
+func (c *channel) drain() int64 {
+	c.fill(math.Inf(1))
+	return c.cycle(math.Max(c.writes, c.reads))
+}
+
+// cycle converts a byte position to the first whole cycle at or after it.
+func (c *channel) cycle(pos float64) int64 { return int64(math.Ceil(pos / c.rate)) }
