@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Format is the version tag every arch.json carries.
@@ -70,7 +71,8 @@ type Node struct {
 	// Padding on each side; nil means "same" for stride 1: dilation·(kernel−1)/2.
 	Padding  *int `json:"padding,omitempty"`
 	Channels int  `json:"channels,omitempty"`
-	// BN and Act follow a conv, depthwise or dense node.
+	// BN and Act follow a conv, depthwise or dense node; an add node may take Act (the ReLU after a
+	// ResNet residual sum).
 	BN     bool   `json:"bn,omitempty"`
 	Act    string `json:"act,omitempty"`
 	Global bool   `json:"global,omitempty"`
@@ -146,9 +148,16 @@ func describeJSONError(data []byte, err error) error {
 	switch {
 	case errors.As(err, &syntax):
 		line := 1 + bytes.Count(data[:min(int(syntax.Offset), len(data))], []byte("\n"))
+		if syntax.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))) {
+			// json.Unmarshal reports a document cut short as a syntax error at its end.
+			return fmt.Errorf("line %d: truncated JSON: %v", line, syntax)
+		}
 		return fmt.Errorf("line %d: malformed JSON: %v", line, syntax)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("truncated JSON: %v", err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no error type for DisallowUnknownFields; its message names the field.
+		return fmt.Errorf("field %s: unknown field", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	case errors.As(err, &typeErr):
 		return fmt.Errorf("field %q: want a %s, got a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
 	}

@@ -123,7 +123,10 @@ func inferNode(i int, nd *Node, in []Shape) (Shape, error) {
 	}
 	weighted := nd.Op == OpConv || nd.Op == OpDepthwise || nd.Op == OpDense
 	if !weighted && (nd.BN || nd.Act != ActNone) {
-		return Shape{}, nodeErr(i, nd, "bn", "only conv, depthwise and dense nodes take bn/act")
+		// An add may take an activation: ResNet applies its ReLU after the residual sum.
+		if nd.BN || nd.Op != OpAdd {
+			return Shape{}, nodeErr(i, nd, "bn", "only conv, depthwise and dense nodes take bn/act (add takes act)")
+		}
 	}
 	window := func(c int) (Shape, error) {
 		if err := wantInputs(1); err != nil {
