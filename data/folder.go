@@ -1,0 +1,218 @@
+package data
+
+import (
+	"fmt"
+	"image"
+	_ "image/jpeg" // ImageNet and most image folders are JPEG
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/image/draw"
+)
+
+// source yields the fixed-size records of one split's underlying file set.
+type source interface {
+	// Len is the number of records.
+	Len() int
+	// Label is record i's class.
+	Label(i int) int32
+	// Record returns record i's pixels (HWC, read-only), decoding it first if needed.
+	Record(i int) ([]uint8, error)
+}
+
+// memSource serves records already decoded in memory (IDX and CIFAR files).
+type memSource struct{ m *Images }
+
+func (s memSource) Len() int                      { return s.m.Len() }
+func (s memSource) Label(i int) int32             { return s.m.Labels[i] }
+func (s memSource) Record(i int) ([]uint8, error) { return s.m.Record(i), nil }
+
+// imageExts are the file name extensions an image folder's images may have (compared lower-case).
+var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true}
+
+// folderSource serves the images of an image folder, each decoded, center-cropped to a square and resized
+// to Size×Size RGB on first read and kept in memory as a fixed-size record, so later epochs (and later
+// reads of the same split) never decode again.
+type folderSource struct {
+	files  []string
+	labels []int32
+	size   int
+	cache  []uint8
+	once   []sync.Once
+	errs   []error
+}
+
+// newFolderSource prepares a folder source for the given files; nothing is decoded yet.
+func newFolderSource(files []string, labels []int32, size int) *folderSource {
+	return &folderSource{
+		files: files, labels: labels, size: size,
+		cache: make([]uint8, len(files)*size*size*3),
+		once:  make([]sync.Once, len(files)),
+		errs:  make([]error, len(files)),
+	}
+}
+
+func (s *folderSource) Len() int          { return len(s.files) }
+func (s *folderSource) Label(i int) int32 { return s.labels[i] }
+
+func (s *folderSource) Record(i int) ([]uint8, error) {
+	n := s.size * s.size * 3
+	rec := s.cache[i*n : (i+1)*n]
+	s.once[i].Do(func() { s.errs[i] = decodeInto(s.files[i], s.size, rec) })
+	return rec, s.errs[i]
+}
+
+// decodeInto decodes the JPEG or PNG image at path, crops its central square (the largest one, so the
+// shorter side is kept whole, as a resize of the shorter side followed by a center crop would), scales
+// it bilinearly to size×size and writes its RGB pixels (HWC) to dst.
+func decodeInto(path string, size int, dst []uint8) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, badf("undecodable image: %v", err))
+	}
+	b := img.Bounds()
+	side := min(b.Dx(), b.Dy())
+	if side == 0 {
+		return fmt.Errorf("%s: %w", path, badf("empty image %dx%d", b.Dx(), b.Dy()))
+	}
+	x0 := b.Min.X + (b.Dx()-side)/2
+	y0 := b.Min.Y + (b.Dy()-side)/2
+	out := image.NewRGBA(image.Rect(0, 0, size, size))
+	draw.BiLinear.Scale(out, out.Bounds(), img, image.Rect(x0, y0, x0+side, y0+side), draw.Src, nil)
+	for p := 0; p < size*size; p++ {
+		dst[3*p], dst[3*p+1], dst[3*p+2] = out.Pix[4*p], out.Pix[4*p+1], out.Pix[4*p+2]
+	}
+	return nil
+}
+
+// classFolders lists the sub-folders of dir in sorted order: the class names of an image folder, whose
+// index in this order is the class label (the ImageFolder convention).
+func classFolders(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: %w", dir, badf("no class folders"))
+	}
+	return names, nil // os.ReadDir returns entries sorted by name
+}
+
+// scanClasses lists the images of the given class folders under dir; class i's label is i. A missing or
+// empty class folder is an error naming it.
+func scanClasses(dir string, classes []string) ([]string, []int32, error) {
+	var files []string
+	var labels []int32
+	for ci, c := range classes {
+		cdir := filepath.Join(dir, c)
+		entries, err := os.ReadDir(cdir)
+		if err != nil {
+			return nil, nil, err
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Type().IsRegular() && imageExts[strings.ToLower(filepath.Ext(e.Name()))] {
+				files = append(files, filepath.Join(cdir, e.Name()))
+				labels = append(labels, int32(ci))
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, nil, fmt.Errorf("%s: %w", cdir, badf("empty class folder: no JPEG or PNG images"))
+		}
+	}
+	return files, labels, nil
+}
+
+// folderSplits holds what an image folder data set yields: its classes and the train and test sources.
+type folderSplits struct {
+	classes     []string
+	train, test *folderSource
+}
+
+// openFolder reads an image folder root holding train/<class>/* and val/<class>/* (or test/<class>/*),
+// keeping only the given classes (all of train's class folders when classes is nil).
+func openFolder(root string, classes []string, size int) (*folderSplits, error) {
+	trainDir := filepath.Join(root, "train")
+	if classes == nil {
+		var err error
+		if classes, err = classFolders(trainDir); err != nil {
+			return nil, err
+		}
+	}
+	testDir := filepath.Join(root, "val")
+	if _, err := os.Stat(testDir); err != nil {
+		if alt := filepath.Join(root, "test"); isDir(alt) {
+			testDir = alt
+		}
+	}
+	fs := &folderSplits{classes: classes}
+	for _, sp := range []struct {
+		dir string
+		dst **folderSource
+	}{{trainDir, &fs.train}, {testDir, &fs.test}} {
+		files, labels, err := scanClasses(sp.dir, classes)
+		if err != nil {
+			return nil, err
+		}
+		*sp.dst = newFolderSource(files, labels, size)
+	}
+	return fs, nil
+}
+
+// isDir reports whether path is an existing directory.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+// imageNetRoot finds the folder holding train/ and val/ of ILSVRC-2012: dir itself or, for the archive
+// as Kaggle and the ILSVRC tarballs extract it, dir/ILSVRC/Data/CLS-LOC.
+func imageNetRoot(dir string) string {
+	if alt := filepath.Join(dir, "ILSVRC", "Data", "CLS-LOC"); !isDir(filepath.Join(dir, "train")) && isDir(alt) {
+		return alt
+	}
+	return dir
+}
+
+// imageNet100Classes returns the 100 wnids of the chosen ImageNet-100 variant, sorted (their label order).
+// The reference variant takes every 10th of the 1000 class folders under trainDir in sorted order, so it
+// needs all 1000 present; the CMC variant is the embedded list.
+func imageNet100Classes(trainDir, variant string) ([]string, error) {
+	if variant == VariantCMC {
+		return slices.Sorted(slices.Values(CMCImageNet100())), nil
+	}
+	all, err := classFolders(trainDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) != 1000 {
+		return nil, fmt.Errorf("%s: %w", trainDir, badf("%d class folders; the reference ImageNet-100 takes every 10th of the 1000 ILSVRC-2012 wnids, so all 1000 must be present (or use imagenet100:DIR:cmc)", len(all)))
+	}
+	return ReferenceImageNet100(all), nil
+}
+
+// ReferenceImageNet100 returns the reference code's ImageNet-100 classes from the 1000 sorted ILSVRC-2012
+// wnids: indices 0, 10, 20, …, 990.
+func ReferenceImageNet100(sortedWnids []string) []string {
+	var out []string
+	for i := 0; i < len(sortedWnids); i += 10 {
+		out = append(out, sortedWnids[i])
+	}
+	return out
+}
