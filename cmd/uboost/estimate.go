@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/uboost/uboost/cost"
+)
+
+func init() { root.AddCommand(newEstimateCmd()) }
+
+func newEstimateCmd() *cobra.Command {
+	var model string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "estimate (--topology FILE.csv | --arch FILE.json|ZOO-NAME) [flags]",
+		Short: "Price a network on an accelerator with an analytical cost model",
+		Long: `estimate lowers every layer of a network to GEMMs on an R×C weight-stationary array and prints
+per layer the GEMM, MACs, cycles, latency and utilization, and the network totals (utilization is
+MAC-weighted: total MACs / (total cycles · R · C)).
+
+Models: ` + strings.Join(cost.Names(), ", ") + `.`,
+		Args: cobra.NoArgs,
+	}
+	af := addAcceleratorFlags(cmd)
+	nf := addNetworkFlags(cmd)
+	cmd.Flags().StringVar(&model, "model", "systolic", "cost model: "+strings.Join(cost.Names(), ", "))
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document instead of a table")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		m, err := cost.ByName(model)
+		if err != nil {
+			return err
+		}
+		a, err := af.Accelerator()
+		if err != nil {
+			return err
+		}
+		name, layers, err := nf.Layers()
+		if err != nil {
+			return err
+		}
+		r, err := m.Estimate(a, layers)
+		if err != nil {
+			return err
+		}
+		r.Network = name
+		return writeReport(cmd, r, asJSON)
+	}
+	return cmd
+}
