@@ -124,8 +124,11 @@ func inferNode(i int, nd *Node, in []Shape) (Shape, error) {
 	weighted := nd.Op == OpConv || nd.Op == OpDepthwise || nd.Op == OpDense
 	if !weighted && (nd.BN || nd.Act != ActNone) {
 		// An add may take an activation: ResNet applies its ReLU after the residual sum.
-		if nd.BN || nd.Op != OpAdd {
-			return Shape{}, nodeErr(i, nd, "bn", "only conv, depthwise and dense nodes take bn/act (add takes act)")
+		if nd.BN {
+			return Shape{}, nodeErr(i, nd, "bn", "only conv, depthwise and dense nodes take bn")
+		}
+		if nd.Op != OpAdd {
+			return Shape{}, nodeErr(i, nd, "act", "only conv, depthwise, dense and add nodes take act")
 		}
 	}
 	window := func(c int) (Shape, error) {
