@@ -1,0 +1,43 @@
+package cost
+
+import (
+	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/sim"
+)
+
+// simulator prices layers by running package sim's cycle-level simulator instead of a formula.
+type simulator struct{ opt sim.Options }
+
+// NewSimulator returns the "simulator" model: cycles counted by sim.Simulate with the given options,
+// and per layer the PE-cycle breakdown and the DRAM traffic the simulator's memory policy moved.
+// Utilization refers to all the arrays' PEs (opt.NumArrays()·R·C), for each layer and the total.
+func NewSimulator(opt sim.Options) Model { return simulator{opt} }
+
+func init() { registry["simulator"] = func() Model { return NewSimulator(sim.Options{}) } }
+
+// Name returns "simulator".
+func (simulator) Name() string { return "simulator" }
+
+// Estimate simulates the layers on a; bad input is reported as the analytical models report it.
+func (s simulator) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report, error) {
+	res, err := sim.Simulate(a, layers, s.opt)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Accelerator: a, Model: s.Name(), Layers: make([]LayerCost, len(res.Layers))}
+	for i, l := range res.Layers {
+		bd := l.Breakdown
+		r.Layers[i] = LayerCost{
+			Name: l.Name, Op: l.Op, GEMM: l.GEMM.String(), MACs: l.MACs,
+			Cycles:      l.Cycles,
+			LatencyMs:   a.Milliseconds(float64(l.Cycles)),
+			Utilization: Utilization(l.MACs, l.Cycles, res.PEs),
+			Bytes:       l.DRAMBytes,
+			Breakdown:   &bd,
+		}
+	}
+	Summarize(r, layers)
+	// Summarize divides by one array's PEs; several arrays share the work.
+	r.Total.Utilization = Utilization(r.Total.MACs, r.Total.Cycles, res.PEs)
+	return r, nil
+}
