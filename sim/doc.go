@@ -54,8 +54,9 @@
 //     later blocks read no input; otherwise every column block streams it again.
 //   - Partial sums live in the arrays' output accumulators (not counted against the SRAM, like the
 //     separate P banks of the paper's simulator). A column block's outputs (M·n elements) are
-//     written back once its last tile has folded; writes use the channel whenever no read is waiting,
-//     and what is left when the arrays finish drains at the end of the layer.
+//     final during its last tile's fold: output row m once the sum of the last used column leaves,
+//     so one row of n elements per cycle. They are written back as they appear, whenever no read is
+//     waiting; what is left when the arrays finish drains at the end of the layer.
 //   - A weight load cannot start before the tile's weights are on chip, and a fold cannot start
 //     before its inputs are. Options.IdealMemory removes the channel: everything is on chip in time.
 //

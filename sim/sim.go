@@ -158,7 +158,7 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 	for copyIdx := int64(0); copyIdx < g.Count; copyIdx++ {
 		for j := int64(0); j < colTiles; j++ {
 			cols := min(C, g.N-j*C)
-			var blockEnd int64
+			var blockStart int64
 			for i := int64(0); i < rowTiles; i++ {
 				rows := min(R, g.K-i*R)
 				arr := &arrays[t%n]
@@ -202,12 +202,14 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 				bd.UnusedCols += g.M * rows * (C - cols)
 				bd.FillDrain += (R + C - 2) * pe
 				*arr = arrayState{busy: true, foldStart: start, foldEnd: start + fold}
-				blockEnd = max(blockEnd, start+fold)
+				blockStart = max(blockStart, start)
 			}
 			outBytes := g.M * cols * elem
 			res.DRAMBytes += outBytes
 			if !opt.IdealMemory {
-				ch.write(blockEnd, outBytes)
+				// The block's last fold finishes output row m when its last used column's sum
+				// leaves, at blockStart + m + (R−1) + (cols−1): one row of cols elements per cycle.
+				ch.write(blockStart+R+cols-2, g.M, cols*elem)
 			}
 		}
 	}
@@ -241,8 +243,9 @@ func share(total, part, whole int64) int64 {
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
 // channel is the one DRAM channel. Reads are served first-come in program order at full bandwidth;
-// writes of finished outputs use the time the channel would otherwise idle, and whatever is left of
-// them when the arrays finish drains at the end of the layer. Positions are in bytes (cycle·rate).
+// writes of finished outputs use the time the channel would otherwise idle, never faster than the
+// array produces them, and whatever is left of them when the arrays finish drains at the end of the
+// layer. Positions are in bytes (cycle · rate).
 type channel struct {
 	rate    float64 // bytes per cycle
 	reads   float64 // where the reads have got to
@@ -250,10 +253,21 @@ type channel struct {
 	pending []pendingWrite
 }
 
+// pendingWrite is a block of outputs produced at a steady pace.
 type pendingWrite struct {
-	from float64 // byte position at which the data exists (its production cycle · rate)
-	left float64 // bytes still to write
+	from  float64 // byte position at which production starts
+	pace  float64 // bytes produced per byte position
+	total float64 // bytes in all
+	done  float64 // bytes written so far
 }
+
+// produced returns the bytes of w that exist at byte position pos.
+func (w *pendingWrite) produced(pos float64) float64 {
+	return math.Min(w.total, math.Max(0, pos-w.from)*w.pace)
+}
+
+// end is the byte position at which the last byte of w is produced.
+func (w *pendingWrite) end() float64 { return w.from + w.total/w.pace }
 
 func newChannel(rate float64) *channel { return &channel{rate: rate} }
 
@@ -266,12 +280,16 @@ func (c *channel) read(issue, n int64) int64 {
 	return c.cycle(c.reads)
 }
 
-// write queues n bytes of output that exist from cycle at.
-func (c *channel) write(at, n int64) {
-	c.pending = append(c.pending, pendingWrite{from: float64(at) * c.rate, left: float64(n)})
+// write queues rows·rowBytes bytes of output produced one row per cycle from cycle at.
+func (c *channel) write(at, rows, rowBytes int64) {
+	c.pending = append(c.pending, pendingWrite{
+		from:  float64(at) * c.rate,
+		pace:  float64(rowBytes) / c.rate,
+		total: float64(rows * rowBytes),
+	})
 }
 
-// fill lets pending writes use the idle channel until byte position until.
+// fill lets pending writes use the idle channel until byte position until (+Inf: until all are done).
 func (c *channel) fill(until float64) {
 	c.writes = math.Max(c.writes, c.reads)
 	for len(c.pending) > 0 {
@@ -280,12 +298,15 @@ func (c *channel) fill(until float64) {
 		if start >= until {
 			return
 		}
-		n := math.Min(w.left, until-start)
-		w.left -= n
-		c.writes = start + n
-		if w.left > 0 {
+		left := w.total - w.done
+		n := math.Min(left, math.Min(until-start, w.produced(until)-w.done))
+		if n < left {
+			// Stopped by the next read, or by the array not having produced more yet.
+			w.done += n
+			c.writes = until
 			return
 		}
+		c.writes = math.Max(start+left, w.end())
 		c.pending = c.pending[1:]
 	}
 }

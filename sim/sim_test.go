@@ -80,37 +80,41 @@ func TestHandWorked(t *testing.T) {
 		},
 		{
 			// 1 byte/cycle, 3×2·2×2. Weights bytes 0–3 (on chip at 4), input 6 bytes 4–9 (at 10).
-			// Load 4–5, but the fold needs the inputs: fold 10–14. Output 6 bytes 15–20: 21 cycles.
-			// weight_stall R = 2 cycles (what ideal memory would have cost), memory_stall 8 + 6 cycles;
-			// in PE-cycles 8 and 56, with active 12 and fill_drain 8: sum 84 = 21·4.
-			name: "bandwidth-starved", a: tiny(), opt: sim.Options{}, layer: dense(2, 2), cycles: 21,
-			bd: sim.Breakdown{Active: 12, WeightStall: 8, FillDrain: 8, MemoryStall: 56}, dram: 16,
+			// Load 4–5, but the fold needs the inputs: fold 10–14. Output row m is complete once column
+			// 1's sum leaves at 10 + m + (R−1) + 1, i.e. 2 bytes per cycle from cycle 12; the channel
+			// writes 1 byte per cycle: 12–17, so 18 cycles. weight_stall R = 2 cycles (what ideal memory
+			// would have cost), memory_stall 8 + 3 cycles; in PE-cycles 8 and 44, with active 12 and
+			// fill_drain 8: sum 72 = 18·4.
+			name: "bandwidth-starved", a: tiny(), opt: sim.Options{}, layer: dense(2, 2), cycles: 18,
+			bd: sim.Breakdown{Active: 12, WeightStall: 8, FillDrain: 8, MemoryStall: 44}, dram: 16,
 		},
 		{
 			// 1 byte/cycle, 3×4·4×2, two tiles, double. Tile 1: weights at 4, its input half (6 of 12
 			// bytes) at 10, fold 10–14 (stall 2 weight + 8 memory). Tile 2's operands are fetched when
 			// tile 1's fold starts: weights 10–13, inputs 14–19, so its fold waits until 20 (memory
-			// stall 20 − 15 = 5). Output 6 bytes 25–30: 31 cycles. Memory stall 8 + 5 + 6 = 19 cycles
-			// = 76 PE-cycles; active 24, weight 8, fill_drain 16: sum 124 = 31·4.
-			name: "bandwidth-starved double", a: tiny(), opt: sim.Options{}, layer: dense(4, 2), cycles: 31,
-			bd: sim.Breakdown{Active: 24, WeightStall: 8, FillDrain: 16, MemoryStall: 76}, dram: 26,
+			// stall 20 − 15 = 5). Output 6 bytes from 22 (2 per cycle produced, 1 written): 22–27,
+			// 28 cycles. Memory stall 8 + 5 + 3 = 16 cycles = 64 PE-cycles; active 24, weight 8,
+			// fill_drain 16: sum 112 = 28·4.
+			name: "bandwidth-starved double", a: tiny(), opt: sim.Options{}, layer: dense(4, 2), cycles: 28,
+			bd: sim.Breakdown{Active: 24, WeightStall: 8, FillDrain: 16, MemoryStall: 64}, dram: 26,
 		},
 		{
 			// Same, single buffer. Tile 2's load would start at 15 (after fold 1), ending 17 — 2 cycles
 			// of weight stall — but its inputs arrive at 20: 3 more cycles of memory stall. Bandwidth
-			// hides the buffering: still 31 cycles. weight 16, memory (8+3+6)·4 = 68.
-			name: "bandwidth-starved single", a: tiny().Buffer(accel.SingleBuffer), opt: sim.Options{}, layer: dense(4, 2), cycles: 31,
-			bd: sim.Breakdown{Active: 24, WeightStall: 16, FillDrain: 16, MemoryStall: 68}, dram: 26,
+			// hides the buffering: still 28 cycles. weight 16, memory (8+3+3)·4 = 56.
+			name: "bandwidth-starved single", a: tiny().Buffer(accel.SingleBuffer), opt: sim.Options{}, layer: dense(4, 2), cycles: 28,
+			bd: sim.Breakdown{Active: 24, WeightStall: 16, FillDrain: 16, MemoryStall: 56}, dram: 26,
 		},
 		{
 			// 1 byte/cycle, 3×2·2×6: three column blocks of one tile each; the input (6 bytes) stays
-			// resident. Tile 1: weights 0–3, input 4–9, fold 10–14. Tile 2: weights 10–13 (no input),
-			// load 14–15, fold 16–20 (memory stall 1). Tile 3's weights are asked for at 16; the channel
-			// idles from 14, so block 1's output (exists from 15) writes 1 byte in 15–15, then weights
-			// 16–19, load 20–21, fold 22–26 (stall 1). Writes: 5 + 6 + 6 bytes from 20: 20–36, so 37
-			// cycles. memory (8+1+1+10)·4 = 80, weight 8, fill_drain 24, active 36: 148 = 37·4.
-			name: "write-back in idle channel", a: tiny(), opt: sim.Options{}, layer: dense(2, 6), cycles: 37,
-			bd: sim.Breakdown{Active: 36, WeightStall: 8, FillDrain: 24, MemoryStall: 80}, dram: 12 + 6 + 18,
+			// resident. Tile 1: weights 0–3, input 4–9, fold 10–14; its outputs appear at 2 bytes per
+			// cycle from 12. Tile 2: weights 10–13 (no input), load 14–15, fold 16–20 (memory stall 1).
+			// Tile 3's weights are asked for at 16; the channel idles from 14, so block 1's output
+			// writes 2 bytes in 14–15, then weights 16–19, load 20–21, fold 22–26 (stall 1). Writes:
+			// 4 + 6 + 6 bytes from 20: 20–35, so 36 cycles. memory (8+1+1+9)·4 = 76, weight 8,
+			// fill_drain 24, active 36: 144 = 36·4.
+			name: "write-back in idle channel", a: tiny(), opt: sim.Options{}, layer: dense(2, 6), cycles: 36,
+			bd: sim.Breakdown{Active: 36, WeightStall: 8, FillDrain: 24, MemoryStall: 76}, dram: 12 + 6 + 18,
 		},
 		{
 			// As above with 13 bytes of SRAM: the input (6) no longer fits beside two weight tiles (8),
@@ -170,8 +174,8 @@ func TestNonGEMMLayersTakeNoCycles(t *testing.T) {
 	if l := r.Layers[0]; l.Cycles != 0 || l.Breakdown != (sim.Breakdown{}) || l.MACs != 0 {
 		t.Errorf("pool layer = %+v, want nothing", l)
 	}
-	if r.Cycles != 21 || r.Layers[1].Cycles != 21 {
-		t.Errorf("network cycles = %d, want 21 (the dense layer alone)", r.Cycles)
+	if r.Cycles != 18 || r.Layers[1].Cycles != 18 {
+		t.Errorf("network cycles = %d, want 18 (the dense layer alone)", r.Cycles)
 	}
 }
 
