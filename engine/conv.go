@@ -1,0 +1,271 @@
+package engine
+
+import (
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+)
+
+func init() {
+	sgSetNodeExecutor(backends.OpTypeConvGeneral, priorityUser, execConv)
+}
+
+// colBudget is the most float32 elements one im2col chunk holds (16 MiB): large enough for
+// sgemm to run at full speed, small enough to stay far from the memory a whole im2col would take.
+const colBudget = 4 << 20
+
+// convPlan is a ConvGeneral brought to canonical layouts: input [IB, IS..., IC], kernel
+// [KS..., KI, KO], output [OB, OS..., OC].
+type convPlan struct {
+	p               *convParams
+	n               int // spatial rank
+	ib, ic, ob, oc  int
+	ki, ko          int
+	is, ks, os      []int
+	permIn, permK   []int
+	permOutInv      []int // canonical output -> real layout
+	groups, bgroups int
+	tabs            [][]int // per spatial axis: [o·ks+k] -> input index or -1
+	inSpatialStride []int   // canonical input element stride of each spatial axis
+	kpos, opos      int     // kernel / output spatial positions
+	kcoords         [][]int // kernel position -> per-axis index
+}
+
+func newConvPlan(p *convParams) *convPlan {
+	ax := p.axes
+	n := len(ax.InputSpatial)
+	c := &convPlan{p: p, n: n, groups: p.channelGroupCount, bgroups: p.batchGroupCount}
+	id, kd, od := p.inputShape.Dimensions, p.kernelShape.Dimensions, p.outputShape.Dimensions
+	c.permIn = append(append([]int{ax.InputBatch}, ax.InputSpatial...), ax.InputChannels)
+	c.permK = append(append([]int{}, ax.KernelSpatial...), ax.KernelInputChannels, ax.KernelOutputChannels)
+	permOut := append(append([]int{ax.OutputBatch}, ax.OutputSpatial...), ax.OutputChannels)
+	c.permOutInv = make([]int, len(permOut))
+	for i, a := range permOut {
+		c.permOutInv[a] = i
+	}
+	c.ib, c.ic = id[ax.InputBatch], id[ax.InputChannels]
+	c.ob, c.oc = od[ax.OutputBatch], od[ax.OutputChannels]
+	c.ki, c.ko = kd[ax.KernelInputChannels], kd[ax.KernelOutputChannels]
+	c.kpos, c.opos = 1, 1
+	for d := range n {
+		c.is = append(c.is, id[ax.InputSpatial[d]])
+		c.ks = append(c.ks, kd[ax.KernelSpatial[d]])
+		c.os = append(c.os, od[ax.OutputSpatial[d]])
+		c.kpos *= c.ks[d]
+		c.opos *= c.os[d]
+	}
+	c.inSpatialStride = make([]int, n)
+	s := c.ic
+	for d := n - 1; d >= 0; d-- {
+		c.inSpatialStride[d] = s
+		s *= c.is[d]
+	}
+	c.tabs = make([][]int, n)
+	for d := range n {
+		t := make([]int, c.os[d]*c.ks[d])
+		for o := range c.os[d] {
+			for k := range c.ks[d] {
+				pos := o*p.strides[d] - p.paddings[d][0] + k*p.kernelDilations[d]
+				idx := -1
+				if pos >= 0 && pos%p.inputDilations[d] == 0 && pos/p.inputDilations[d] < c.is[d] {
+					idx = pos / p.inputDilations[d]
+				}
+				t[o*c.ks[d]+k] = idx
+			}
+		}
+		c.tabs[d] = t
+	}
+	kc := make([]int, n)
+	for range c.kpos {
+		c.kcoords = append(c.kcoords, append([]int(nil), kc...))
+		for d := n - 1; d >= 0; d-- {
+			kc[d]++
+			if kc[d] < c.ks[d] {
+				break
+			}
+			kc[d] = 0
+		}
+	}
+	return c
+}
+
+// isDepthwise: one input channel per group, one output channel per group.
+func (c *convPlan) isDepthwise() bool {
+	return c.groups > 1 && c.groups == c.ic && c.ki == 1 && c.oc == c.groups && c.bgroups == 1
+}
+
+// isPointwise: a 1×1 convolution that is a plain matrix product of the canonical input.
+func (c *convPlan) isPointwise() bool {
+	if c.groups != 1 || c.bgroups != 1 || c.kpos != 1 {
+		return false
+	}
+	for d := range c.n {
+		if c.is[d] != c.os[d] || c.p.strides[d] != 1 || c.p.paddings[d] != [2]int{} || c.p.inputDilations[d] != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// execConv runs a float32 engine ConvGeneral: canonicalize layouts (transposes skipped when
+// already canonical), then a direct kernel for depthwise, a plain sgemm for 1×1, or chunked
+// im2col + sgemm for everything else, and transpose the result back if needed.
+func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
+	p, ok := nodeData(node).(*convParams)
+	if !ok || (p.channelGroupCount > 1 && p.batchGroupCount > 1) {
+		return sgExecConvGeneral(backend, node, inputs, inputsOwned)
+	}
+	c := newConvPlan(p)
+	in, ker := f32(backend, inputs[0]), f32(backend, inputs[1])
+	if !isIdentity(c.permIn) {
+		t := getScratch(len(in))
+		defer putScratch(t)
+		transposeF32(t, in, p.inputShape.Dimensions, c.permIn)
+		in = t
+	}
+	if !isIdentity(c.permK) {
+		t := getScratch(len(ker))
+		defer putScratch(t)
+		transposeF32(t, ker, p.kernelShape.Dimensions, c.permK)
+		ker = t
+	}
+	out := newOutput(backend, p.outputShape)
+	o := f32(backend, out)
+	canon := o
+	if !isIdentity(c.permOutInv) {
+		canon = getScratch(len(o))
+		defer putScratch(canon)
+	}
+	switch {
+	case len(canon) == 0:
+	case c.isDepthwise():
+		c.depthwise(canon, in, ker)
+	case c.isPointwise():
+		sgemm(false, false, c.ib*c.opos, c.oc, c.ic, 1, in, c.ic, ker, c.ko, 0, canon, c.oc)
+	default:
+		c.im2colGemm(canon, in, ker)
+	}
+	if !isIdentity(c.permOutInv) {
+		canonDims := make([]int, len(c.permOutInv))
+		canonDims[0] = c.ob
+		copy(canonDims[1:], c.os)
+		canonDims[len(canonDims)-1] = c.oc
+		transposeF32(o, canon, canonDims, c.permOutInv)
+	}
+	return out, nil
+}
+
+// rowInput returns, for output row r = (ob, output position) and kernel position kp, the
+// canonical input offset of the first channel of that tap (batch group offset bOff added), or -1
+// when the tap falls in padding or between dilated input elements.
+func (c *convPlan) rowBase(r int, oc []int) (ob int) {
+	rem := r
+	for d := c.n - 1; d >= 0; d-- {
+		oc[d] = rem % c.os[d]
+		rem /= c.os[d]
+	}
+	return rem
+}
+
+func (c *convPlan) tapOffset(ib int, oc []int, kp int) int {
+	off := ib
+	kc := c.kcoords[kp]
+	for d := range c.n {
+		i := c.tabs[d][oc[d]*c.ks[d]+kc[d]]
+		if i < 0 {
+			return -1
+		}
+		off = off*c.is[d] + i
+	}
+	return off * c.ic
+}
+
+// depthwise computes out[b, o, ch] = Σ_k in[b, tap(o, k), ch] · ker[k, 0, ch] directly: no
+// im2col, contiguous over channels.
+func (c *convPlan) depthwise(out, in, ker []float32) {
+	C := c.ic
+	rows := c.ob * c.opos
+	parallelFor(rows, 64, func(lo, hi int) {
+		oc := make([]int, c.n)
+		for r := lo; r < hi; r++ {
+			ob := c.rowBase(r, oc)
+			dst := out[r*C : (r+1)*C]
+			clear(dst)
+			for kp := 0; kp < c.kpos; kp++ {
+				off := c.tapOffset(ob, oc, kp)
+				if off < 0 {
+					continue
+				}
+				src := in[off : off+C]
+				w := ker[kp*C : (kp+1)*C]
+				src, w = src[:len(dst)], w[:len(dst)]
+				for ch, x := range src {
+					dst[ch] += x * w[ch]
+				}
+			}
+		}
+	})
+}
+
+// im2colGemm computes the convolution group by group as sgemm of gathered input taps
+// (rows: output positions; columns: kernel position × input channel of the group) by the
+// kernel, in chunks of rows and, when a row alone is huge (weight gradients contract over whole
+// images), of kernel positions accumulated with beta=1.
+func (c *convPlan) im2colGemm(out, in, ker []float32) {
+	ngroups := c.groups * c.bgroups
+	fg := c.oc / ngroups
+	rows := c.ob * c.opos
+	kdim := c.kpos * c.ki
+	rowsPer := max(1, colBudget/max(kdim, 1))
+	kpPer := c.kpos
+	if rowsPer < 64 {
+		rowsPer = min(rows, 256)
+		kpPer = max(1, colBudget/(rowsPer*c.ki))
+	}
+	col := getScratch(min(rowsPer, rows) * min(kpPer, c.kpos) * c.ki)
+	defer putScratch(col)
+	for g := range ngroups {
+		ciOff, bOff := 0, 0
+		if c.groups > 1 {
+			ciOff = g * c.ki
+		} else {
+			bOff = g * c.ob
+		}
+		fOff := g * fg
+		for r0 := 0; r0 < rows; r0 += rowsPer {
+			r1 := min(rows, r0+rowsPer)
+			for k0 := 0; k0 < c.kpos; k0 += kpPer {
+				k1 := min(c.kpos, k0+kpPer)
+				width := (k1 - k0) * c.ki
+				c.fillCols(col, in, r0, r1, k0, k1, ciOff, bOff)
+				beta := float32(1)
+				if k0 == 0 {
+					beta = 0
+				}
+				sgemm(false, false, r1-r0, fg, width, 1, col, width, ker[k0*c.ki*c.ko+fOff:], c.ko,
+					beta, out[r0*c.oc+fOff:], c.oc)
+			}
+		}
+	}
+}
+
+// fillCols gathers rows [r0, r1) and kernel positions [k0, k1) of the im2col matrix.
+func (c *convPlan) fillCols(col, in []float32, r0, r1, k0, k1, ciOff, bOff int) {
+	width := (k1 - k0) * c.ki
+	ki := c.ki
+	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
+		oc := make([]int, c.n)
+		for r := r0 + lo; r < r0+hi; r++ {
+			ob := c.rowBase(r, oc)
+			dst := col[(r-r0)*width : (r-r0+1)*width]
+			for kp := k0; kp < k1; kp++ {
+				d := dst[(kp-k0)*ki : (kp-k0+1)*ki]
+				off := c.tapOffset(bOff+ob, oc, kp)
+				if off < 0 {
+					clear(d)
+					continue
+				}
+				copy(d, in[off+ciOff:off+ciOff+ki])
+			}
+		}
+	})
+}

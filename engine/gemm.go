@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"os"
+	"sync"
+
+	"github.com/ebitengine/purego"
+)
+
+// BLAS: every float32 matrix product of the engine (convolutions after im2col, DotGeneral) goes
+// through sgemm below. OpenBLAS is loaded at run time with purego (dlopen, no cgo), so building
+// needs nothing and a machine without OpenBLAS still runs, on the pure-Go GEMM in gemm_go.go.
+
+// Env variables read once, at the first use of the backend.
+const (
+	// EnvNoBLAS, when set to a non-empty value other than "0", keeps OpenBLAS unloaded: the
+	// pure-Go GEMM runs. Tests use it to cover both paths.
+	EnvNoBLAS = "UBOOST_NOBLAS"
+	// EnvOpenBLAS names the OpenBLAS shared library to load instead of the usual sonames.
+	EnvOpenBLAS = "UBOOST_OPENBLAS"
+)
+
+// openBLASNames are the sonames tried in order: Debian/Ubuntu's libopenblas0 first.
+var openBLASNames = []string{"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0", "libopenblas.dylib"}
+
+// CBLAS enum values (cblas.h).
+const (
+	cblasRowMajor = 101
+	cblasNoTrans  = 111
+	cblasTrans    = 112
+)
+
+var (
+	blasOnce   sync.Once
+	blasLoaded bool
+	blasLib    string
+	blasErr    string
+
+	cblasSgemm func(order, transA, transB, m, n, k int32, alpha float32, a *float32, lda int32,
+		b *float32, ldb int32, beta float32, c *float32, ldc int32)
+	openblasSetNumThreads func(n int32)
+)
+
+// loadBLAS tries to dlopen OpenBLAS once.
+func loadBLAS() {
+	blasOnce.Do(func() {
+		if v := os.Getenv(EnvNoBLAS); v != "" && v != "0" {
+			blasErr = EnvNoBLAS + " is set"
+			return
+		}
+		names := openBLASNames
+		if p := os.Getenv(EnvOpenBLAS); p != "" {
+			names = []string{p}
+		}
+		for _, name := range names {
+			h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
+			if err != nil {
+				blasErr = err.Error()
+				continue
+			}
+			if _, err := purego.Dlsym(h, "cblas_sgemm"); err != nil {
+				blasErr = name + ": no cblas_sgemm"
+				continue
+			}
+			purego.RegisterLibFunc(&cblasSgemm, h, "cblas_sgemm")
+			if _, err := purego.Dlsym(h, "openblas_set_num_threads"); err == nil {
+				purego.RegisterLibFunc(&openblasSetNumThreads, h, "openblas_set_num_threads")
+			}
+			blasLoaded, blasLib, blasErr = true, name, ""
+			applyBLASThreads(Threads())
+			return
+		}
+	})
+}
+
+// applyBLASThreads tells OpenBLAS how many threads one sgemm may use.
+func applyBLASThreads(n int) {
+	if blasLoaded && openblasSetNumThreads != nil {
+		openblasSetNumThreads(int32(n))
+	}
+}
+
+// BLAS reports whether the OpenBLAS sgemm is in use, and which library was loaded.
+func BLAS() (loaded bool, library string) {
+	loadBLAS()
+	return blasLoaded, blasLib
+}
+
+// BLASNotice is the one line a program should print once when OpenBLAS is not in use, telling
+// the user how to get the faster path; it is empty when OpenBLAS is loaded. The library never
+// prints it itself.
+func BLASNotice() string {
+	loadBLAS()
+	if blasLoaded {
+		return ""
+	}
+	if v := os.Getenv(EnvNoBLAS); v != "" && v != "0" {
+		return "uboost: " + EnvNoBLAS + " is set: using the pure-Go GEMM (slower); unset it to use OpenBLAS"
+	}
+	return "uboost: OpenBLAS not found, using the pure-Go GEMM (several times slower); " +
+		"install it (Debian/Ubuntu: apt-get install libopenblas0) or set " + EnvOpenBLAS + "=/path/to/libopenblas.so"
+}
+
+// sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, op(A) being M×K and op(B)
+// K×N; transA/transB say that A is stored K×M / B is stored N×K. It runs OpenBLAS when loaded,
+// else the pure-Go kernel, with the engine's thread count.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int,
+	beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	loadBLAS()
+	if blasLoaded && k > 0 {
+		ta, tb := int32(cblasNoTrans), int32(cblasNoTrans)
+		if transA {
+			ta = cblasTrans
+		}
+		if transB {
+			tb = cblasTrans
+		}
+		cblasSgemm(cblasRowMajor, ta, tb, int32(m), int32(n), int32(k), alpha, &a[0], int32(lda),
+			&b[0], int32(ldb), beta, &c[0], int32(ldc))
+		return
+	}
+	gemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}

@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"math/bits"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// threads is the number of cores the engine's kernels (and OpenBLAS) may use at once.
+var threads atomic.Int32
+
+func init() { threads.Store(int32(runtime.NumCPU())) }
+
+// Threads returns the number of threads the engine's kernels use.
+func Threads() int { return int(threads.Load()) }
+
+// parallelFor splits [0, n) into at most Threads() contiguous ranges of at least minChunk items
+// and runs body on each, in parallel, returning when all are done.
+func parallelFor(n, minChunk int, body func(lo, hi int)) {
+	t := Threads()
+	if minChunk < 1 {
+		minChunk = 1
+	}
+	parts := min(t, (n+minChunk-1)/minChunk)
+	if parts <= 1 {
+		if n > 0 {
+			body(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + parts - 1) / parts
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// Scratch float32 slices, pooled by power-of-two capacity so that the im2col and packing
+// buffers of one training step are reused by the next instead of reallocated.
+var scratchPools [48]sync.Pool
+
+func getScratch(n int) []float32 {
+	if n == 0 {
+		return nil
+	}
+	c := bits.Len(uint(n - 1))
+	if p, ok := scratchPools[c].Get().(*[]float32); ok {
+		return (*p)[:n]
+	}
+	return make([]float32, n, 1<<c)
+}
+
+func putScratch(s []float32) {
+	if cap(s) == 0 {
+		return
+	}
+	c := bits.Len(uint(cap(s) - 1))
+	if 1<<c != cap(s) {
+		return
+	}
+	s = s[:cap(s)]
+	scratchPools[c].Put(&s)
+}
