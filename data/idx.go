@@ -48,13 +48,10 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 			return nil, fmt.Errorf("%s: %w", name, badf("dimension %d: truncated header", i))
 		}
 		dims[i] = int(binary.BigEndian.Uint32(d[:]))
-		if dims[i] > 0 && total > math.MaxInt64/int64(dims[i]) {
-			return nil, fmt.Errorf("%s: %w", name, badf("dimensions %v: too large", dims[:i+1]))
+		if dims[i] > 0 && total > maxIDXBytes/int64(dims[i]) {
+			return nil, fmt.Errorf("%s: %w", name, badf("dimensions %v: more than the %d elements supported", dims[:i+1], int64(maxIDXBytes)))
 		}
 		total *= int64(dims[i])
-	}
-	if total > maxIDXBytes {
-		return nil, fmt.Errorf("%s: %w", name, badf("dimensions %v: %d elements, more than the %d supported", dims, total, int64(maxIDXBytes)))
 	}
 	buf, err := readAllLimited(r, total)
 	if err != nil {
