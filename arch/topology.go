@@ -58,8 +58,9 @@ func ReadTopology(path string) ([]accel.Layer, error) {
 // (topology.csv:3: field "Channels": want a positive integer, got "abc"). Fields are trimmed and a
 // trailing comma is allowed. A first row with no integer after its first field is the header, whose
 // names then name the columns in errors. A field starting with '#' comments out the rest of its row (as
-// in SCALE-Sim's own MobileNet topology), and columns after the ninth are ignored (SCALE-Sim's files
-// sometimes annotate rows there). Each layer's output size is SCALE-Sim's ceil((H − Fh + S)/S).
+// in SCALE-Sim's own MobileNet topology). The ninth column is the width stride unless the header names
+// the columns from the ninth on and none of them is a stride (SCALE-Sim's "Strides,, Target"); columns
+// after the ninth are ignored. Each layer's output size is SCALE-Sim's ceil((H − Fh + S)/S).
 func ParseTopology(name string, r io.Reader) ([]accel.Layer, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -67,6 +68,7 @@ func ParseTopology(name string, r io.Reader) ([]accel.Layer, error) {
 	cr.LazyQuotes = true
 	cr.Comment = '#'
 	columns := topologyColumns
+	strideW := true // whether a ninth column is the width stride
 	var layers []accel.Layer
 	for first := true; ; {
 		rec, err := cr.Read()
@@ -94,7 +96,11 @@ func ParseTopology(name string, r io.Reader) ([]accel.Layer, error) {
 					columns[i] = h
 				}
 			}
+			strideW = !annotationColumns(rec)
 			continue
+		}
+		if !strideW && len(rec) > colStrideW {
+			rec = rec[:colStrideW]
 		}
 		l, err := parseTopologyRow(rec, columns)
 		if err != nil {
@@ -125,6 +131,19 @@ func cleanRecord(rec []string) []string {
 	return out
 }
 
+// annotationColumns says whether a header names the columns after the eighth as something other than a
+// stride (SCALE-Sim's "Strides,, Target"): then those columns are notes, not the width stride.
+func annotationColumns(header []string) bool {
+	named := false
+	for _, h := range header[min(colStrideW, len(header)):] {
+		if strings.Contains(strings.ToLower(h), "stride") {
+			return false
+		}
+		named = named || h != ""
+	}
+	return named
+}
+
 // isHeader says whether a row of several fields holds no integer after its name column: a header, not
 // a layer.
 func isHeader(rec []string) bool {
@@ -142,8 +161,7 @@ func isHeader(rec []string) bool {
 // parseTopologyRow turns one cleaned row into a layer; errors name the column.
 func parseTopologyRow(rec []string, columns []string) (accel.Layer, error) {
 	if len(rec) < minTopologyColumns {
-		return accel.Layer{}, fmt.Errorf("field %q: missing; want %d columns (%s), got %d",
-			columns[len(rec)], minTopologyColumns, strings.Join(columns[:minTopologyColumns], ", "), len(rec))
+		return accel.Layer{}, fmt.Errorf("field %q: missing (the row has %d of the %d columns)", columns[len(rec)], len(rec), minTopologyColumns)
 	}
 	if rec[colName] == "" {
 		return accel.Layer{}, fmt.Errorf("field %q: missing", columns[colName])
@@ -184,16 +202,29 @@ func parseTopologyRow(rec []string, columns []string) (accel.Layer, error) {
 	return l, nil
 }
 
-// scaleSimOut is SCALE-Sim's output length, ceil((n − k + s)/s), for a filter k that fits in n: in
-// integers (n − k)/s + 1.
-func scaleSimOut(n, k, s int) int { return (n-k)/s + 1 }
+// scaleSimOut is SCALE-Sim's output length, ceil((n − k + s)/s), for a filter k that fits in n. It
+// counts a last window that hangs over the input's end, so it is one more than PyTorch's
+// floor((n − k)/s) + 1 when s does not divide n − k.
+func scaleSimOut(n, k, s int) int {
+	out := (n-k)/s + 1
+	if (n-k)%s != 0 {
+		out++
+	}
+	return out
+}
+
+// readExtent is the input length that out windows of k at stride s read: (out − 1)·s + k. Written as the
+// IFMAP size, SCALE-Sim's ceil gives back exactly out windows.
+func readExtent(out, k, s int) int { return (out-1)*s + k }
 
 // WriteTopology writes the GEMM layers (conv, depthwise, dense) as a SCALE-Sim topology CSV, so that a
 // network can be simulated by SCALE-Sim; the other layers take no array time and are left out. A
 // depthwise layer's name gets "_DP" unless it has "DP" already, and "DP" in another layer's name is
 // lower-cased, so that SCALE-Sim reads each kind back as written. A dense layer becomes a 1×1
-// convolution on a 1×1 map over its flattened input. A dilated convolution becomes the undilated one with
-// the same GEMM: its IFMAP shrunk by (d−1)(k−1), which keeps its output size. A ninth column (stride
+// convolution on a 1×1 map over its flattened input. The IFMAP written is the extent the windows read,
+// (out − 1)·stride + kernel: SCALE-Sim's ceil then gives the layer's own output size (PyTorch's floor
+// drops padded rows no window reaches, which SCALE-Sim would count as one more window), and a dilated
+// convolution becomes the undilated one with the same GEMM. A ninth column (stride
 // along the width) is written only when some layer's strides differ. Commas, quotes and line breaks in
 // names become '_' (SCALE-Sim splits rows on commas without quoting).
 func WriteTopology(w io.Writer, layers []accel.Layer) error {
@@ -229,8 +260,7 @@ func WriteTopology(w io.Writer, layers []accel.Layer) error {
 			inH, inW, kH, kW, c, sH, sW = 1, 1, 1, 1, l.InC*l.InH*l.InW, 1, 1
 		}
 		if l.Op != accel.Dense {
-			inH -= (l.DilationH - 1) * (l.KH - 1)
-			inW -= (l.DilationW - 1) * (l.KW - 1)
+			inH, inW = readExtent(l.OutH, l.KH, l.StrideH), readExtent(l.OutW, l.KW, l.StrideW)
 		}
 		wide = wide || sH != sW
 		rows = append(rows, []string{name,
