@@ -89,7 +89,6 @@ func TestReadCIFARBadInput(t *testing.T) {
 	}
 }
 
-
 func FuzzCIFAR(f *testing.F) {
 	f.Add(cifarRecord([]byte{3}, 0), uint8(0))
 	f.Add(cifarRecord([]byte{3, 50}, 7), uint8(1))
