@@ -64,7 +64,8 @@ func TestZooUnknown(t *testing.T) {
 // activations, pooling, sums and the SE product are left out. The published figures are rounded
 // (torchvision's table gives 0.39 and 0.3 GFLOPS for EfficientNet-B0 and MobileNetV2, which are MACs), so
 // the tolerance is half a unit of the last published digit. Our counts: ResNet-18 1.81407 G,
-// ResNet-50 4.08918 G (v1.5: stride on the 3×3; v1 with the stride on the first 1×1 would be 4.11 G),
+// ResNet-50 4.08918 G (v1.5: stride on the 3×3; v1, with the stride on the first 1×1, runs that 1×1 at a
+// quarter of the positions in stages 2–4 and would be 4.08918 − 3 × 0.07707 = 3.85797 G),
 // VGG-16 15.47026 G, MobileNetV1 0.56874 G, MobileNetV2 0.30077 G, EfficientNet-B0 0.38581 G.
 func TestZooPublishedFigures(t *testing.T) {
 	cases := []struct {
