@@ -224,9 +224,9 @@ func readExtent(out, k, s int) int { return (out-1)*s + k }
 // convolution on a 1×1 map over its flattened input. The IFMAP written is the extent the windows read,
 // (out − 1)·stride + kernel: SCALE-Sim's ceil then gives the layer's own output size (PyTorch's floor
 // drops padded rows no window reaches, which SCALE-Sim would count as one more window), and a dilated
-// convolution becomes the undilated one with the same GEMM. A ninth column (stride
-// along the width) is written only when some layer's strides differ. Commas, quotes and line breaks in
-// names become '_' (SCALE-Sim splits rows on commas without quoting).
+// convolution becomes the undilated one with the same GEMM. A ninth column (stride along the width) is
+// written only when some layer's strides differ. Commas, quotes and line breaks in names become '_'
+// (SCALE-Sim splits rows on commas without quoting).
 func WriteTopology(w io.Writer, layers []accel.Layer) error {
 	var rows [][]string
 	wide := false
