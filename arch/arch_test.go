@@ -114,7 +114,8 @@ func TestParseErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"truncated", full[:len(full)/2], "truncated JSON: unexpected end of JSON input"},
+		{"truncated", []byte("{\n  \"format\": \"uboost-arch/v1\",\n  \"name\": \"x\",\n"), "line 3: truncated JSON: unexpected end of JSON input"},
+		{"truncated saved network", full[:len(full)/2], "truncated JSON: unexpected end of JSON input"},
 		{"empty", nil, "line 1: truncated JSON: unexpected end of JSON input"},
 		{"malformed", []byte("{\n\"format\": \"uboost-arch/v1\",,\n}"), `line 2: malformed JSON: invalid character ',' looking for beginning of object key string`},
 		{"wrong version", mutate(t, func(d map[string]any, _ []any) { d["format"] = "uboost-arch/v0" }),
@@ -175,7 +176,7 @@ func TestParseErrors(t *testing.T) {
 				t.Fatalf("Parse: no error, want %q", c.want)
 			}
 			got := err.Error()
-			if c.name == "truncated" {
+			if c.name == "truncated saved network" {
 				// The line depends on where the cut falls; the rest of the message does not.
 				if !strings.HasPrefix(got, "line ") || !strings.HasSuffix(got, c.want) {
 					t.Errorf("got %q, want line N: %s", got, c.want)
