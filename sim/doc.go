@@ -33,6 +33,11 @@
 //     on one array takes R + tiles·(M + R + C − 2) cycles.
 //   - Single buffering: a load starts only when the previous fold has ended: tiles·(2R + C + M − 2)
 //     cycles with ideal memory, SCALE-Sim v2's weight-stationary count per fold.
+//   - Overlapping folds (Options.OverlapFolds, double buffering only; off by default): each PE takes
+//     the next tile's weights with that tile's first input row, so the next wavefront may enter M
+//     cycles after the current one; the next weights can shift in once the last PE has switched,
+//     R + C − 2 cycles into the fold. Tiles then start max(M, 2R + C − 2) cycles apart and only
+//     the last one drains: R + (tiles−1)·max(M, 2R + C − 2) + M + R + C − 2 with ideal memory.
 //
 // RunTile executes one tile register by register (values, tags and all) and is what the tests use
 // to confirm the load and fold lengths and the breakdown that Simulate adds up in closed form; every
@@ -74,7 +79,8 @@
 //     and an array that has finished its tiles (or got none) while another array still works, since
 //     several arrays side by side act as one wider array whose extra columns are idle;
 //   - fill_drain: the skew; each PE sees the wavefront for M of a fold's M + R + C − 2 cycles, the
-//     other R + C − 2 are fill and drain: (R+C−2)·R·C per tile;
+//     other R + C − 2 are fill and drain: (R+C−2)·R·C per tile (once per array and layer when folds
+//     overlap);
 //   - weight_stall: the array waits for a weight load that would have been needed with ideal memory
 //     (R cycles for a layer's first tile, and for every tile when single-buffered), times R·C;
 //   - memory_stall: every other cycle the array waits, for weights or inputs still on their way from

@@ -25,6 +25,13 @@ type Options struct {
 	Arrays int `json:"arrays"`
 	// IdealMemory removes every memory stall: operands are on chip when wanted and outputs leave at once.
 	IdealMemory bool `json:"ideal_memory"`
+	// OverlapFolds lets a double-buffered array start the next tile's input wavefront right behind the
+	// current one's, as the TPU does: each PE takes its new weights with the first input row of the new
+	// tile, instead of all PEs at once when the previous fold has drained. The next weights may then only
+	// shift in once the last PE has taken the current ones (R + C − 2 cycles into the fold), so tiles
+	// start max(M, 2R + C − 2) cycles apart. It departs from the convention the systolic-pipelined model
+	// shares with the simulator and has no effect with single buffering.
+	OverlapFolds bool `json:"overlap_folds,omitempty"`
 }
 
 // NumArrays is Arrays with its zero value read as one array.
@@ -146,6 +153,7 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 	pe := R * C
 	fold := g.M + R + C - 2
 	double := a.Weights == accel.DoubleBuffer
+	overlap := double && opt.OverlapFolds
 	elem := int64(a.ElementBytes)
 	_, inBytes, _ := l.Bytes(a.Batch, a.ElementBytes)
 	res.InputResident = inBytes <= a.SRAMBytes-2*pe*elem
@@ -166,12 +174,22 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 
 				// The weights' load into the array could start at base if they were on chip: when the
 				// shadow registers free up (double) or when the array goes idle (single).
-				base, prevEnd := int64(0), int64(0)
+				// The next wavefront may enter at earliest: when the fold has drained, or with
+				// overlapping folds when the last input row of the current tile has entered.
+				base, earliest := int64(0), int64(0)
 				if arr.busy {
-					prevEnd = arr.foldEnd
+					earliest = arr.foldEnd
+					if overlap {
+						earliest = arr.foldStart + g.M
+					}
 					base = arr.foldEnd
 					if double {
 						base = arr.foldStart
+					}
+					if overlap {
+						// The shadow registers form one shift chain down each column; it may only
+						// shift once the last PE, (R−1, C−1), has taken its current weights.
+						base = arr.foldStart + R + C - 2
 					}
 				}
 				weightsReady, inputsReady := int64(0), int64(0)
@@ -193,14 +211,19 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 					inputsReady = ch.read(issue, iBytes)
 				}
 				loadEnd := max(base, weightsReady) + R
-				start := max(loadEnd, prevEnd, inputsReady)
-				weightStall := max(0, base+R-prevEnd)
+				start := max(loadEnd, earliest, inputsReady)
+				weightStall := max(0, base+R-earliest)
 				bd.WeightStall += weightStall * pe
-				bd.MemoryStall += (start - prevEnd - weightStall) * pe
+				bd.MemoryStall += (start - earliest - weightStall) * pe
 				bd.Active += g.M * rows * cols
 				bd.UnusedRows += g.M * (R - rows) * C
 				bd.UnusedCols += g.M * rows * (C - cols)
-				bd.FillDrain += (R + C - 2) * pe
+				if !overlap || !arr.busy {
+					// Every PE sees a fold's wavefront for M cycles; the other R + C − 2 are skew.
+					// Overlapping folds pay it once per array, the later tiles' wavefronts
+					// following the first one's without a gap.
+					bd.FillDrain += (R + C - 2) * pe
+				}
 				*arr = arrayState{busy: true, foldStart: start, foldEnd: start + fold}
 				blockStart = max(blockStart, start)
 			}

@@ -125,6 +125,26 @@ func TestHandWorked(t *testing.T) {
 			bd: sim.Breakdown{Active: 36, WeightStall: 8, FillDrain: 24, MemoryStall: 124}, dram: 12 + 18 + 18,
 		},
 		{
+			// Overlapping folds, 3×4·4×2: tile 1 loads 0–1 and starts at 2; the last PE takes its
+			// weights at 2 + (R−1) + (C−1) = 4, so tile 2's weights shift in 4–5 and its wavefront
+			// starts at 6 (it could have followed tile 1's 3 rows at 5: 1 cycle of weight stall).
+			// It drains at 6 + 5 = 11. weight (2+1)·4 = 12, fill_drain 8 once, active 24: 44 = 11·4.
+			name: "overlapping folds", a: tiny(), opt: sim.Options{IdealMemory: true, OverlapFolds: true}, layer: dense(4, 2), cycles: 11,
+			bd: sim.Breakdown{Active: 24, WeightStall: 12, FillDrain: 8}, dram: 8 + 12 + 6,
+		},
+		{
+			// Overlapping folds with 8 input rows (batch 8): tile 2 follows tile 1's 8 rows at 10 with
+			// no stall (its weights were in by 6); drain at 10 + 8 + 2 = 20, against 2 + 2·10 = 22
+			// without overlap. active 64, weight 8, fill_drain 8: 80 = 20·4.
+			name: "overlapping folds hidden load", a: tiny().WithBatch(8), opt: sim.Options{IdealMemory: true, OverlapFolds: true}, layer: dense(4, 2), cycles: 20,
+			bd: sim.Breakdown{Active: 64, WeightStall: 8, FillDrain: 8}, dram: 8 + 32 + 16,
+		},
+		{
+			// Overlap needs double buffering: single-buffered it is the plain 2·(R + F) = 14.
+			name: "overlap ignored single", a: tiny().Buffer(accel.SingleBuffer), opt: sim.Options{IdealMemory: true, OverlapFolds: true}, layer: dense(4, 2), cycles: 14,
+			bd: sim.Breakdown{Active: 24, WeightStall: 16, FillDrain: 16}, dram: 8 + 12 + 6,
+		},
+		{
 			// Two arrays, 3×6·6×2 = three row tiles, dealt round-robin: array 0 runs tiles 1 and 3
 			// (load 0–1, fold 2–6, fold 7–11), array 1 tile 2 (load 0–1, fold 2–6) then idles 5 cycles
 			// (unused_cols 20). 12 cycles; weight 8 + 8, fill_drain 24, active 36: 96 = 12·2·4.
@@ -224,11 +244,13 @@ func TestZooInvariants(t *testing.T) {
 			for _, batch := range batches {
 				for _, buf := range []accel.Buffering{accel.DoubleBuffer, accel.SingleBuffer} {
 					for _, arrays := range []int{1, 3} {
-						a := accel.New(size, size).WithBatch(batch).Buffer(buf)
-						ideal := simulate(t, a, sim.Options{Arrays: arrays, IdealMemory: true}, layers...)
-						real := simulate(t, a, sim.Options{Arrays: arrays}, layers...)
-						where := fmt.Sprintf("%s %dx%d batch %d %s arrays %d", name, size, size, batch, buf, arrays)
-						checkInvariants(t, where, a, arrays, ideal, real)
+						for _, overlap := range []bool{false, true} {
+							a := accel.New(size, size).WithBatch(batch).Buffer(buf)
+							ideal := simulate(t, a, sim.Options{Arrays: arrays, IdealMemory: true, OverlapFolds: overlap}, layers...)
+							real := simulate(t, a, sim.Options{Arrays: arrays, OverlapFolds: overlap}, layers...)
+							where := fmt.Sprintf("%s %dx%d batch %d %s arrays %d overlap %v", name, size, size, batch, buf, arrays, overlap)
+							checkInvariants(t, where, a, arrays, overlap, ideal, real)
+						}
 					}
 				}
 			}
@@ -236,7 +258,7 @@ func TestZooInvariants(t *testing.T) {
 	}
 }
 
-func checkInvariants(t *testing.T, where string, a *accel.Accelerator, arrays int, ideal, real *sim.Result) {
+func checkInvariants(t *testing.T, where string, a *accel.Accelerator, arrays int, overlap bool, ideal, real *sim.Result) {
 	t.Helper()
 	R, C := int64(a.Rows), int64(a.Cols)
 	for i := range ideal.Layers {
@@ -257,8 +279,13 @@ func checkInvariants(t *testing.T, where string, a *accel.Accelerator, arrays in
 			t.Fatalf("%s %s: %d cycles with memory, fewer than %d with ideal memory", where, li.Name, lr.Cycles, li.Cycles)
 		}
 		if arrays == 1 && a.Weights == accel.DoubleBuffer && li.Tiles > 0 {
-			if want := R + li.Tiles*(li.GEMM.M+R+C-2); li.Cycles != want {
-				t.Fatalf("%s %s: ideal double-buffered %d cycles, want R + tiles·(M+R+C−2) = %d", where, li.Name, li.Cycles, want)
+			want := R + li.Tiles*(li.GEMM.M+R+C-2)
+			if overlap {
+				// Tiles start max(M, 2R+C−2) apart; the last one drains.
+				want = R + (li.Tiles-1)*max(li.GEMM.M, 2*R+C-2) + li.GEMM.M + R + C - 2
+			}
+			if li.Cycles != want {
+				t.Fatalf("%s %s: ideal double-buffered %d cycles, want %d", where, li.Name, li.Cycles, want)
 			}
 		}
 	}

@@ -13,8 +13,9 @@ func init() { root.AddCommand(newSimulateCmd()) }
 
 // simulatorFlags are the simulator's settings beyond the accelerator's.
 type simulatorFlags struct {
-	arrays int
-	ideal  bool
+	arrays  int
+	ideal   bool
+	overlap bool
 }
 
 // addSimulatorFlags registers --arrays and --ideal-memory on cmd.
@@ -22,12 +23,13 @@ func addSimulatorFlags(cmd *cobra.Command) *simulatorFlags {
 	f := &simulatorFlags{}
 	cmd.Flags().IntVar(&f.arrays, "arrays", 1, "number of R×C arrays sharing the SRAM and the DRAM channel")
 	cmd.Flags().BoolVar(&f.ideal, "ideal-memory", false, "remove memory stalls (operands always on chip in time)")
+	cmd.Flags().BoolVar(&f.overlap, "overlap-folds", false, "start the next tile's wavefront behind the current one's (TPU-style; double buffering only)")
 	return f
 }
 
 // Options returns the simulator options the flags give, validated.
 func (f *simulatorFlags) Options() (sim.Options, error) {
-	opt := sim.Options{Arrays: f.arrays, IdealMemory: f.ideal}
+	opt := sim.Options{Arrays: f.arrays, IdealMemory: f.ideal, OverlapFolds: f.overlap}
 	if f.arrays < 1 || f.arrays > sim.MaxArrays {
 		return opt, fmt.Errorf("flag --arrays: want an integer in 1..%d, got %d", sim.MaxArrays, f.arrays)
 	}
