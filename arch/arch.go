@@ -148,9 +148,10 @@ func describeJSONError(data []byte, err error) error {
 	switch {
 	case errors.As(err, &syntax):
 		line := 1 + bytes.Count(data[:min(int(syntax.Offset), len(data))], []byte("\n"))
-		if syntax.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))) {
-			// json.Unmarshal reports a document cut short as a syntax error at its end.
-			return fmt.Errorf("line %d: truncated JSON: %v", line, syntax)
+		if content := bytes.TrimRight(data, " \t\r\n"); syntax.Offset >= int64(len(content)) {
+			// json.Unmarshal reports a document cut short as a syntax error at its end; name the last
+			// line that has anything on it.
+			return fmt.Errorf("line %d: truncated JSON: %v", 1+bytes.Count(content, []byte("\n")), syntax)
 		}
 		return fmt.Errorf("line %d: malformed JSON: %v", line, syntax)
 	case errors.Is(err, io.ErrUnexpectedEOF):
