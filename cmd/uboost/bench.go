@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+
+	"github.com/spf13/cobra"
+	"github.com/uboost/uboost/engine"
+	"github.com/uboost/uboost/engine/stepbench"
+)
+
+func init() { root.AddCommand(newBenchCmd()) }
+
+// newBenchCmd is `uboost bench`, the home of the speed measurements.
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure how fast uboost's compute engine runs",
+	}
+	cmd.AddCommand(newBenchStepCmd())
+	return cmd
+}
+
+func newBenchStepCmd() *cobra.Command {
+	cfg := stepbench.DefaultConfig()
+	var asJSON bool
+	var profile string
+	cmd := &cobra.Command{
+		Use:   "step",
+		Short: "Time one full training step (forward, backward, both optimizers) of a CNN",
+		Long: `Times full training steps — forward, backward, SGD on the weights and Adam on the architecture
+variables — of a model on the engine and prints images_per_second, seconds_per_step (median of the timed
+steps, after one untimed step that compiles the graph) and peak_rss_mb (the process's peak resident memory).
+
+--model probe is the design probe's two-block supernet on 32×32×3 inputs; bench/torch_probe.py is the
+same network in PyTorch, for the side-by-side. --model supernet is reserved for the search's supernet.
+GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built with -tags xla).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if n := engine.BLASNotice(); n != "" {
+				fmt.Fprintln(os.Stderr, n)
+			}
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
+			res, err := stepbench.Run(cfg)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				return enc.Encode(res)
+			}
+			fmt.Fprintf(out, "model %s, batch %d, %d threads, %s, backend %s\n", res.Model, res.Batch, res.Threads, res.BLAS, res.Backend)
+			fmt.Fprintf(out, "images_per_second %.1f\nseconds_per_step %.4f\npeak_rss_mb %.0f\n",
+				res.ImagesPerSecond, res.SecondsPerStep, res.PeakRSSMB)
+			fmt.Fprintf(out, "first_step_seconds %.3f\n", res.FirstStepS)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Model, "model", cfg.Model, "model to time: probe (or supernet, once the search exposes it)")
+	fl.IntVar(&cfg.Batch, "batch", cfg.Batch, "images per step")
+	fl.IntVar(&cfg.Channels, "channels", cfg.Channels, "channels of every layer of the probe")
+	fl.IntVar(&cfg.Threads, "threads", runtime.NumCPU(), "cores the engine may use")
+	fl.IntVar(&cfg.Steps, "steps", cfg.Steps, "timed steps (after one untimed compile step)")
+	fl.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the weights, data and Gumbel noise")
+	fl.BoolVar(&asJSON, "json", false, "write one JSON document to stdout")
+	fl.StringVar(&profile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")
+	return cmd
+}
