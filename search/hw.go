@@ -1,0 +1,292 @@
+package search
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/cost"
+)
+
+// widthDist is a feature map's channel count as the search sees it: fixed (one value, probs nil) or a
+// distribution over vals (probs, a [len(vals)] graph node summing to 1).
+type widthDist struct {
+	vals  []float64
+	probs *graph.Node
+}
+
+func fixedWidth(c int) widthDist { return widthDist{vals: []float64{float64(c)}} }
+
+// hwCost prices layers for the loss. Exact per-shape numbers come from the cost package's formulas on
+// float64 (or the LUT); only the expected-width mode evaluates a formula on graph nodes, through the
+// smooth ceiling, since there the widths themselves are soft.
+type hwCost struct {
+	cfg  *Config
+	lut  *cost.LUT
+	kind cost.Kind
+}
+
+func newHWCost(cfg *Config) *hwCost {
+	h := &hwCost{cfg: cfg}
+	switch cfg.Cost {
+	case CostFlops:
+		h.kind = cost.KindFlops
+	case CostRoofline:
+		h.kind = cost.KindRoofline
+	case CostLUT:
+		h.lut = cost.NewLUT(cost.Systolic())
+	default:
+		h.kind = cost.KindSystolic
+	}
+	return h
+}
+
+// lowerOne lowers a single node on a side×cin input through arch's lowering, so the search prices
+// exactly the layer the derived network will contain. cout replaces the node's Channels (convs).
+func lowerOne(nd arch.Node, side [2]int, cin, cout int) (accel.Layer, error) {
+	nd.Inputs = []string{arch.InputName}
+	if nd.Op == arch.OpConv || nd.Op == arch.OpDense {
+		nd.Channels = cout
+	}
+	net := arch.Network{Format: arch.Format, Input: arch.Shape{H: side[0], W: side[1], C: cin}, Classes: 1, Nodes: []arch.Node{nd}}
+	layers, err := net.Layers()
+	if err != nil {
+		return accel.Layer{}, fmt.Errorf("node %q: %w", nd.Name, err)
+	}
+	return layers[0], nil
+}
+
+// exact returns one layer's cycles and MACs on float64 with the configured model and ceiling.
+func (h *hwCost) exact(l accel.Layer) (cycles, macs float64, err error) {
+	a := h.cfg.Accel
+	d := cost.DimsOf(l, a.Batch)
+	macs = cost.MACs(cost.Float{}, d)
+	if h.lut != nil {
+		c, err := h.lut.LayerCycles(a, l)
+		return float64(c), macs, err
+	}
+	return cost.Cycles(cost.Float{}, h.kind, h.cfg.Ceil, a, d), macs, nil
+}
+
+// layerTerm is one GEMM layer's expected cycles and MACs as graph scalars.
+type layerTerm struct{ cycles, macs *graph.Node }
+
+// util is the layer's utilization MACs / (cycles · R·C), 0 where it has no cycles.
+func (t layerTerm) util(a *accel.Accelerator) *graph.Node {
+	den := graph.MulScalar(t.cycles, float64(a.PEs()))
+	safe := graph.Max(den, graph.OnesLike(den))
+	return graph.Div(t.macs, safe)
+}
+
+// layer prices node nd on a side×in input producing out channels (out ignored by depthwise, which keeps
+// its input width, and by dense, whose width is fixed).
+func (h *hwCost) layer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [2]int, in, out widthDist) (layerTerm, error) {
+	if nd.Op == arch.OpDepthwise {
+		out = fixedWidth(0)
+	}
+	ni, nj := len(in.vals), len(out.vals)
+	cyc := make([]float64, ni*nj)
+	mac := make([]float64, ni*nj)
+	for i, ci := range in.vals {
+		for j, cj := range out.vals {
+			l, err := lowerOne(nd, side, int(ci), int(cj))
+			if err != nil {
+				return layerTerm{}, err
+			}
+			if cyc[i*nj+j], mac[i*nj+j], err = h.exact(l); err != nil {
+				return layerTerm{}, err
+			}
+		}
+	}
+	if h.cfg.WidthCost == WidthExpectedWidth && h.lut == nil && (in.probs != nil || out.probs != nil) {
+		return h.softLayer(g, dt, nd, side, in, out)
+	}
+	return layerTerm{cycles: expect(g, dt, in, out, cyc), macs: expect(g, dt, in, out, mac)}, nil
+}
+
+// expect is Σ_ij p_i q_j v_ij for a grid v over the input (p) and output (q) width distributions.
+func expect(g *graph.Graph, dt dtypes.DType, in, out widthDist, v []float64) *graph.Node {
+	ni, nj := len(in.vals), len(out.vals)
+	if in.probs == nil && out.probs == nil {
+		return graph.Scalar(g, dt, v[0])
+	}
+	grid := constOf(g, dt, v, ni, nj)
+	w := graph.OnesLike(grid)
+	if in.probs != nil {
+		w = graph.Mul(w, graph.BroadcastToDims(graph.Reshape(in.probs, ni, 1), ni, nj))
+	}
+	if out.probs != nil {
+		w = graph.Mul(w, graph.BroadcastToDims(graph.Reshape(out.probs, 1, nj), ni, nj))
+	}
+	return graph.ReduceAllSum(graph.Mul(w, grid))
+}
+
+// constOf makes a constant tensor of dtype dt from float64 values.
+func constOf(g *graph.Graph, dt dtypes.DType, v []float64, dims ...int) *graph.Node {
+	if dt == dtypes.Float64 {
+		return graph.Const(g, tensors.FromFlatDataAndDimensions(v, dims...))
+	}
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return graph.Const(g, tensors.FromFlatDataAndDimensions(f, dims...))
+}
+
+// softLayer is the reference code's pricing: the cost formula evaluated in the graph at the expected
+// widths c = Σ p_i c_i, f = Σ q_j f_j, through the smooth ceiling. Each GEMM dimension of a layer is
+// a constant times c^a·f^b with a, b ∈ {0, 1} (lowering is linear in each width); the exponents are
+// read off arch's lowering at widths 1 and 2, so the formula for the dimensions is not written twice.
+func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [2]int, in, out widthDist) (layerTerm, error) {
+	a := h.cfg.Accel
+	dims := func(ci, co int) (cost.Dims[float64], error) {
+		l, err := lowerOne(nd, side, ci, co)
+		return cost.DimsOf(l, a.Batch), err
+	}
+	d11, err := dims(1, 1)
+	if err != nil {
+		return layerTerm{}, err
+	}
+	d21, _ := dims(2, 1)
+	d12, _ := dims(1, 2)
+	soft := func(w widthDist) *graph.Node {
+		if w.probs == nil {
+			return graph.Scalar(g, dt, w.vals[0])
+		}
+		return graph.ReduceAllSum(graph.Mul(w.probs, constOf(g, dt, w.vals, len(w.vals))))
+	}
+	ci, co := soft(in), soft(out)
+	field := func(f11, f21, f12 float64) *graph.Node {
+		n := graph.Scalar(g, dt, f11)
+		if f11 != 0 && f21 == 2*f11 {
+			n = graph.Mul(n, ci)
+		}
+		if f11 != 0 && f12 == 2*f11 && nd.Op != arch.OpDepthwise {
+			n = graph.Mul(n, co)
+		}
+		return n
+	}
+	gd := cost.Dims[*graph.Node]{
+		M:        field(d11.M, d21.M, d12.M),
+		K:        field(d11.K, d21.K, d12.K),
+		N:        field(d11.N, d21.N, d12.N),
+		Count:    field(d11.Count, d21.Count, d12.Count),
+		InElems:  field(d11.InElems, d21.InElems, d12.InElems),
+		OutElems: field(d11.OutElems, d21.OutElems, d12.OutElems),
+	}
+	al := cost.NewGraph(g, dt)
+	return layerTerm{cycles: cost.Cycles(al, h.kind, h.cfg.Ceil, a, gd), macs: cost.MACs(al, gd)}, nil
+}
+
+// maxDist is the width distribution of an Add node over independent input widths on one grid: the sum
+// takes the widest input (narrower ones are projected up), and P(max ≤ c_k) = Π_i P(w_i ≤ c_k).
+func maxDist(g *graph.Graph, dt dtypes.DType, ins []widthDist) widthDist {
+	if len(ins) == 1 {
+		return ins[0]
+	}
+	n := len(ins[0].vals)
+	// upper[i][k] = 1 for i ≤ k: p·upper is the CDF; diff[k-1][k] = −1, diff[k][k] = 1 undoes it.
+	upper := make([]float64, n*n)
+	diff := make([]float64, n*n)
+	for i := range n {
+		for k := i; k < n; k++ {
+			upper[i*n+k] = 1
+		}
+		diff[i*n+i] = 1
+		if i+1 < n {
+			diff[i*n+i+1] = -1
+		}
+	}
+	U, D := constOf(g, dt, upper, n, n), constOf(g, dt, diff, n, n)
+	var cdf *graph.Node
+	for _, w := range ins {
+		c := graph.Reshape(graph.Dot(graph.Reshape(w.probs, 1, n), U), n)
+		if cdf == nil {
+			cdf = c
+		} else {
+			cdf = graph.Mul(cdf, c)
+		}
+	}
+	return widthDist{vals: ins[0].vals, probs: graph.Reshape(graph.Dot(graph.Reshape(cdf, 1, n), D), n)}
+}
+
+// hwAcc accumulates the hardware terms of a supernet as it is built.
+type hwAcc struct {
+	g      *graph.Graph
+	dt     dtypes.DType
+	a      *accel.Accelerator
+	cycles *graph.Node // Σ expected cycles, every GEMM layer
+	macs   *graph.Node // Σ expected MACs
+	cells  [][]block   // reference aggregation: blocks per cell
+}
+
+// block is one block of the reference aggregation: a pre-conv, an edge or a projection.
+type block struct{ cycles, util *graph.Node }
+
+func newHWAcc(g *graph.Graph, dt dtypes.DType, a *accel.Accelerator, cells int) *hwAcc {
+	return &hwAcc{g: g, dt: dt, a: a, cycles: graph.ScalarZero(g, dt), macs: graph.ScalarZero(g, dt), cells: make([][]block, cells)}
+}
+
+// add counts a term in the MAC-weighted totals.
+func (h *hwAcc) add(t layerTerm) {
+	h.cycles = graph.Add(h.cycles, t.cycles)
+	h.macs = graph.Add(h.macs, t.macs)
+}
+
+// addBlock records a reference-aggregation block of cell i.
+func (h *hwAcc) addBlock(cell int, b block) { h.cells[cell] = append(h.cells[cell], b) }
+
+// terms returns latency in ms and utilization under the configured aggregation.
+func (h *hwAcc) terms(agg Aggregation) (latencyMs, util *graph.Node) {
+	msPerCycle := 1e3 / h.a.ClockHz
+	if agg == AggReference {
+		latencyMs, util = graph.ScalarZero(h.g, h.dt), graph.ScalarZero(h.g, h.dt)
+		for _, blocks := range h.cells {
+			if len(blocks) == 0 {
+				continue
+			}
+			mean := graph.ScalarZero(h.g, h.dt)
+			for _, b := range blocks {
+				latencyMs = graph.Add(latencyMs, graph.MulScalar(b.cycles, msPerCycle))
+				mean = graph.Add(mean, b.util)
+			}
+			util = graph.Add(util, graph.DivScalar(mean, float64(len(blocks))))
+		}
+		return latencyMs, util
+	}
+	latencyMs = graph.MulScalar(h.cycles, msPerCycle)
+	den := graph.MulScalar(h.cycles, float64(h.a.PEs()))
+	util = graph.Div(h.macs, graph.Max(den, graph.OnesLike(den)))
+	return latencyMs, util
+}
+
+// mixBlock is an edge's reference block from per-op terms and Gumbel weights: the weighted mean over
+// the ops with a GEMM (identity and zero left out of numerator and denominator, PAPER.md §1.5).
+func mixBlock(g *graph.Graph, dt dtypes.DType, w []*graph.Node, cycles, utils []*graph.Node) (block, bool) {
+	num, unum, den := graph.ScalarZero(g, dt), graph.ScalarZero(g, dt), graph.ScalarZero(g, dt)
+	any := false
+	for i := range w {
+		if cycles[i] == nil {
+			continue
+		}
+		any = true
+		num = graph.Add(num, graph.Mul(w[i], cycles[i]))
+		unum = graph.Add(unum, graph.Mul(w[i], utils[i]))
+		den = graph.Add(den, w[i])
+	}
+	if !any {
+		return block{}, false
+	}
+	return block{cycles: graph.Div(num, den), util: graph.Div(unum, den)}, true
+}
+
+// finite says whether v is a usable loss value.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+var _ = shapes.Make
