@@ -28,7 +28,7 @@ func (o Op) IsGEMM() bool { return o == Conv || o == Depthwise || o == Dense }
 
 // Layer is one layer as the accelerator sees it: an input feature map InH×InW×InC (per image, already
 // padded where the layer pads), a kernel KH×KW with strides and dilations, and an output OutH×OutW×OutC.
-// A dense layer has InH = InW = OutH = OutW = KH = KW = 1 (its input is flattened into InC).
+// A dense layer has OutH = OutW = 1 and reads its whole InH×InW×InC input flattened (K = InH·InW·InC).
 type Layer struct {
 	Name      string `json:"name"`
 	Op        Op     `json:"op"`
