@@ -166,19 +166,21 @@ func Run(cfg Config) (*Report, error) {
 	if cfg.GridSpatial <= 0 && len(cfg.GridChannels) > 0 {
 		return nil, fmt.Errorf("validation: grid spatial size %d, want a positive integer", cfg.GridSpatial)
 	}
+	nets := make([][]accel.Layer, len(cfg.Networks))
+	for i, name := range cfg.Networks {
+		n, err := arch.ZooNetwork(name)
+		if err != nil {
+			return nil, err
+		}
+		if nets[i], err = n.Layers(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	rep := &Report{Accelerator: cfg.Base}
 	for _, size := range cfg.Sizes {
 		for _, batch := range cfg.Batches {
-			for _, name := range cfg.Networks {
-				n, err := arch.ZooNetwork(name)
-				if err != nil {
-					return nil, err
-				}
-				layers, err := n.Layers()
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", name, err)
-				}
-				c, err := price(cfg, models, Case{Set: Networks, Name: name, Size: size, Batch: batch}, layers)
+			for i, name := range cfg.Networks {
+				c, err := price(cfg, models, Case{Set: Networks, Name: name, Size: size, Batch: batch}, nets[i])
 				if err != nil {
 					return nil, err
 				}
