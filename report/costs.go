@@ -1,0 +1,96 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/sim"
+)
+
+// LayerTable tabulates a cost report: one row per layer (name, op, GEMM, MACs, cycles, latency in ms,
+// utilization in %) and a last "total" row with the network's MAC-weighted utilization. Zero-cycle
+// layers (pooling, BN, activations, add) show "—" for utilization, as they never occupy the array.
+func LayerTable(r *cost.Report) *Table {
+	t := &Table{
+		Title:  fmt.Sprintf("%s: per-layer cost (%s model)", r.Network, r.Model),
+		Header: []string{"layer", "op", "gemm", "MACs", "cycles", "latency_ms", "utilization"},
+	}
+	if r.Network == "" {
+		t.Title = fmt.Sprintf("per-layer cost (%s model)", r.Model)
+	}
+	util := func(u float64, cycles int64) string {
+		if cycles == 0 {
+			return Missing
+		}
+		return Percent(u, 1)
+	}
+	for _, l := range r.Layers {
+		t.Rows = append(t.Rows, []string{l.Name, string(l.Op), l.GEMM,
+			strconv.FormatInt(l.MACs, 10), strconv.FormatInt(l.Cycles, 10),
+			Fixed(l.LatencyMs, 4), util(l.Utilization, l.Cycles)})
+	}
+	tot := r.Total
+	t.Rows = append(t.Rows, []string{"total", "", "", strconv.FormatInt(tot.MACs, 10),
+		strconv.FormatInt(tot.Cycles, 10), Fixed(tot.LatencyMs, 4), util(tot.Utilization, tot.Cycles)})
+	if r.Accelerator != nil {
+		t.Notes = append(t.Notes, "Accelerator: "+r.Accelerator.String()+".")
+	}
+	t.Notes = append(t.Notes, "Total utilization is MAC-weighted: total MACs over (total cycles · R · C).")
+	return t
+}
+
+// BreakdownParts names the parts of a PE-cycle breakdown in the order BreakdownBars stacks them, as
+// sim.Breakdown's JSON spells them.
+var BreakdownParts = []string{"active", "weight_stall", "fill_drain", "unused_rows", "unused_cols", "memory_stall"}
+
+// breakdownValues returns b's parts in BreakdownParts order.
+func breakdownValues(b sim.Breakdown) []int64 {
+	return []int64{b.Active, b.WeightStall, b.FillDrain, b.UnusedRows, b.UnusedCols, b.MemoryStall}
+}
+
+// UtilizationBars returns a bar plot of each array-occupying layer's utilization (layers with zero
+// cycles are left out). When every such layer carries a simulator breakdown, each bar is instead the
+// stack of its PE-cycle parts as fractions of the layer's PE-cycles, so the "active" part is the
+// utilization and the whole bar reaches 1.
+func UtilizationBars(r *cost.Report) BarSpec {
+	s := BarSpec{Frame: Frame{
+		Title:  fmt.Sprintf("%s: utilization per layer (%s model)", r.Network, r.Model),
+		YLabel: "fraction of PE-cycles",
+		YMin:   0, YMax: 1,
+	}}
+	if r.Network == "" {
+		s.Title = fmt.Sprintf("utilization per layer (%s model)", r.Model)
+	}
+	var used []cost.LayerCost
+	withBD := true
+	for _, l := range r.Layers {
+		if l.Cycles > 0 {
+			used = append(used, l)
+			withBD = withBD && l.Breakdown != nil && l.Breakdown.Sum() > 0
+		}
+	}
+	for _, l := range used {
+		s.Labels = append(s.Labels, l.Name)
+	}
+	if !withBD || len(used) == 0 {
+		u := BarPart{Name: "utilization"}
+		for _, l := range used {
+			u.Values = append(u.Values, l.Utilization)
+		}
+		s.YLabel = "utilization"
+		s.Parts = []BarPart{u}
+		return s
+	}
+	s.Parts = make([]BarPart, len(BreakdownParts))
+	for i, name := range BreakdownParts {
+		s.Parts[i].Name = name
+	}
+	for _, l := range used {
+		total := float64(l.Breakdown.Sum())
+		for i, v := range breakdownValues(*l.Breakdown) {
+			s.Parts[i].Values = append(s.Parts[i].Values, float64(v)/total)
+		}
+	}
+	return s
+}
