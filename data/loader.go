@@ -102,8 +102,8 @@ func (l *Loader) Reset() {
 	l.startEpoch()
 }
 
-// BatchLen returns the size of the next batch, 0 at the end of an epoch (never 0 with Repeat, unless the
-// split is too small for one batch).
+// BatchLen returns the size of the next batch, 0 at the end of an epoch. With Repeat it starts the next
+// epoch when the current one is used up, so it returns 0 only when the split is too small for one batch.
 func (l *Loader) BatchLen() int {
 	left := len(l.order) - l.pos
 	if l.opt.Repeat && (left == 0 || (l.opt.DropLast && left < l.opt.BatchSize)) && len(l.order) > 0 {
@@ -198,32 +198,56 @@ func normalize(dst []float32, src []uint8, lut [][256]float32) {
 // side, mirrored left-right when flip is set, normalized through lut. Output pixel (y, x) is source pixel
 // (y+dy−pad, x'+dx−pad) with x' = w−1−x when flipped (flip after crop), or 0 outside the image.
 func augmentInto(dst []float32, src []uint8, h, w, c, pad, dy, dx int, flip bool, lut [][256]float32) {
+	off := dx - pad
+	// Output columns [lo, hi) read the image; the others are padding.
+	lo, hi := max(0, -off), min(w, w-off)
+	if flip {
+		lo, hi = max(0, off), min(w, w+off)
+	}
+	zero := make([]float32, c)
+	for k := range c {
+		zero[k] = lut[k][0]
+	}
 	for y := range h {
-		sy := y + dy - pad
 		row := dst[y*w*c : (y+1)*w*c]
-		if sy < 0 || sy >= h {
-			for k := range row {
-				row[k] = lut[k%c][0]
+		sy := y + dy - pad
+		if sy < 0 || sy >= h || lo >= hi {
+			for x := range w {
+				copy(row[x*c:], zero)
 			}
 			continue
 		}
+		for x := 0; x < lo; x++ {
+			copy(row[x*c:], zero)
+		}
+		for x := hi; x < w; x++ {
+			copy(row[x*c:], zero)
+		}
 		srow := src[sy*w*c : (sy+1)*w*c]
-		for x := range w {
-			xs := x
+		if c == 1 {
+			t := &lut[0]
 			if flip {
-				xs = w - 1 - x
-			}
-			sx := xs + dx - pad
-			out := row[x*c : (x+1)*c]
-			if sx < 0 || sx >= w {
-				for k := range out {
-					out[k] = lut[k][0]
+				for x := lo; x < hi; x++ {
+					row[x] = t[srow[w-1-x+off]]
 				}
-				continue
+			} else {
+				in := srow[lo+off : hi+off]
+				out := row[lo:hi]
+				for x, v := range in {
+					out[x] = t[v]
+				}
 			}
-			in := srow[sx*c : (sx+1)*c]
-			for k := range out {
-				out[k] = lut[k][in[k]]
+			continue
+		}
+		for x := lo; x < hi; x++ {
+			sx := x + off
+			if flip {
+				sx = w - 1 - x + off
+			}
+			in := srow[sx*c : sx*c+c]
+			out := row[x*c : x*c+c]
+			for k, v := range in {
+				out[k] = lut[k][v]
 			}
 		}
 	}
