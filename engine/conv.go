@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 )
@@ -135,14 +137,27 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 		canon = getScratch(len(o))
 		defer putScratch(canon)
 	}
+	var start time.Time
+	if profileOn {
+		start = time.Now()
+	}
+	kind := "im2col"
 	switch {
 	case len(canon) == 0:
 	case c.isDepthwise():
+		kind = "depthwise"
 		c.depthwise(canon, in, ker)
 	case c.isPointwise():
+		kind = "1x1"
 		sgemm(false, false, c.ib*c.opos, c.oc, c.ic, 1, in, c.ic, ker, c.ko, 0, canon, c.oc)
 	default:
 		c.im2colGemm(canon, in, ker)
+	}
+	if profileOn {
+		if p.batchGroupCount > 1 || !isIdentity(c.permIn) {
+			kind += ", kernel gradient"
+		}
+		recordOp("ConvGeneral["+kind+"]", time.Since(start))
 	}
 	if !isIdentity(c.permOutInv) {
 		canonDims := make([]int, len(c.permOutInv))

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	timage "github.com/gomlx/gomlx/pkg/core/tensors/images"
@@ -337,3 +337,20 @@ func checkForwardOnly(t *testing.T, b backends.Backend, c gradCase) {
 }
 
 var _ = fmt.Sprint
+
+// TestReluGradient checks the engine's Max/Min gradient on ReLU forms: against a scalar zero, a
+// broadcast zero tensor, and Min with a per-channel bound (broadcast from [1,1,C]).
+func TestReluGradient(t *testing.T) {
+	b := engine.Backend()
+	for _, c := range []gradCase{
+		{name: "relu-scalar", inputs: []*tensors.Tensor{randTensor(30, 3, 4, 5)},
+			loss: func(xs []*Node) *Node { return weighted(Max(xs[0], ScalarZero(xs[0].Graph(), xs[0].DType()))) }},
+		{name: "relu-zeroslike", inputs: []*tensors.Tensor{randTensor(31, 3, 4, 5)},
+			loss: func(xs []*Node) *Node { return weighted(Max(xs[0], ZerosLike(xs[0]))) }},
+		{name: "min-broadcast", inputs: []*tensors.Tensor{randTensor(32, 3, 4, 5), randTensor(33, 1, 1, 5)},
+			loss: func(xs []*Node) *Node { return weighted(Min(xs[0], xs[1])) }},
+	} {
+		c.h, c.atol, c.rtol = 1e-5, 1e-4, 1e-3
+		t.Run(c.name, func(t *testing.T) { checkGrad(t, b, c) })
+	}
+}

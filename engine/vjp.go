@@ -26,6 +26,8 @@ func init() {
 		panic(err)
 	}
 	stockConv := VJPRegistration[NodeTypeConvGeneral]
+	VJPRegistration[NodeTypeMax] = minMaxVJP
+	VJPRegistration[NodeTypeMin] = minMaxVJP
 	VJPRegistration[NodeTypeDot] = dotVJP
 	VJPRegistration[NodeTypeDotGeneral] = dotGeneralVJP
 	VJPRegistration[NodeTypeConvGeneral] = func(node *Node, v []*Node, s shapes.Shape) []*Node {
@@ -55,6 +57,42 @@ func intsOf(v reflect.Value) []int {
 		out[i] = int(v.Index(i).Int())
 	}
 	return out
+}
+
+// minMaxVJP routes v to the operand that won (ties to the first, as GoMLX does) with one
+// comparison and two selects; the stock form builds the indicator from four Sign/Add passes and
+// multiplies, which made ReLU's gradient one of the costliest parts of a CNN step.
+func minMaxVJP(node *Node, v []*Node, _ shapes.Shape) []*Node {
+	a, b := node.Inputs()[0], node.Inputs()[1]
+	var first *Node
+	if node.Type() == NodeTypeMax {
+		first = GreaterOrEqual(a, b)
+	} else {
+		first = LessOrEqual(a, b)
+	}
+	zero := ScalarZero(node.Graph(), v[0].DType())
+	return []*Node{
+		sumToShape(Where(first, v[0], zero), a.Shape()),
+		sumToShape(Where(first, zero, v[0]), b.Shape()),
+	}
+}
+
+// sumToShape sums the gradient v of a broadcast result back to the operand's shape: over all
+// axes for a scalar operand, over the axes where the operand had size 1 otherwise.
+func sumToShape(v *Node, s shapes.Shape) *Node {
+	if v.Shape().Equal(s) {
+		return v
+	}
+	if s.IsScalar() {
+		return ReduceAllSum(v)
+	}
+	var axes []int
+	for a, d := range s.Dimensions {
+		if d == 1 && v.Shape().Dimensions[a] != 1 {
+			axes = append(axes, a)
+		}
+	}
+	return Reshape(ReduceSum(v, axes...), s.Dimensions...)
 }
 
 // dotVJP: for C = A·B (matrices), dA = v·Bᵀ and dB = Aᵀ·v, each one DotGeneral.

@@ -67,6 +67,13 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 			fmt.Fprintf(out, "images_per_second %.1f\nseconds_per_step %.4f\npeak_rss_mb %.0f\n",
 				res.ImagesPerSecond, res.SecondsPerStep, res.PeakRSSMB)
 			fmt.Fprintf(out, "first_step_seconds %.3f\n", res.FirstStepS)
+			if len(res.Profile) > 0 {
+				fmt.Fprintf(out, "\nper-step op profile (ConvGeneral[...] lines split the ConvGeneral total by kernel):\n")
+				for _, p := range res.Profile {
+					fmt.Fprintf(out, "  %-40s %7.1f calls %8.4f s %5.1f%%\n", p.Op, p.CallsPerStep, p.SecondsStep,
+						100*p.SecondsStep/res.SecondsPerStep)
+				}
+			}
 			return nil
 		},
 	}
@@ -78,6 +85,7 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 	fl.IntVar(&cfg.Steps, "steps", cfg.Steps, "timed steps (after one untimed compile step)")
 	fl.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the weights, data and Gumbel noise")
 	fl.BoolVar(&asJSON, "json", false, "write one JSON document to stdout")
+	fl.BoolVar(&cfg.ProfileOps, "op-profile", false, "time each op kind over the timed steps and print the table")
 	fl.StringVar(&profile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")
 	return cmd
 }

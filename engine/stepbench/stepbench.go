@@ -49,6 +49,8 @@ type Config struct {
 	Threads  int    // cores; <= 0 keeps the engine's setting (all cores by default)
 	Steps    int    // timed steps, after one untimed step that compiles the graph
 	Seed     uint64
+	// ProfileOps records the time of each op kind over the timed steps (Result.Profile).
+	ProfileOps bool
 }
 
 // DefaultConfig is the issue's setting: batch 64, 32×32×3 images, 32 channels, 10 timed steps.
@@ -70,6 +72,15 @@ type Result struct {
 	StepSeconds     []float64 `json:"step_seconds"`
 	PeakRSSMB       float64   `json:"peak_rss_mb"`
 	Losses          []float64 `json:"losses"`
+	// Profile is the time per step of each op kind, when Config.ProfileOps is set.
+	Profile []OpShare `json:"profile,omitempty"`
+}
+
+// OpShare is one line of a step profile.
+type OpShare struct {
+	Op           string  `json:"op"`
+	CallsPerStep float64 `json:"calls_per_step"`
+	SecondsStep  float64 `json:"seconds_per_step"`
 }
 
 // Hyperparameters of the probe, shared with bench/torch_probe.py.
@@ -154,6 +165,11 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 		elapsed := time.Since(start).Seconds()
 		if step == 0 {
 			res.FirstStepS = elapsed
+			if cfg.ProfileOps {
+				engine.ProfileOps(true)
+				engine.OpProfile()
+				defer engine.ProfileOps(false)
+			}
 		} else {
 			res.StepSeconds = append(res.StepSeconds, elapsed)
 		}
@@ -166,6 +182,12 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 	res.SecondsPerStep = sorted[len(sorted)/2]
 	res.ImagesPerSecond = float64(cfg.Batch) / res.SecondsPerStep
 	res.PeakRSSMB = PeakRSSMB()
+	if cfg.ProfileOps {
+		for _, t := range engine.OpProfile() {
+			res.Profile = append(res.Profile, OpShare{Op: t.Op, CallsPerStep: float64(t.Calls) / float64(cfg.Steps),
+				SecondsStep: t.Time.Seconds() / float64(cfg.Steps)})
+		}
+	}
 	return res, nil
 }
 
@@ -220,7 +242,7 @@ func conv(ctx *context.Context, x *Node, cout, k, dilation, groups int) *Node {
 
 func bnReLU(ctx *context.Context, x *Node) *Node {
 	y := batchnorm.New(ctx, x, -1).Momentum(bnMomentum).Epsilon(bnEpsilon).Done()
-	return Max(y, ZerosLike(y))
+	return Max(y, ScalarZero(y.Graph(), y.DType()))
 }
 
 func convBNReLU(ctx *context.Context, x *Node, cout, k, dilation int) *Node {
