@@ -39,6 +39,9 @@ const (
 	ParamBNMomentum = "nn_bn_momentum"
 	// ParamBNEpsilon is added to the variance before the square root; default 1e-5 as in PyTorch.
 	ParamBNEpsilon = "nn_bn_epsilon"
+	// ParamBNFused selects the backend's fused batch-norm ops (default true); false builds batch norm
+	// from element-wise ops, for dtypes the fused ops do not take (float64 gradient checks).
+	ParamBNFused = "nn_bn_fused"
 )
 
 // Apply builds the graph of one node on its inputs (in nd.Inputs order) and returns its output.
@@ -173,6 +176,7 @@ func batchNorm(ctx *context.Context, y *graph.Node) *graph.Node {
 	return batchnorm.New(ctx, y, -1).
 		Momentum(context.GetParamOr(ctx, ParamBNMomentum, 0.9)).
 		Epsilon(context.GetParamOr(ctx, ParamBNEpsilon, 1e-5)).
+		UseBackendInference(context.GetParamOr(ctx, ParamBNFused, true)).
 		Done()
 }
 

@@ -160,7 +160,7 @@ const (
 	classifierName = "classifier"
 )
 
-func cellName(i int) string            { return fmt.Sprintf("c%d", i+1) }
+func cellName(i int) string              { return fmt.Sprintf("c%d", i+1) }
 func preName(cell int, in string) string { return cellName(cell) + "." + in + "_pre" }
 func edgePrefix(cell, j int) string      { return cellName(cell) + "." + Edges[j].Name() }
 
