@@ -224,14 +224,15 @@ func OpenSpec(sp Spec, opt Options) (*Dataset, error) {
 			return nil, fmt.Errorf("data %s: %s: missing directory", sp, root)
 		}
 		var classes []string
+		var valCSV string
 		if sp.Kind == ImageNet100 {
-			root = imageNetRoot(sp.Dir)
+			root, valCSV = imageNetRoot(sp.Dir)
 			var err error
 			if classes, err = imageNet100Classes(filepath.Join(root, "train"), sp.Option); err != nil {
 				return nil, fmt.Errorf("data %s: %w", sp, err)
 			}
 		}
-		fs, err := openFolder(root, classes, size)
+		fs, err := openFolder(root, classes, size, valCSV)
 		if err != nil {
 			return nil, err
 		}

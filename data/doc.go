@@ -13,8 +13,9 @@
 //	cifar10:DIR               CIFAR-10 binary: DIR holds cifar-10-batches-bin/ or is that folder
 //	cifar100:DIR[:coarse]     CIFAR-100 binary (cifar-100-binary/), fine labels unless :coarse
 //	imagenet100:DIR[:cmc]     ILSVRC-2012 (DIR or DIR/ILSVRC/Data/CLS-LOC holding train/ and val/ with
-//	                          one folder per wnid): the reference code's 100 classes (every 10th of the
-//	                          1000 sorted wnids; all 1000 class folders must exist) or CMC's list
+//	                          one folder per wnid; a flat val/ is labelled by Kaggle's
+//	                          LOC_val_solution.csv): the reference code's 100 classes (every 10th of
+//	                          the 1000 sorted wnids; all 1000 class folders must exist) or CMC's list
 //	folder:DIR                DIR/train/<class>/* and DIR/val/<class>/* (JPEG or PNG)
 //
 // Image folders are center-cropped to a square and resized (bilinear, golang.org/x/image/draw) to

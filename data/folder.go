@@ -1,10 +1,12 @@
 package data
 
 import (
+	"encoding/csv"
 	"fmt"
 	"image"
 	_ "image/jpeg" // ImageNet and most image folders are JPEG
 	_ "image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -146,8 +148,10 @@ type folderSplits struct {
 }
 
 // openFolder reads an image folder root holding train/<class>/* and val/<class>/* (or test/<class>/*),
-// keeping only the given classes (all of train's class folders when classes is nil).
-func openFolder(root string, classes []string, size int) (*folderSplits, error) {
+// keeping only the given classes (all of train's class folders when classes is nil). When valCSV is
+// given and val/ holds the images flat, as Kaggle's ILSVRC archive does, their classes come from that
+// LOC_val_solution.csv.
+func openFolder(root string, classes []string, size int, valCSV string) (*folderSplits, error) {
 	trainDir := filepath.Join(root, "train")
 	if classes == nil {
 		var err error
@@ -162,17 +166,77 @@ func openFolder(root string, classes []string, size int) (*folderSplits, error) 
 		}
 	}
 	fs := &folderSplits{classes: classes}
-	for _, sp := range []struct {
-		dir string
-		dst **folderSource
-	}{{trainDir, &fs.train}, {testDir, &fs.test}} {
-		files, labels, err := scanClasses(sp.dir, classes)
-		if err != nil {
-			return nil, err
-		}
-		*sp.dst = newFolderSource(files, labels, size)
+	files, labels, err := scanClasses(trainDir, classes)
+	if err != nil {
+		return nil, err
 	}
+	fs.train = newFolderSource(files, labels, size)
+	if valCSV != "" && !isDir(filepath.Join(testDir, classes[0])) {
+		files, labels, err = scanFlatVal(testDir, valCSV, classes)
+	} else {
+		files, labels, err = scanClasses(testDir, classes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fs.test = newFolderSource(files, labels, size)
 	return fs, nil
+}
+
+// scanFlatVal lists the images of a flat validation folder whose classes a Kaggle LOC_val_solution.csv
+// gives ("ImageId,PredictionString", the string starting with the wnid), keeping those of the given
+// classes, in ImageId order. Every kept class must have an image.
+func scanFlatVal(dir, csvPath string, classes []string) ([]string, []int32, error) {
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	label := make(map[string]int32, len(classes))
+	for i, c := range classes {
+		label[c] = int32(i)
+	}
+	type entry struct {
+		id    string
+		label int32
+	}
+	var kept []entry
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = 2
+	for row := 1; ; row++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", csvPath, row, badf("%v", err))
+		}
+		if row == 1 && rec[0] == "ImageId" {
+			continue
+		}
+		wnid, _, _ := strings.Cut(strings.TrimSpace(rec[1]), " ")
+		if rec[0] == "" || wnid == "" {
+			return nil, nil, fmt.Errorf("%s:%d: field %q: %w", csvPath, row, "PredictionString", badf("want an image id and a wnid"))
+		}
+		if l, ok := label[wnid]; ok {
+			kept = append(kept, entry{rec[0], l})
+		}
+	}
+	slices.SortFunc(kept, func(a, b entry) int { return strings.Compare(a.id, b.id) })
+	files := make([]string, len(kept))
+	labels := make([]int32, len(kept))
+	counts := make([]int, len(classes))
+	for i, e := range kept {
+		files[i] = filepath.Join(dir, e.id+".JPEG")
+		labels[i] = e.label
+		counts[e.label]++
+	}
+	for i, n := range counts {
+		if n == 0 {
+			return nil, nil, fmt.Errorf("%s: %w", csvPath, badf("no validation image of class %s", classes[i]))
+		}
+	}
+	return files, labels, nil
 }
 
 // isDir reports whether path is an existing directory.
@@ -181,13 +245,26 @@ func isDir(path string) bool {
 	return err == nil && st.IsDir()
 }
 
-// imageNetRoot finds the folder holding train/ and val/ of ILSVRC-2012: dir itself or, for the archive
-// as Kaggle and the ILSVRC tarballs extract it, dir/ILSVRC/Data/CLS-LOC.
-func imageNetRoot(dir string) string {
+// imageNetRoot finds the folder holding train/ and val/ of ILSVRC-2012 — dir itself or, for the archive
+// as Kaggle's ImageNet download extracts it, dir/ILSVRC/Data/CLS-LOC — and the LOC_val_solution.csv
+// that labels a flat val/ ("" when there is none).
+func imageNetRoot(dir string) (root, valCSV string) {
+	root = dir
 	if alt := filepath.Join(dir, "ILSVRC", "Data", "CLS-LOC"); !isDir(filepath.Join(dir, "train")) && isDir(alt) {
-		return alt
+		root = alt
 	}
-	return dir
+	for _, d := range []string{root, dir} {
+		if p := filepath.Join(d, "LOC_val_solution.csv"); fileExists(p) {
+			return root, p
+		}
+	}
+	return root, ""
+}
+
+// fileExists reports whether path is an existing regular file.
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // imageNet100Classes returns the 100 wnids of the chosen ImageNet-100 variant, sorted (their label order).

@@ -282,4 +282,33 @@ func TestImageNet100(t *testing.T) {
 		_, err = Open("imagenet100:"+root+":cmc", Options{})
 		checkOneLine(t, err, filepath.Join(root, "val", cmc[7]))
 	})
+	t.Run("kaggle flat val", func(t *testing.T) {
+		// Kaggle's archive: DIR/ILSVRC/Data/CLS-LOC/{train/<wnid>/, val/*.JPEG} and DIR/LOC_val_solution.csv.
+		dir := t.TempDir()
+		root := filepath.Join(dir, "ILSVRC", "Data", "CLS-LOC")
+		csvText := "ImageId,PredictionString\n"
+		for i, wnid := range cmc {
+			writeFile(t, root, filepath.Join("train", wnid, "a.png"), pngBytes(t, solid(2, 2, color.RGBA{})), false)
+			// Image ids run backwards so that id order differs from list order: class cmc[i] has id 200−i.
+			id := fmt.Sprintf("ILSVRC2012_val_%08d", 200-i)
+			writeFile(t, root, filepath.Join("val", id+".JPEG"), solidJPEG(t, 2, 2, color.RGBA{A: 255}), false)
+			csvText += fmt.Sprintf("%s,%s 1 2 3 4 %s 5 6 7 8 \n", id, wnid, wnid)
+		}
+		csvText += "ILSVRC2012_val_00000001,n01440764 1 2 3 4\n" // not an ImageNet-100 class
+		writeFile(t, dir, "LOC_val_solution.csv", []byte(csvText), false)
+		ds, err := Open("imagenet100:"+dir+":cmc", Options{ImageSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.Test.Len() != 100 {
+			t.Fatalf("%d validation images, want 100", ds.Test.Len())
+		}
+		// Test records are in id order: the first, id 101, is cmc[99] = n02090622.
+		if got := ds.Classes[ds.Test.Label(0)]; got != "n02090622" {
+			t.Errorf("first validation image is class %s, want n02090622", got)
+		}
+		writeFile(t, dir, "LOC_val_solution.csv", []byte(csvText+"ILSVRC2012_val_00000002,\n"), false)
+		_, err = Open("imagenet100:"+dir+":cmc", Options{})
+		checkOneLine(t, err, filepath.Join(dir, "LOC_val_solution.csv")+":103", "PredictionString")
+	})
 }
