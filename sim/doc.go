@@ -35,9 +35,10 @@
 //     cycles with ideal memory, SCALE-Sim v2's weight-stationary count per fold.
 //   - Overlapping folds (Options.OverlapFolds, double buffering only; off by default): each PE takes
 //     the next tile's weights with that tile's first input row, so the next wavefront may enter M
-//     cycles after the current one; the next weights can shift in once the last PE has switched,
-//     R + C − 2 cycles into the fold. Tiles then start max(M, 2R + C − 2) cycles apart and only
-//     the last one drains: R + (tiles−1)·max(M, 2R + C − 2) + M + R + C − 2 with ideal memory.
+//     cycles after the current one. A column's shadow shift chain is free once its bottom PE has
+//     switched, R − 1 (+c, the columns being skewed like the data) cycles into the fold, and the next
+//     weights then take R cycles to shift in. Tiles start max(M, 2R − 1) cycles apart and only the
+//     last one drains: R + (tiles−1)·max(M, 2R − 1) + M + R + C − 2 with ideal memory.
 //
 // RunTile executes one tile register by register (values, tags and all) and is what the tests use
 // to confirm the load and fold lengths and the breakdown that Simulate adds up in closed form; every

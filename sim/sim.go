@@ -28,9 +28,10 @@ type Options struct {
 	// OverlapFolds lets a double-buffered array start the next tile's input wavefront right behind the
 	// current one's, as the TPU does: each PE takes its new weights with the first input row of the new
 	// tile, instead of all PEs at once when the previous fold has drained. The next weights may then only
-	// shift in once the last PE has taken the current ones (R + C − 2 cycles into the fold), so tiles
-	// start max(M, 2R + C − 2) cycles apart. It departs from the convention the systolic-pipelined model
-	// shares with the simulator and has no effect with single buffering.
+	// shift into a column once its bottom PE has taken the current ones (R − 1 cycles into the fold,
+	// columns skewed like the data), so tiles start max(M, 2R − 1) cycles apart. It departs from the
+	// convention the systolic-pipelined model shares with the simulator and has no effect with single
+	// buffering.
 	OverlapFolds bool `json:"overlap_folds,omitempty"`
 }
 
@@ -187,9 +188,11 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 						base = arr.foldStart
 					}
 					if overlap {
-						// The shadow registers form one shift chain down each column; it may only
-						// shift once the last PE, (R−1, C−1), has taken its current weights.
-						base = arr.foldStart + R + C - 2
+						// The shadow registers form one shift chain down each column; column c may
+						// only shift once its bottom PE has taken the current weights, at fold
+						// cycle R−1+c. Columns load one cycle apart, as the data wavefront moves,
+						// so column 0's timing stands for all.
+						base = arr.foldStart + R - 1
 					}
 				}
 				weightsReady, inputsReady := int64(0), int64(0)

@@ -125,16 +125,24 @@ func TestHandWorked(t *testing.T) {
 			bd: sim.Breakdown{Active: 36, WeightStall: 8, FillDrain: 24, MemoryStall: 124}, dram: 12 + 18 + 18,
 		},
 		{
-			// Overlapping folds, 3×4·4×2: tile 1 loads 0–1 and starts at 2; the last PE takes its
-			// weights at 2 + (R−1) + (C−1) = 4, so tile 2's weights shift in 4–5 and its wavefront
-			// starts at 6 (it could have followed tile 1's 3 rows at 5: 1 cycle of weight stall).
-			// It drains at 6 + 5 = 11. weight (2+1)·4 = 12, fill_drain 8 once, active 24: 44 = 11·4.
-			name: "overlapping folds", a: tiny(), opt: sim.Options{IdealMemory: true, OverlapFolds: true}, layer: dense(4, 2), cycles: 11,
-			bd: sim.Breakdown{Active: 24, WeightStall: 12, FillDrain: 8}, dram: 8 + 12 + 6,
+			// Overlapping folds, 3×4·4×2 (M = 3): tile 1 loads 0–1 and starts at 2; column 0's
+			// bottom PE takes its weights at 2 + (R−1) = 3, so tile 2's weights shift in 3–4 and
+			// its wavefront follows tile 1's 3 rows at 5, draining at 5 + 5 = 10 (12 without
+			// overlap). weight 8, fill_drain 8 once, active 24: 40 = 10·4.
+			name: "overlapping folds", a: tiny(), opt: sim.Options{IdealMemory: true, OverlapFolds: true}, layer: dense(4, 2), cycles: 10,
+			bd: sim.Breakdown{Active: 24, WeightStall: 8, FillDrain: 8}, dram: 8 + 12 + 6,
+		},
+		{
+			// Overlapping folds with one input row (batch 1, M = 1): tile 2's weights shift in
+			// 3–4 as above, so it starts at 5 though tile 1's row passed at 3: spacing
+			// 2R − 1 = 3, two cycles of weight stall. Drain at 5 + 1 + 2 = 8 (2 + 2·3 = 8 without
+			// overlap too). weight (2+2)·4 = 16, fill_drain 8, active 8: 32 = 8·4.
+			name: "overlapping folds weight-bound", a: tiny().WithBatch(1), opt: sim.Options{IdealMemory: true, OverlapFolds: true}, layer: dense(4, 2), cycles: 8,
+			bd: sim.Breakdown{Active: 8, WeightStall: 16, FillDrain: 8}, dram: 8 + 4 + 2,
 		},
 		{
 			// Overlapping folds with 8 input rows (batch 8): tile 2 follows tile 1's 8 rows at 10 with
-			// no stall (its weights were in by 6); drain at 10 + 8 + 2 = 20, against 2 + 2·10 = 22
+			// no stall (its weights were in by 5); drain at 10 + 8 + 2 = 20, against 2 + 2·10 = 22
 			// without overlap. active 64, weight 8, fill_drain 8: 80 = 20·4.
 			name: "overlapping folds hidden load", a: tiny().WithBatch(8), opt: sim.Options{IdealMemory: true, OverlapFolds: true}, layer: dense(4, 2), cycles: 20,
 			bd: sim.Breakdown{Active: 64, WeightStall: 8, FillDrain: 8}, dram: 8 + 32 + 16,
@@ -281,8 +289,8 @@ func checkInvariants(t *testing.T, where string, a *accel.Accelerator, arrays in
 		if arrays == 1 && a.Weights == accel.DoubleBuffer && li.Tiles > 0 {
 			want := R + li.Tiles*(li.GEMM.M+R+C-2)
 			if overlap {
-				// Tiles start max(M, 2R+C−2) apart; the last one drains.
-				want = R + (li.Tiles-1)*max(li.GEMM.M, 2*R+C-2) + li.GEMM.M + R + C - 2
+				// Tiles start max(M, 2R−1) apart; the last one drains.
+				want = R + (li.Tiles-1)*max(li.GEMM.M, 2*R-1) + li.GEMM.M + R + C - 2
 			}
 			if li.Cycles != want {
 				t.Fatalf("%s %s: ideal double-buffered %d cycles, want %d", where, li.Name, li.Cycles, want)

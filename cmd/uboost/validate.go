@@ -130,8 +130,12 @@ func writeValidation(cmd *cobra.Command, rep *validation.Report, cfg validation.
 	}
 	fmt.Fprintf(w, "Analytical models vs the simulator on %s arrays (%g GB/s, %.3g MB SRAM, %s-buffered weights).\n",
 		strings.Join(sizes, ", "), cfg.Base.BandwidthBps/1e9, float64(cfg.Base.SRAMBytes)/(1<<20), cfg.Base.Weights)
-	fmt.Fprintf(w, "networks: %s at batch %v; conv grid: %v×%v convs c→c, c = %d..%d, %d×%d output, batch 1.\n",
-		strings.Join(cfg.Networks, ", "), cfg.Batches, cfg.GridKernels, cfg.GridKernels, cfg.GridChannels[0], cfg.GridChannels[len(cfg.GridChannels)-1], cfg.GridSpatial, cfg.GridSpatial)
+	var kernels []string
+	for _, k := range cfg.GridKernels {
+		kernels = append(kernels, fmt.Sprintf("%d×%d", k, k))
+	}
+	fmt.Fprintf(w, "networks: %s at batch %v; conv grid: %s convs c→c, c = %d..%d, %d×%d output, batch 1.\n",
+		strings.Join(cfg.Networks, ", "), cfg.Batches, strings.Join(kernels, " and "), cfg.GridChannels[0], cfg.GridChannels[len(cfg.GridChannels)-1], cfg.GridSpatial, cfg.GridSpatial)
 	fmt.Fprintln(w, "APE: |model − sim| / sim in %; pp: |model − sim| utilization in percentage points; ρ: Spearman of cycles per group.")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
