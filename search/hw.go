@@ -23,9 +23,10 @@ type widthDist struct {
 
 func fixedWidth(c int) widthDist { return widthDist{vals: []float64{float64(c)}} }
 
-// hwCost prices layers for the loss. Exact per-shape numbers come from the cost package's formulas on
-// float64 (or the LUT); only the expected-width mode evaluates a formula on graph nodes, through the
-// smooth ceiling, since there the widths themselves are soft.
+// hwCost prices layers for the loss. Discrete shapes are priced by the cost package's formulas on
+// float64 with the exact ceiling (or by the LUT) and enter the graph as constants weighted by the
+// Gumbel-softmax probabilities; only the expected-width mode evaluates a formula on graph nodes, through
+// the configured smooth ceiling, since there the widths themselves are soft.
 type hwCost struct {
 	cfg  *Config
 	lut  *cost.LUT
@@ -62,7 +63,11 @@ func lowerOne(nd arch.Node, side [2]int, cin, cout int) (accel.Layer, error) {
 	return layers[0], nil
 }
 
-// exact returns one layer's cycles and MACs on float64 with the configured model and ceiling.
+// exact returns one layer's cycles and MACs at discrete widths, on float64, with the exact ceiling:
+// where a layer's width is one of a few discrete options the loss takes the expectation over them, so
+// the gradient flows through the options' probabilities and no staircase needs smoothing. (A smooth
+// ceiling would misprice them: the tight one reads ⌈9/8⌉ as 1.92, making width 9 look 4% cheaper than
+// width 16 on an 8-column array, where both take two column tiles.)
 func (h *hwCost) exact(l accel.Layer) (cycles, macs float64, err error) {
 	a := h.cfg.Accel
 	d := cost.DimsOf(l, a.Batch)
@@ -71,7 +76,7 @@ func (h *hwCost) exact(l accel.Layer) (cycles, macs float64, err error) {
 		c, err := h.lut.LayerCycles(a, l)
 		return float64(c), macs, err
 	}
-	return cost.Cycles(cost.Float{}, h.kind, h.cfg.Ceil, a, d), macs, nil
+	return cost.Cycles(cost.Float{}, h.kind, cost.ExactCeil, a, d), macs, nil
 }
 
 // layerTerm is one GEMM layer's expected cycles and MACs as graph scalars.
