@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -118,6 +120,24 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	}
 	c := newConvPlan(p)
 	in, ker := f32(backend, inputs[0]), f32(backend, inputs[1])
+	if c.isKernelGradient() {
+		var start time.Time
+		if profileOn {
+			start = time.Now()
+		}
+		out := newOutput(backend, p.outputShape)
+		kind := "kernel gradient, gemm"
+		if c.bgroups > 1 {
+			kind = "kernel gradient, depthwise"
+			c.depthwiseKernelGradient(f32(backend, out), in, ker)
+		} else {
+			c.kernelGradientGemm(f32(backend, out), in, ker)
+		}
+		if profileOn {
+			recordOp("ConvGeneral["+kind+"]", time.Since(start))
+		}
+		return out, nil
+	}
 	if !isIdentity(c.permIn) {
 		t := getScratch(len(in))
 		defer putScratch(t)
@@ -282,5 +302,139 @@ func (c *convPlan) fillCols(col, in []float32, r0, r1, k0, k1, ciOff, bOff int) 
 				copy(d, in[off+ciOff:off+ciOff+ki])
 			}
 		}
+	})
+}
+
+// isKernelGradient recognizes the convolution the engine's VJP builds for a kernel gradient,
+// dK[k, ci, f] = Σ_{b,o} x[b, o·s−pad+k·d, ci]·v[b, o, f], by its memory layouts: the input is
+// [IC, IS..., IB] (x, with its batch as the conv's channels), the kernel [KI, KS..., KO] (v) and
+// the output [OS..., OB, OC] (the original kernel). Either no groups, or one batch group per
+// output channel with one input batch each (the depthwise case).
+func (c *convPlan) isKernelGradient() bool {
+	ax := c.p.axes
+	n := c.n
+	inPerm := append(append([]int{ax.InputChannels}, ax.InputSpatial...), ax.InputBatch)
+	kPerm := append(append([]int{ax.KernelInputChannels}, ax.KernelSpatial...), ax.KernelOutputChannels)
+	outPerm := append(append(slices.Clone(ax.OutputSpatial), ax.OutputBatch), ax.OutputChannels)
+	if !isIdentity(inPerm) || !isIdentity(kPerm) || !isIdentity(outPerm) || len(inPerm) != n+2 {
+		return false
+	}
+	for d := range n {
+		if c.p.inputDilations[d] != 1 {
+			return false
+		}
+	}
+	switch {
+	case c.groups == 1 && c.bgroups == 1:
+		return true
+	case c.groups == 1 && c.bgroups == c.oc && c.ob == 1 && c.bgroups == c.ib:
+		return true
+	}
+	return false
+}
+
+// kernelGradientGemm computes dK as colᵀ·v: col has one row per (batch, output position) of the
+// original convolution and one column per (kernel position, channel) — the forward im2col of x,
+// gathered in contiguous channel runs — and v is read in place as a [(batch, position) × F]
+// matrix. Chunks of rows accumulate into dK with beta=1.
+func (c *convPlan) kernelGradientGemm(out, in, ker []float32) {
+	// Conv terms: "batch" ob = original input channel, "channels" ci = original batch,
+	// kernel positions q = original output positions, output positions p = original kernel taps.
+	width := c.opos * c.ob // columns: (p, ob)
+	rows := c.ic * c.kpos  // rows: (ci, q)
+	rowsPer := max(1, colBudget/max(width, 1))
+	col := getScratch(min(rowsPer, rows) * width)
+	defer putScratch(col)
+	for r0 := 0; r0 < rows; r0 += rowsPer {
+		r1 := min(rows, r0+rowsPer)
+		c.fillWgradCols(col, in, r0, r1)
+		beta := float32(1)
+		if r0 == 0 {
+			beta = 0
+		}
+		sgemm(true, false, width, c.oc, r1-r0, 1, col, width, ker[r0*c.ko:], c.ko, beta, out, c.oc)
+	}
+}
+
+// wgradTap returns the input offset (first of the ob run) of row (ci, q) at output position p,
+// or -1 in padding.
+func (c *convPlan) wgradTap(ci int, qc, pc []int) int {
+	off := ci
+	for d := range c.n {
+		i := c.tabs[d][pc[d]*c.ks[d]+qc[d]]
+		if i < 0 {
+			return -1
+		}
+		off = off*c.is[d] + i
+	}
+	return off * c.ib
+}
+
+func (c *convPlan) fillWgradCols(col, in []float32, r0, r1 int) {
+	width := c.opos * c.ob
+	ob := c.ob
+	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
+		qc := make([]int, c.n)
+		pc := make([]int, c.n)
+		for r := r0 + lo; r < r0+hi; r++ {
+			ci, q := r/c.kpos, r%c.kpos
+			copy(qc, c.kcoords[q])
+			dst := col[(r-r0)*width : (r-r0+1)*width]
+			for p := 0; p < c.opos; p++ {
+				rem := p
+				for d := c.n - 1; d >= 0; d-- {
+					pc[d] = rem % c.os[d]
+					rem /= c.os[d]
+				}
+				d := dst[p*ob : (p+1)*ob]
+				off := c.wgradTap(ci, qc, pc)
+				if off < 0 {
+					clear(d)
+					continue
+				}
+				copy(d, in[off:off+ob])
+			}
+		}
+	})
+}
+
+// depthwiseKernelGradient computes dK[p, c] = Σ_{b,q} x[b, tap(p, q), c]·v[b, q, c] directly,
+// contiguous over channels, with per-thread partial sums.
+func (c *convPlan) depthwiseKernelGradient(out, in, ker []float32) {
+	C := c.ib // channels of x
+	var mu sync.Mutex
+	clear(out)
+	parallelFor(c.ic, 1, func(lo, hi int) {
+		acc := make([]float32, c.opos*C)
+		qc := make([]int, c.n)
+		pc := make([]int, c.n)
+		for b := lo; b < hi; b++ {
+			for q := 0; q < c.kpos; q++ {
+				copy(qc, c.kcoords[q])
+				vrow := ker[(b*c.kpos+q)*C : (b*c.kpos+q+1)*C]
+				for p := 0; p < c.opos; p++ {
+					rem := p
+					for d := c.n - 1; d >= 0; d-- {
+						pc[d] = rem % c.os[d]
+						rem /= c.os[d]
+					}
+					off := c.wgradTap(b, qc, pc)
+					if off < 0 {
+						continue
+					}
+					src := in[off : off+C]
+					dst := acc[p*C : (p+1)*C]
+					src, vr := src[:len(dst)], vrow[:len(dst)]
+					for ch, x := range src {
+						dst[ch] += x * vr[ch]
+					}
+				}
+			}
+		}
+		mu.Lock()
+		for i, v := range acc {
+			out[i] += v
+		}
+		mu.Unlock()
 	})
 }
