@@ -28,7 +28,15 @@ type Options struct {
 	// Preload decodes every image of a folder data set during Open (in parallel), so bad images are
 	// reported at once; otherwise each is decoded on its first read.
 	Preload bool
+	// CacheDir, when set, keeps the decoded records of folder data sets in files there: the first Open
+	// decodes every image (in parallel) and writes them, later Opens of the same files at the same image
+	// size read them back instead of decoding. A cache file is named by a hash of the image size and of
+	// every image's path, size and modification time, so changed images are decoded anew.
+	CacheDir string
 }
+
+// maxImageSize bounds Options.ImageSize; records are held in memory, so larger sides are not practical.
+const maxImageSize = 2048
 
 // DefaultOptions returns the options the CLI starts from: seed 0 and 10% of the training set held out for
 // validation.
@@ -100,17 +108,23 @@ func (s *Split) ClassCounts() []int {
 // training never waits for decoding and every undecodable image is reported now. It returns the error of
 // the first bad record in split order.
 func (s *Split) Preload(workers int) error {
+	return preload(s.src, s.idx, workers)
+}
+
+// preload reads the records idx of src with the given number of goroutines (0: GOMAXPROCS) and returns
+// the error of the first bad one in idx order.
+func preload(src source, idx []int, workers int) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	errs := make([]error, len(s.idx))
+	errs := make([]error, len(idx))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(s.idx); i += workers {
-				_, errs[i] = s.Image(i)
+			for k := w; k < len(idx); k += workers {
+				_, errs[k] = src.Record(idx[k])
 			}
 		}()
 	}
@@ -179,8 +193,8 @@ func OpenSpec(sp Spec, opt Options) (*Dataset, error) {
 	if opt.ValFraction < 0 || opt.ValFraction >= 1 || math.IsNaN(opt.ValFraction) {
 		return nil, fmt.Errorf("data %s: validation fraction %v: want a value in [0, 1)", sp, opt.ValFraction)
 	}
-	if opt.ImageSize < 0 {
-		return nil, fmt.Errorf("data %s: image size %d: want a positive size", sp, opt.ImageSize)
+	if opt.ImageSize < 0 || opt.ImageSize > maxImageSize {
+		return nil, fmt.Errorf("data %s: image size %d: want 1 to %d", sp, opt.ImageSize, maxImageSize)
 	}
 	ds := &Dataset{Spec: sp}
 	var train, test source
@@ -235,6 +249,13 @@ func OpenSpec(sp Spec, opt Options) (*Dataset, error) {
 		fs, err := openFolder(root, classes, size, valCSV)
 		if err != nil {
 			return nil, err
+		}
+		if opt.CacheDir != "" {
+			for _, src := range []*folderSource{fs.train, fs.test} {
+				if err := src.useCache(opt.CacheDir, opt.Workers); err != nil {
+					return nil, err
+				}
+			}
 		}
 		train, test = fs.train, fs.test
 		ds.H, ds.W, ds.C, ds.Classes = size, size, 3, fs.classes

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"image"
@@ -66,6 +67,76 @@ func (s *folderSource) Record(i int) ([]uint8, error) {
 	rec := s.cache[i*n : (i+1)*n]
 	s.once[i].Do(func() { s.errs[i] = decodeInto(s.files[i], s.size, rec) })
 	return rec, s.errs[i]
+}
+
+// cacheMagic starts every record cache file; the rest is the records, in source order.
+const cacheMagic = "uboost-records/v1\n"
+
+// useCache fills the source from its cache file in dir when one exists for exactly these files at this
+// size; otherwise it decodes every record with the given number of goroutines and writes the file
+// (to a temporary name first, so a crash never leaves a partial cache under the real name).
+func (s *folderSource) useCache(dir string, workers int) error {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s%d %d\n", cacheMagic, s.size, len(s.files))
+	for i, f := range s.files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%q %d %d %d\n", f, st.Size(), st.ModTime().UnixNano(), s.labels[i])
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%x.rec", h.Sum(nil)[:12]))
+	if s.readCache(path) {
+		for i := range s.once {
+			s.once[i].Do(func() {}) // every record is already in s.cache
+		}
+		return nil
+	}
+	if err := preload(s, seq(len(s.files)), workers); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("record cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "*.tmp")
+	if err != nil {
+		return fmt.Errorf("record cache: %w", err)
+	}
+	_, err = tmp.WriteString(cacheMagic)
+	if err == nil {
+		_, err = tmp.Write(s.cache)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("record cache %s: %w", path, err)
+	}
+	return nil
+}
+
+// readCache reads the records from the cache file at path straight into s.cache, reporting whether it
+// held a complete, well-formed cache (anything else is decoded and written anew).
+func (s *folderSource) readCache(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() != int64(len(cacheMagic)+len(s.cache)) {
+		return false
+	}
+	magic := make([]byte, len(cacheMagic))
+	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != cacheMagic {
+		return false
+	}
+	_, err = io.ReadFull(f, s.cache)
+	return err == nil
 }
 
 // decodeInto decodes the JPEG or PNG image at path, crops its central square (the largest one, so the

@@ -181,6 +181,40 @@ func TestFolderCachesDecodedRecords(t *testing.T) {
 	}
 }
 
+func TestFolderRecordCache(t *testing.T) {
+	root, cache := t.TempDir(), t.TempDir()
+	writeImageFolder(t, root, []string{"a", "b"}, 3)
+	opt := Options{ImageSize: 4, CacheDir: cache}
+	first, err := Open("folder:"+root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(cache, "*.rec"))
+	if len(files) != 2 {
+		t.Fatalf("cache holds %v, want one file per split", files)
+	}
+	// Garble an image but keep its size and time stamp: a second Open must read the cache, not the image.
+	img := filepath.Join(root, "train", "a", "img0.png")
+	st, _ := os.Stat(img)
+	garbage := bytes.Repeat([]byte{'x'}, int(st.Size()))
+	writeFile(t, root, "train/a/img0.png", garbage, false)
+	os.Chtimes(img, st.ModTime(), st.ModTime())
+	second, err := Open("folder:"+root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range first.Train.Len() {
+		a, _ := first.Train.Image(i)
+		b, err := second.Train.Image(i)
+		if err != nil || !bytes.Equal(a, b) {
+			t.Fatalf("record %d from the cache differs (%v)", i, err)
+		}
+	}
+	// Another image size is another cache; decoding it meets the garbled image.
+	_, err = Open("folder:"+root, Options{ImageSize: 2, CacheDir: cache})
+	checkOneLine(t, err, img, "undecodable image")
+}
+
 func TestFolderBadInput(t *testing.T) {
 	t.Run("missing directory", func(t *testing.T) {
 		missing := filepath.Join(t.TempDir(), "nope")
