@@ -21,8 +21,9 @@
 // Image folders are center-cropped to a square and resized (bilinear, golang.org/x/image/draw) to
 // Options.ImageSize, RGB. Each image is decoded on its first read (or all at once, in parallel, with
 // Options.Preload or Split.Preload) and kept as a fixed-size record, so later epochs never decode again;
-// ImageNet-100 at 128×128 holds about 6 GB this way. The val folder is the test split, as in the
-// reference code.
+// ImageNet-100 at 128×128 holds about 6 GB this way. With Options.CacheDir the records also go to a
+// file there, so later runs skip decoding too. The val folder is the test split, as in the reference
+// code.
 //
 // # Splits, normalization, augmentation
 //
