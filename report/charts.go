@@ -41,8 +41,8 @@ func abbreviate(s string, n int) string {
 	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }
 
-// BarPlot draws the bars (stacked when there are several parts) with the labels under them, rotated
-// when there are many, and returns the SVG document. Unless the frame fixes a width, the plot widens by
+// BarPlot draws the bars (stacked when there are several parts, with a legend naming them) with the
+// labels under them, rotated when there are many, and returns the SVG document. Unless the frame fixes a width, the plot widens by
 // 11 points per bar beyond 36 bars so that every label stays legible.
 func BarPlot(s BarSpec) ([]byte, error) {
 	if err := checkFrame(&s.Frame); err != nil {
@@ -84,7 +84,7 @@ func BarPlot(s BarSpec) ([]byte, error) {
 		}
 		below = bars
 		p.Add(bars)
-		if part.Name != "" {
+		if part.Name != "" && len(s.Parts) > 1 {
 			p.Legend.Add(part.Name, bars)
 		}
 	}
@@ -294,23 +294,15 @@ func Histogram(s HistSpec) ([]byte, error) {
 		if err := checkValues("Values", grp.Values, s.LogX); err != nil {
 			return nil, fmt.Errorf("histogram %q: group %q: %w", s.Title, grp.Name, err)
 		}
-		counts := map[float64]float64{}
-		for _, v := range grp.Values {
-			counts[math.Round(v/w)]++
-		}
-		keys := make([]float64, 0, len(counts))
-		for k := range counts {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
+		centres, counts := histogramBins(grp.Values, w)
 		h := &plotter.Histogram{
 			FillColor: colorOf(i),
 			LineStyle: draw.LineStyle{Color: color.Black, Width: vg.Points(0.3)},
 			Width:     w / g,
 			LogY:      s.LogY,
 		}
-		for _, k := range keys {
-			lo := (k-0.5)*w + float64(i)*w/g
+		for k, c := range centres {
+			lo := c - w/2 + float64(i)*w/g
 			h.Bins = append(h.Bins, plotter.HistogramBin{Min: lo, Max: lo + w/g, Weight: counts[k]})
 		}
 		if len(h.Bins) == 0 {
@@ -323,4 +315,23 @@ func Histogram(s HistSpec) ([]byte, error) {
 	}
 	finish(p, &s.Frame)
 	return render(p, &s.Frame, DefaultWidth, DefaultHeight)
+}
+
+// histogramBins counts values into bins of width w centred on multiples of w and returns the occupied
+// bins' centres in increasing order with their counts.
+func histogramBins(values []float64, w float64) (centres, counts []float64) {
+	byBin := map[float64]float64{}
+	for _, v := range values {
+		byBin[math.Round(v/w)]++
+	}
+	keys := make([]float64, 0, len(byBin))
+	for k := range byBin {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		centres = append(centres, k*w)
+		counts = append(counts, byBin[k])
+	}
+	return centres, counts
 }

@@ -8,9 +8,9 @@ import (
 	"github.com/uboost/uboost/sim"
 )
 
-// LayerTable tabulates a cost report: one row per layer (name, op, GEMM, MACs, cycles, latency in ms,
-// utilization in %) and a last "total" row with the network's MAC-weighted utilization. Zero-cycle
-// layers (pooling, BN, activations, add) show "—" for utilization, as they never occupy the array.
+// LayerTable tabulates a cost report: one row per layer that occupies the array (name, op, GEMM, MACs,
+// cycles, latency in ms, utilization in %) and a last "total" row with the network's MAC-weighted
+// utilization. Zero-cycle layers (pooling, BN, activations, add) are left out and counted in a note.
 func LayerTable(r *cost.Report) *Table {
 	t := &Table{
 		Title:  fmt.Sprintf("%s: per-layer cost (%s model)", r.Network, r.Model),
@@ -19,24 +19,30 @@ func LayerTable(r *cost.Report) *Table {
 	if r.Network == "" {
 		t.Title = fmt.Sprintf("per-layer cost (%s model)", r.Model)
 	}
-	util := func(u float64, cycles int64) string {
-		if cycles == 0 {
-			return Missing
-		}
-		return Percent(u, 1)
-	}
+	skipped := 0
 	for _, l := range r.Layers {
+		if l.Cycles == 0 {
+			skipped++
+			continue
+		}
 		t.Rows = append(t.Rows, []string{l.Name, string(l.Op), l.GEMM,
 			strconv.FormatInt(l.MACs, 10), strconv.FormatInt(l.Cycles, 10),
-			Fixed(l.LatencyMs, 4), util(l.Utilization, l.Cycles)})
+			Fixed(l.LatencyMs, 4), Percent(l.Utilization, 1)})
 	}
 	tot := r.Total
+	util := Missing
+	if tot.Cycles > 0 {
+		util = Percent(tot.Utilization, 1)
+	}
 	t.Rows = append(t.Rows, []string{"total", "", "", strconv.FormatInt(tot.MACs, 10),
-		strconv.FormatInt(tot.Cycles, 10), Fixed(tot.LatencyMs, 4), util(tot.Utilization, tot.Cycles)})
+		strconv.FormatInt(tot.Cycles, 10), Fixed(tot.LatencyMs, 4), util})
 	if r.Accelerator != nil {
 		t.Notes = append(t.Notes, "Accelerator: "+r.Accelerator.String()+".")
 	}
 	t.Notes = append(t.Notes, "Total utilization is MAC-weighted: total MACs over (total cycles · R · C).")
+	if skipped > 0 {
+		t.Notes = append(t.Notes, fmt.Sprintf("%d zero-cycle layers (pooling, BN, activations, add) are not listed.", skipped))
+	}
 	return t
 }
 

@@ -60,9 +60,16 @@ func SI(x float64, prec int) string {
 	}
 	prefixes := []string{"", "k", "M", "G", "T"}
 	i := 0
-	for math.Abs(x) >= 1000 && i < len(prefixes)-1 {
+	// Step up while the rounded figure would read 1000 or more, so 999999 prints "1.0M", not "1000.0k".
+	for i < len(prefixes)-1 && math.Abs(roundTo(x, prec)) >= 1000 {
 		x /= 1000
 		i++
 	}
 	return strconv.FormatFloat(x, 'f', prec, 64) + prefixes[i]
+}
+
+// roundTo rounds x to prec decimals as strconv prints it.
+func roundTo(x float64, prec int) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', prec, 64), 64)
+	return r
 }

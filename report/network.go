@@ -85,81 +85,13 @@ func NetworkSVG(net *arch.Network, annotate func(node string) string) ([]byte, e
 	if net == nil {
 		return nil, fmt.Errorf("network drawing: no network")
 	}
-	shapes, err := net.Infer()
+	lay, err := layoutNetwork(net, annotate)
 	if err != nil {
-		return nil, fmt.Errorf("network drawing %q: %w", net.Name, err)
+		return nil, err
 	}
-	views := []*nodeView{{
-		name:  arch.InputName,
-		lines: []string{"image", "→ " + net.Input.String()},
-		tip:   "input " + net.Input.String(),
-	}}
-	byName := map[string]*nodeView{arch.InputName: views[0]}
-	for i := range net.Nodes {
-		nd := &net.Nodes[i]
-		v := &nodeView{name: nd.Name, cell: nd.Cell, inputs: nd.Inputs}
-		v.lines = []string{opSummary(nd), "→ " + shapes[nd.Name].String()}
-		v.tip = fmt.Sprintf("%s: %s → %s", nd.Name, opSummary(nd), shapes[nd.Name])
-		if nd.Cell != "" {
-			v.tip += "; cell " + nd.Cell
-		}
-		if nd.Edge != "" {
-			v.tip += "; edge " + nd.Edge
-		}
-		if annotate != nil {
-			if a := annotate(nd.Name); a != "" {
-				v.lines = append(v.lines, a)
-				v.tip += "; " + a
-			}
-		}
-		// Infer has checked that every input exists and comes earlier, so depths are final in one pass.
-		for _, in := range nd.Inputs {
-			v.depth = max(v.depth, byName[in].depth+1)
-		}
-		byName[nd.Name] = v
-		views = append(views, v)
-	}
-
-	// Rows by depth, in node order, then each row ordered by the mean position of its inputs
-	// (the barycentre heuristic), which keeps most edges short and uncrossed.
-	maxLines := 0
-	var rows [][]*nodeView
-	for _, v := range views {
-		for len(rows) <= v.depth {
-			rows = append(rows, nil)
-		}
-		rows[v.depth] = append(rows[v.depth], v)
-		maxLines = max(maxLines, len(v.lines)+1)
-	}
-	boxH := float64(2*boxPadY + lineH*maxLines)
-	widest := 0
-	for _, r := range rows {
-		widest = max(widest, len(r))
-	}
-	place := func(r []*nodeView, d int) {
-		left := margin + float64(widest-len(r))*(boxW+gapX)/2
-		for i, v := range r {
-			v.x = left + float64(i)*(boxW+gapX)
-			v.y = margin + titleH + float64(d)*(boxH+gapY)
-		}
-	}
-	for d, r := range rows {
-		if d > 0 {
-			centre := make(map[*nodeView]float64, len(r))
-			for _, v := range r {
-				sum := 0.0
-				for _, in := range v.inputs {
-					sum += byName[in].x
-				}
-				centre[v] = sum / float64(len(v.inputs))
-			}
-			slices.SortStableFunc(r, func(a, b *nodeView) int { return cmp.Compare(centre[a], centre[b]) })
-		}
-		place(r, d)
-	}
-
-	width := int(2*margin + float64(widest)*(boxW+gapX) - gapX + skipBend + 40)
-	height := int(2*margin + titleH + float64(len(rows))*(boxH+gapY) - gapY)
+	views, byName, boxH := lay.views, lay.byName, lay.boxH
+	width := int(2*margin + float64(lay.widest)*(boxW+gapX) - gapX + skipBend + 40)
+	height := int(2*margin + titleH + float64(lay.rows)*(boxH+gapY) - gapY)
 	var b bytes.Buffer
 	svg := svgo.New(&b)
 	svg.Start(width, height, fmt.Sprintf(`viewBox="0 0 %d %d"`, width, height))
@@ -250,4 +182,93 @@ func arrowHead(svg *svgo.SVG, x1, y1, x2, y2 float64) {
 		[]int{int(math.Round(x2)), int(math.Round(bx - half*dy)), int(math.Round(bx + half*dy))},
 		[]int{int(math.Round(y2)), int(math.Round(by + half*dx)), int(math.Round(by - half*dx))},
 		"fill:#555;stroke:none")
+}
+
+// netLayout is a network placed on the page: boxes with their corners, the box height, and the grid's
+// widest row and number of rows.
+type netLayout struct {
+	views  []*nodeView
+	byName map[string]*nodeView
+	boxH   float64
+	widest int
+	rows   int
+}
+
+// layoutNetwork places every node (and the input) in the row of its depth, the longest path from the
+// input, ordering each row by the mean position of its inputs.
+func layoutNetwork(net *arch.Network, annotate func(node string) string) (*netLayout, error) {
+	shapes, err := net.Infer()
+	if err != nil {
+		return nil, fmt.Errorf("network drawing %q: %w", net.Name, err)
+	}
+	views := []*nodeView{{
+		name:  arch.InputName,
+		lines: []string{"image", "→ " + net.Input.String()},
+		tip:   "input " + net.Input.String(),
+	}}
+	byName := map[string]*nodeView{arch.InputName: views[0]}
+	for i := range net.Nodes {
+		nd := &net.Nodes[i]
+		v := &nodeView{name: nd.Name, cell: nd.Cell, inputs: nd.Inputs}
+		v.lines = []string{opSummary(nd), "→ " + shapes[nd.Name].String()}
+		v.tip = fmt.Sprintf("%s: %s → %s", nd.Name, opSummary(nd), shapes[nd.Name])
+		if nd.Cell != "" {
+			v.tip += "; cell " + nd.Cell
+		}
+		if nd.Edge != "" {
+			v.tip += "; edge " + nd.Edge
+		}
+		if annotate != nil {
+			if a := annotate(nd.Name); a != "" {
+				v.lines = append(v.lines, a)
+				v.tip += "; " + a
+			}
+		}
+		// Infer has checked that every input exists and comes earlier, so depths are final in one pass.
+		for _, in := range nd.Inputs {
+			v.depth = max(v.depth, byName[in].depth+1)
+		}
+		byName[nd.Name] = v
+		views = append(views, v)
+	}
+
+	// Rows by depth, in node order, then each row ordered by the mean position of its inputs
+	// (the barycentre heuristic), which keeps most edges short and uncrossed.
+	maxLines := 0
+	var rows [][]*nodeView
+	for _, v := range views {
+		for len(rows) <= v.depth {
+			rows = append(rows, nil)
+		}
+		rows[v.depth] = append(rows[v.depth], v)
+		maxLines = max(maxLines, len(v.lines)+1)
+	}
+	boxH := float64(2*boxPadY + lineH*maxLines)
+	widest := 0
+	for _, r := range rows {
+		widest = max(widest, len(r))
+	}
+	place := func(r []*nodeView, d int) {
+		left := margin + float64(widest-len(r))*(boxW+gapX)/2
+		for i, v := range r {
+			v.x = left + float64(i)*(boxW+gapX)
+			v.y = margin + titleH + float64(d)*(boxH+gapY)
+		}
+	}
+	for d, r := range rows {
+		if d > 0 {
+			centre := make(map[*nodeView]float64, len(r))
+			for _, v := range r {
+				sum := 0.0
+				for _, in := range v.inputs {
+					sum += byName[in].x
+				}
+				centre[v] = sum / float64(len(v.inputs))
+			}
+			slices.SortStableFunc(r, func(a, b *nodeView) int { return cmp.Compare(centre[a], centre[b]) })
+		}
+		place(r, d)
+	}
+
+	return &netLayout{views: views, byName: byName, boxH: boxH, widest: widest, rows: len(rows)}, nil
 }

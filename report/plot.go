@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -73,6 +74,8 @@ func newPlot(f *Frame) *plot.Plot {
 	p.X.Label.Text = f.XLabel
 	p.Y.Label.Text = f.YLabel
 	p.Legend.Top = true
+	p.X.Tick.Marker = plainTicks{}
+	p.Y.Tick.Marker = plainTicks{}
 	if f.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -83,6 +86,20 @@ func newPlot(f *Frame) *plot.Plot {
 	}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// plainTicks are gonum/plot's default ticks labelled without padding zeros ("75", not "75.00").
+type plainTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 6, 64)
+		}
+	}
+	return ticks
 }
 
 // finish adds the frame's reference lines and fixed ranges once the data are in.
@@ -216,6 +233,11 @@ func checkSeries(name string, x, y, yerr []float64, f *Frame) error {
 	}
 	if err := checkValues("YErr", yerr, false); err != nil {
 		return fmt.Errorf("series %q: %w", name, err)
+	}
+	for i := range yerr {
+		if f.LogY && y[i]-yerr[i] <= 0 {
+			return fmt.Errorf("series %q: field %q: error bar %d reaches %g, want > 0 on a log axis", name, "YErr", i, y[i]-yerr[i])
+		}
 	}
 	return nil
 }
