@@ -342,6 +342,9 @@ func openMNISTLike(sp Spec) (train, test *Images, err error) {
 		}
 	} else {
 		dir, err := findDir(sp.Dir, mnistFiles[0], "", "raw", "data", "FashionMNIST/raw", "MNIST/raw")
+		if err != nil && sp.Kind == FashionMNIST && sp.Dir == DefaultFashionMNISTDir {
+			return nil, nil, fmt.Errorf("data %s: %w (install Debian's dataset-fashion-mnist, or use builtin)", sp, err)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("data %s: %w", sp, err)
 		}

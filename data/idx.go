@@ -117,6 +117,9 @@ func idxImages(images, labels *IDX, imagesName, labelsName string, classes int) 
 	if images.Dims[0] != labels.Dims[0] {
 		return nil, fmt.Errorf("%s: %w", labelsName, badf("%d labels for the %d images of %s", labels.Dims[0], images.Dims[0], imagesName))
 	}
+	if images.Dims[1] == 0 || images.Dims[2] == 0 {
+		return nil, fmt.Errorf("%s: %w", imagesName, badf("dimensions %v: empty images", images.Dims))
+	}
 	m := &Images{H: images.Dims[1], W: images.Dims[2], C: 1, Pix: images.Data, Labels: make([]int32, labels.Dims[0])}
 	for i, l := range labels.Data {
 		if int(l) >= classes {

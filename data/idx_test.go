@@ -113,6 +113,8 @@ func TestIDXLabelOutOfRange(t *testing.T) {
 	labels.Dims = []int{2}
 	_, err = idxImages(images, labels, "img", "lab", 10)
 	checkOneLine(t, err, "lab", "2 labels for the 3 images")
+	_, err = idxImages(&IDX{Dims: []int{3, 0, 5}}, &IDX{Dims: []int{3}, Data: []uint8{1, 2, 3}}, "img", "lab", 10)
+	checkOneLine(t, err, "img", "empty images")
 }
 
 func FuzzIDX(f *testing.F) {
