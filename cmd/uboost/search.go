@@ -1,0 +1,241 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/data"
+	"github.com/uboost/uboost/engine"
+	"github.com/uboost/uboost/search"
+)
+
+func init() { root.AddCommand(newSearchCmd()) }
+
+// searchFlags are the flags of `uboost search` that shape the search configuration.
+type searchFlags struct {
+	stage, dataSpec, preset, costModel, ceil, agg, widthCost, out string
+	lambda, beta                                                  float64
+	epochsMicro, epochsChannel, trainBatch, steps, threads        int
+	seed                                                          int64
+	resume, asJSON, perCell                                       bool
+	af                                                            *acceleratorFlags
+}
+
+func newSearchCmd() *cobra.Command {
+	f := &searchFlags{}
+	cmd := &cobra.Command{
+		Use:   "search [flags]",
+		Short: "Search an architecture whose loss includes latency and utilization on the array",
+		Long: `search runs U-Boost's differentiable architecture search on a data set: the micro stage picks the
+operation on every edge of the cells (Gumbel-softmax over 8 candidates), the channel stage fixes those
+and picks each convolution's width (DMasking). The loss is cross-entropy + λ·latency(ms) − β·utilization,
+both computed in the graph by the --cost model on the accelerator the flags describe.
+
+Each stage writes DIR/STAGE/ (checkpoints every epoch, metrics.jsonl, arch.json); the last stage's
+arch.json is copied to DIR/arch.json, ready for estimate, simulate and train. --resume continues DIR.`,
+		Args: cobra.NoArgs,
+	}
+	fl := cmd.Flags()
+	f.af = addAcceleratorFlags(cmd)
+	fl.StringVar(&f.stage, "stage", "all", "stage to run: micro, channel (needs DIR/micro) or all")
+	fl.StringVar(&f.dataSpec, "data", "builtin", "data set spec (builtin, fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...)")
+	fl.StringVar(&f.preset, "preset", "demo", "configuration preset: "+strings.Join(search.Presets, ", "))
+	fl.StringVar(&f.costModel, "cost", "systolic", "hardware cost model in the loss: systolic, flops, roofline, lut or none")
+	fl.StringVar(&f.ceil, "ceil", string(cost.TightCeil), "smooth ceiling where widths are soft: tight or paper")
+	fl.StringVar(&f.agg, "aggregation", string(search.AggMACWeighted), "latency/utilization aggregation: mac-weighted or reference")
+	fl.StringVar(&f.widthCost, "width-cost", string(search.WidthExpectedCost), "channel-searched layer cost: expected-cost or expected-width (reference)")
+	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of latency (ms) in the loss")
+	fl.Float64Var(&f.beta, "beta", 1, "β, weight of utilization (0..1) in the loss")
+	fl.IntVar(&f.epochsMicro, "epochs-micro", -1, "micro-stage epochs (-1: the preset's)")
+	fl.IntVar(&f.epochsChannel, "epochs-channel", -1, "channel-stage epochs (-1: the preset's)")
+	fl.IntVar(&f.trainBatch, "search-batch", 0, "training batch size (0: the preset's)")
+	fl.IntVar(&f.steps, "steps-per-epoch", -1, "cap on batches per epoch (0: all; -1: the preset's)")
+	fl.BoolVar(&f.perCell, "per-cell-alphas", false, "give each cell its own op logits (default: shared, as the reference)")
+	fl.Int64Var(&f.seed, "seed", 0, "random seed (same seed, same arch.json)")
+	fl.StringVar(&f.out, "out", "runs/search", "run directory")
+	fl.BoolVar(&f.resume, "resume", false, "continue the run in --out from its last checkpoint")
+	fl.IntVar(&f.threads, "threads", 0, "CPU threads for the engine (0: all cores)")
+	fl.BoolVar(&f.asJSON, "json", false, "print one JSON document (the result) instead of progress and a summary")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runSearch(cmd, f) }
+	return cmd
+}
+
+// config builds the search configuration from the preset and the flags.
+func (f *searchFlags) config(cmd *cobra.Command) (*search.Config, error) {
+	cfg, err := search.Preset(f.preset)
+	if err != nil {
+		return nil, fmt.Errorf("flag --preset: %w", err)
+	}
+	a, err := f.af.Accelerator()
+	if err != nil {
+		return nil, err
+	}
+	if !cmd.Flags().Changed("batch") && f.af.file == "" {
+		a.WithBatch(cfg.Accel.Batch) // the preset's hardware batch (64, the reference's hw_batch_size)
+	}
+	cfg.Accel = a
+	cfg.Cost, cfg.Ceil = search.CostModel(f.costModel), cost.Ceiling(f.ceil)
+	cfg.Aggregation, cfg.WidthCost = search.Aggregation(f.agg), search.WidthCost(f.widthCost)
+	cfg.Lambda, cfg.Beta, cfg.Seed, cfg.SharedAlphas = f.lambda, f.beta, f.seed, !f.perCell
+	if f.epochsMicro >= 0 {
+		cfg.EpochsMicro = f.epochsMicro
+	}
+	if f.epochsChannel >= 0 {
+		cfg.EpochsChannel = f.epochsChannel
+	}
+	if f.trainBatch > 0 {
+		cfg.BatchSize = f.trainBatch
+	}
+	if f.steps >= 0 {
+		cfg.StepsPerEpoch = f.steps
+	}
+	return cfg, cfg.Validate()
+}
+
+// searchSummary is the --json document: where the result is and how the exact model prices it.
+type searchSummary struct {
+	Stage    string           `json:"stage"`
+	Dir      string           `json:"dir"`
+	Arch     string           `json:"arch"`
+	Genotype *search.Genotype `json:"genotype"`
+	Widths   search.Widths    `json:"widths,omitempty"`
+	*cost.Report
+}
+
+func runSearch(cmd *cobra.Command, f *searchFlags) error {
+	switch f.stage {
+	case "micro", "channel", "all":
+	default:
+		return fmt.Errorf("flag --stage: want micro, channel or all, got %q", f.stage)
+	}
+	if f.threads > 0 {
+		engine.SetThreads(f.threads)
+	}
+	cfg, err := f.config(cmd)
+	if err != nil {
+		return err
+	}
+	ds, err := data.Open(f.dataSpec, data.Options{Seed: uint64(f.seed), ValFraction: 0.1})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	opt := search.RunOptions{Resume: f.resume}
+	if !f.asJSON {
+		opt.Progress = progressPrinter(cmd.ErrOrStderr())
+	}
+	sum := &searchSummary{Stage: f.stage, Dir: f.out}
+	var net *arch.Network
+	if f.stage == "micro" || f.stage == "all" {
+		res, err := SearchMicroStage(cfg, ds, f.out, opt)
+		if err != nil {
+			return err
+		}
+		sum.Genotype, net = res.Genotype, res.Network
+	}
+	if f.stage == "channel" || f.stage == "all" {
+		g := sum.Genotype
+		if g == nil {
+			if g, err = search.LoadGenotype(filepath.Join(f.out, "micro", search.GenotypeFile)); err != nil {
+				return fmt.Errorf("channel stage needs the micro stage's result: %w", err)
+			}
+		}
+		res, err := SearchChannelStage(cfg, ds, g, f.out, opt)
+		if err != nil {
+			return err
+		}
+		sum.Genotype, sum.Widths, net = g, res.Widths, res.Network
+	}
+	sum.Arch = filepath.Join(f.out, search.ArchFile)
+	if err := net.Save(sum.Arch); err != nil {
+		return err
+	}
+	layers, err := net.Layers()
+	if err != nil {
+		return err
+	}
+	if sum.Report, err = cost.Systolic().Estimate(cfg.Accel, layers); err != nil {
+		return err
+	}
+	sum.Report.Network = net.Name
+	if f.asJSON {
+		return writeJSON(cmd.OutOrStdout(), sum)
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "\nsearched network: %s (%d nodes)\n", sum.Arch, len(net.Nodes))
+	for i, ops := range sum.Genotype.Ops {
+		fmt.Fprintf(w, "  cell %d: ", i+1)
+		for j, op := range ops {
+			fmt.Fprintf(w, "%s:%s ", search.Edges[j].Name(), op)
+		}
+		fmt.Fprintln(w)
+	}
+	t := sum.Report.Total
+	fmt.Fprintf(w, "on %s (exact systolic model): %.4f ms, utilization %.2f%%, %.3f GMACs, %d parameters\n",
+		cfg.Accel, t.LatencyMs, 100*t.Utilization, float64(t.MACs)/1e9, t.Params)
+	return nil
+}
+
+// SearchMicroStage runs (or, with opt.Resume and a finished DIR/micro, reloads) the micro stage into
+// DIR/micro. The end-to-end run calls it.
+func SearchMicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.RunOptions) (*search.MicroResult, error) {
+	sub := filepath.Join(dir, "micro")
+	if opt.Resume {
+		g, gErr := search.LoadGenotype(filepath.Join(sub, search.GenotypeFile))
+		net, nErr := arch.Load(filepath.Join(sub, search.ArchFile))
+		if gErr == nil && nErr == nil {
+			return &search.MicroResult{Genotype: g, Network: net}, nil
+		}
+		if !errors.Is(gErr, os.ErrNotExist) && gErr != nil {
+			return nil, gErr
+		}
+	}
+	return search.RunMicro(cfg, ds.Train, sub, opt)
+}
+
+// SearchChannelStage runs (or, with opt.Resume and a finished DIR/channel, reloads) the channel stage
+// into DIR/channel with the ops of g. The end-to-end run calls it.
+func SearchChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir string, opt search.RunOptions) (*search.ChannelResult, error) {
+	sub := filepath.Join(dir, "channel")
+	if opt.Resume {
+		if net, err := arch.Load(filepath.Join(sub, search.ArchFile)); err == nil {
+			var w search.Widths
+			if raw, err := os.ReadFile(filepath.Join(sub, search.WidthsFile)); err == nil {
+				w = search.Widths{}
+				_ = json.Unmarshal(raw, &w)
+			}
+			return &search.ChannelResult{Genotype: g, Widths: w, Network: net}, nil
+		}
+	}
+	return search.RunChannel(cfg, ds.Train, g, sub, opt)
+}
+
+// progressPrinter draws one status line per step on w, rewritten in place.
+func progressPrinter(w io.Writer) func(search.Progress) {
+	last := time.Time{}
+	return func(p search.Progress) {
+		end := p.Epoch == p.Epochs && p.Step == p.Steps
+		if !end && time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "\r%-7s epoch %d/%d step %3d/%d %-7s loss %7.4f acc %5.1f%% lat %.4g ms util %5.2f%% ETA %s   ",
+			p.Stage, p.Epoch, p.Epochs, p.Step, p.Steps, p.Phase, p.Loss, 100*p.Accuracy, p.LatencyMs, 100*p.Utilization,
+			p.ETA.Round(time.Second))
+		if end {
+			fmt.Fprintln(w)
+		}
+	}
+}
