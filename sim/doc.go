@@ -40,9 +40,11 @@
 //     weights then take R cycles to shift in. Tiles start max(M, 2R − 1) cycles apart and only the
 //     last one drains: R + (tiles−1)·max(M, 2R − 1) + M + R + C − 2 with ideal memory.
 //
-// RunTile executes one tile register by register (values, tags and all) and is what the tests use
-// to confirm the load and fold lengths and the breakdown that Simulate adds up in closed form; every
-// stall and tile boundary is simulated event by event.
+// Inside a tile Simulate uses these lengths in closed form; every stall and tile boundary is
+// simulated event by event. RunTiles executes tiles register by register instead (values and row tags
+// moving through every PE, weights through the shadow chains, each tile starting when the hardware
+// state allows), and the tests check that it takes exactly the cycles and PE-cycle classes Simulate
+// counts with ideal memory, under every buffering, for random GEMMs.
 //
 // # Memory policy
 //
