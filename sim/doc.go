@@ -57,9 +57,9 @@
 //   - Reads are served in tile order at full bandwidth: the tile's weights (k·n elements), then its
 //     share of the input feature map. The input is spread evenly over the layer's Count·K reduction
 //     rows; a tile fetches the bytes of its rows.
-//   - Input residency: if the input feature map fits in the SRAM beside two weight tiles
-//     (input bytes ≤ SRAM − 2·R·C·element bytes) it stays on chip after the first column block and
-//     later blocks read no input; otherwise every column block streams it again.
+//   - Input residency: if the input feature map fits in the SRAM beside two weight tiles per array
+//     (input bytes ≤ SRAM − Arrays·2·R·C·element bytes) it stays on chip after the first column
+//     block and later blocks read no input; otherwise every column block streams it again.
 //   - Partial sums live in the arrays' output accumulators (not counted against the SRAM, like the
 //     separate P banks of the paper's simulator). A column block's outputs (M·n elements) are
 //     final during its last tile's fold: output row m once the sum of the last used column leaves,

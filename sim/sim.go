@@ -157,7 +157,7 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 	overlap := double && opt.OverlapFolds
 	elem := int64(a.ElementBytes)
 	_, inBytes, _ := l.Bytes(a.Batch, a.ElementBytes)
-	res.InputResident = inBytes <= a.SRAMBytes-2*pe*elem
+	res.InputResident = inBytes <= a.SRAMBytes-int64(n)*2*pe*elem
 	reductionRows := g.Count * g.K // all reduction rows of the layer, over which the input is shared out
 
 	arrays := make([]arrayState, n)
