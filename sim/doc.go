@@ -51,9 +51,10 @@
 // Every layer reads its weights and its input feature map from DRAM and writes its output feature map
 // back (accel.Layer.Bytes), through one channel of accel.Accelerator.BytesPerCycle bytes per cycle.
 //
-//   - Staging: each array has two SRAM staging slots; a tile's operands are requested when the
-//     previous tile on the same array starts its fold (the slot of the tile before that is free
-//     by then). The first tile on each array is requested at the layer's start.
+//   - Staging: each array has two SRAM staging slots (an SRAM smaller than two R×C weight tiles per
+//     array is an error); a tile's operands are requested when the previous tile on the same array
+//     starts its fold (the slot of the tile before that is free by then). The first tile on each
+//     array is requested at the layer's start.
 //   - Reads are served in tile order at full bandwidth: the tile's weights (k·n elements), then its
 //     share of the input feature map. The input is spread evenly over the layer's Count·K reduction
 //     rows; a tile fetches the bytes of its rows.

@@ -107,6 +107,10 @@ func Simulate(a *accel.Accelerator, layers []accel.Layer, opt Options) (*Result,
 	if err := opt.Validate(); err != nil {
 		return nil, fmt.Errorf("simulator options: %w", err)
 	}
+	if need := int64(opt.NumArrays()) * 2 * a.PEs() * int64(a.ElementBytes); !opt.IdealMemory && a.SRAMBytes < need {
+		return nil, fmt.Errorf("accelerator: %w", &accel.FieldError{Field: "sram_bytes",
+			Err: fmt.Errorf("%d bytes cannot stage two %dx%d weight tiles per array (%d bytes)", a.SRAMBytes, a.Rows, a.Cols, need)})
+	}
 	res := &Result{Arrays: opt.NumArrays(), PEs: int64(opt.NumArrays()) * a.PEs(), Layers: make([]LayerResult, 0, len(layers))}
 	for i, l := range layers {
 		if err := l.Validate(); err != nil {

@@ -312,6 +312,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"accelerator", accel.New(0, 2), sim.Options{}, []accel.Layer{good}, `accelerator: field "rows"`},
 		{"arrays", tiny(), sim.Options{Arrays: -1}, []accel.Layer{good}, `field "arrays"`},
+		// Two 2×2 tiles of 1-byte weights need 8 bytes of staging.
+		{"SRAM below staging", tiny().SRAM(7), sim.Options{}, []accel.Layer{good}, `accelerator: field "sram_bytes": 7 bytes cannot stage`},
 		{"layer", tiny(), sim.Options{}, []accel.Layer{good, bad}, `layer 2 (fc2x2): field "in_c"`},
 		{"too many tiles", tiny(), sim.Options{}, []accel.Layer{dense(1<<20, 1<<20)}, "weight tiles"},
 		{"overflowing GEMM", tiny(), sim.Options{}, []accel.Layer{{Name: "huge", Op: accel.Conv,
