@@ -18,12 +18,12 @@ const (
 	boxW     = 176 // node box width
 	lineH    = 13  // text line height
 	boxPadY  = 8   // space above the first and below the last line
-	gapX     = 28  // between boxes of a row
+	gapX     = 28  // least space between boxes of a row
 	gapY     = 36  // between rows
 	margin   = 24
 	titleH   = 30
-	charW    = 6.4 // average advance of an 11 px sans-serif character, to shorten long names
-	skipBend = 34  // how far right of the boxes an edge that skips rows bends
+	lanesW   = 10 // width of the lane a long edge takes in each row it crosses
+	laneGap  = 10 // least space beside a lane
 )
 
 // cellColors are light fills for the nodes (and background bands) of successive cells.
@@ -77,10 +77,12 @@ func fit(s string) string {
 
 // NetworkSVG draws a network's graph as an SVG document: one box per node (its name, operation with
 // kernel, stride, dilation and channels, output shape, and annotate's line such as "util 87%" when
-// annotate is non-nil and returns text), arrows from inputs to consumers, rows by topological depth
-// (longest path from the input) from top to bottom, and nodes coloured and banded by their Cell label.
-// Edges that skip rows bend out to the right of the boxes. Hovering a box shows its full name, cell,
-// edge and shape. The network must infer (arch.Network.Infer); its error is returned otherwise.
+// annotate is non-nil and returns text), arrows from inputs to consumers, and nodes coloured and banded
+// by their Cell label. Rows follow topological depth, the longest path from the input, top to bottom;
+// a node whose consumers all sit lower moves down to just above them (a cell's input convolution stays
+// with its cell). An edge that skips rows runs in its own lane beside the boxes, never through one.
+// Hovering a box shows its full name, cell, edge and shape. The network must infer
+// (arch.Network.Infer); its error is returned otherwise.
 func NetworkSVG(net *arch.Network, annotate func(node string) string) ([]byte, error) {
 	if net == nil {
 		return nil, fmt.Errorf("network drawing: no network")
@@ -89,8 +91,8 @@ func NetworkSVG(net *arch.Network, annotate func(node string) string) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	views, byName, boxH := lay.views, lay.byName, lay.boxH
-	width := int(2*margin + float64(lay.widest)*(boxW+gapX) - gapX + skipBend + 40)
+	views, boxH := lay.views, lay.boxH
+	width := int(math.Ceil(lay.width))
 	height := int(2*margin + titleH + float64(lay.rows)*(boxH+gapY) - gapY)
 	var b bytes.Buffer
 	svg := svgo.New(&b)
@@ -124,24 +126,22 @@ func NetworkSVG(net *arch.Network, annotate func(node string) string) ([]byte, e
 		svg.Text(int(x0-6), int(y0-5), fit(c), "font-size:10px;fill:#555;font-style:italic")
 	}
 
-	// Edges under the boxes: straight down between adjacent rows, bent to the right across skipped ones.
+	// Edges under the boxes: from the bottom of the source box through the lanes the layout gave the
+	// edge in the rows it crosses, into the top of the target box.
 	svg.Gstyle("fill:none;stroke:#555;stroke-width:1.2")
-	for _, v := range views {
-		for _, in := range v.inputs {
-			u := byName[in]
-			if v.depth-u.depth == 1 {
-				x1, y1 := u.x+boxW/2, u.y+boxH
-				x2, y2 := v.x+boxW/2, v.y
-				svg.Line(int(x1), int(y1), int(x2), int(y2))
-				arrowHead(svg, x1, y1, x2, y2)
-				continue
-			}
-			x1, y1 := u.x+boxW, u.y+boxH/2
-			x2, y2 := v.x+boxW, v.y+boxH/2
-			bend := max(x1, x2) + skipBend + 2*float64(v.depth-u.depth)
-			svg.Path(fmt.Sprintf("M%.0f,%.0f C%.0f,%.0f %.0f,%.0f %.0f,%.0f", x1, y1, bend, y1, bend, y2, x2, y2))
-			arrowHead(svg, bend, y2, x2, y2)
+	for _, e := range lay.edges {
+		xs := []int{int(e.from.x + boxW/2)}
+		ys := []int{int(e.from.y + boxH)}
+		for _, l := range e.via {
+			top := margin + titleH + float64(l.depth)*(boxH+gapY)
+			xs = append(xs, int(l.x), int(l.x))
+			ys = append(ys, int(top), int(top+boxH))
 		}
+		xs = append(xs, int(e.to.x+boxW/2))
+		ys = append(ys, int(e.to.y))
+		svg.Polyline(xs, ys)
+		n := len(xs)
+		arrowHead(svg, float64(xs[n-2]), float64(ys[n-2]), float64(xs[n-1]), float64(ys[n-1]))
 	}
 	svg.Gend()
 
@@ -184,18 +184,55 @@ func arrowHead(svg *svgo.SVG, x1, y1, x2, y2 float64) {
 		"fill:#555;stroke:none")
 }
 
-// netLayout is a network placed on the page: boxes with their corners, the box height, and the grid's
-// widest row and number of rows.
+// netLayout is a network placed on the page: boxes with their corners, edges with the lanes they take
+// through the rows they cross, the box height, the canvas width and the number of rows.
 type netLayout struct {
 	views  []*nodeView
 	byName map[string]*nodeView
+	edges  []edgeRoute
 	boxH   float64
-	widest int
+	width  float64
 	rows   int
 }
 
+// edgeRoute is one edge of the graph and the lanes it passes through, top to bottom.
+type edgeRoute struct {
+	from, to *nodeView
+	via      []*slot
+}
+
+// slot is a place in a row: a node's box, or the lane of an edge that crosses the row (node nil).
+type slot struct {
+	node    *nodeView
+	depth   int
+	order   int     // creation order, to break ties
+	preds   []*slot // the slots feeding this one from the row above (a box's inputs, a lane's previous hop)
+	x       float64 // centre
+	desired float64
+}
+
+// width is the slot's horizontal extent.
+func (s *slot) width() float64 {
+	if s.node != nil {
+		return boxW
+	}
+	return lanesW
+}
+
+// separation is the least distance between the centres of two neighbouring slots.
+func separation(a, b *slot) float64 {
+	gap := float64(laneGap)
+	if a.node != nil && b.node != nil {
+		gap = gapX
+	}
+	return a.width()/2 + b.width()/2 + gap
+}
+
 // layoutNetwork places every node (and the input) in the row of its depth, the longest path from the
-// input, ordering each row by the mean position of its inputs.
+// input. It is a small layered ("Sugiyama") layout: an edge that skips rows gets a lane in each row it
+// crosses, so it never runs through a box; each row is ordered and placed, top to bottom, near where its
+// inputs are (a box under its direct inputs, a new lane beside its source, a lane under its previous
+// hop), then pushed apart just enough that nothing overlaps.
 func layoutNetwork(net *arch.Network, annotate func(node string) string) (*netLayout, error) {
 	shapes, err := net.Infer()
 	if err != nil {
@@ -232,43 +269,156 @@ func layoutNetwork(net *arch.Network, annotate func(node string) string) (*netLa
 		views = append(views, v)
 	}
 
-	// Rows by depth, in node order, then each row ordered by the mean position of its inputs
-	// (the barycentre heuristic), which keeps most edges short and uncrossed.
+	sink(views, byName)
+
 	maxLines := 0
-	var rows [][]*nodeView
 	for _, v := range views {
-		for len(rows) <= v.depth {
-			rows = append(rows, nil)
-		}
-		rows[v.depth] = append(rows[v.depth], v)
 		maxLines = max(maxLines, len(v.lines)+1)
 	}
-	boxH := float64(2*boxPadY + lineH*maxLines)
-	widest := 0
-	for _, r := range rows {
-		widest = max(widest, len(r))
-	}
-	place := func(r []*nodeView, d int) {
-		left := margin + float64(widest-len(r))*(boxW+gapX)/2
-		for i, v := range r {
-			v.x = left + float64(i)*(boxW+gapX)
-			v.y = margin + titleH + float64(d)*(boxH+gapY)
+	lay := &netLayout{views: views, byName: byName, boxH: float64(2*boxPadY + lineH*maxLines)}
+
+	var rows [][]*slot
+	order := 0
+	addSlot := func(sl *slot) *slot {
+		for len(rows) <= sl.depth {
+			rows = append(rows, nil)
 		}
+		sl.order = order
+		order++
+		rows[sl.depth] = append(rows[sl.depth], sl)
+		return sl
 	}
-	for d, r := range rows {
-		if d > 0 {
-			centre := make(map[*nodeView]float64, len(r))
-			for _, v := range r {
-				sum := 0.0
-				for _, in := range v.inputs {
-					sum += byName[in].x
-				}
-				centre[v] = sum / float64(len(v.inputs))
+	box := map[*nodeView]*slot{}
+	for _, v := range views {
+		box[v] = addSlot(&slot{node: v, depth: v.depth})
+	}
+	for _, v := range views {
+		for _, in := range v.inputs {
+			u := byName[in]
+			e := edgeRoute{from: u, to: v}
+			prev := box[u]
+			for d := u.depth + 1; d < v.depth; d++ {
+				prev = addSlot(&slot{depth: d, preds: []*slot{prev}})
+				e.via = append(e.via, prev)
 			}
-			slices.SortStableFunc(r, func(a, b *nodeView) int { return cmp.Compare(centre[a], centre[b]) })
+			box[v].preds = append(box[v].preds, prev)
+			lay.edges = append(lay.edges, e)
 		}
-		place(r, d)
 	}
 
-	return &netLayout{views: views, byName: byName, boxH: boxH, widest: widest, rows: len(rows)}, nil
+	for _, row := range rows {
+		for _, sl := range row {
+			sl.desired = desiredX(sl)
+		}
+		slices.SortStableFunc(row, func(a, b *slot) int {
+			if c := cmp.Compare(a.desired, b.desired); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.order, b.order)
+		})
+		spread(row)
+	}
+
+	// Shift everything right of the margin and size the canvas.
+	left, right := math.Inf(1), math.Inf(-1)
+	for _, row := range rows {
+		for _, sl := range row {
+			left = min(left, sl.x-sl.width()/2)
+			right = max(right, sl.x+sl.width()/2)
+		}
+	}
+	for _, row := range rows {
+		for _, sl := range row {
+			sl.x += margin - left
+			if sl.node != nil {
+				sl.node.x = sl.x - boxW/2
+				sl.node.y = margin + titleH + float64(sl.depth)*(lay.boxH+gapY)
+			}
+		}
+	}
+	lay.width = right - left + 2*margin
+	lay.rows = len(rows)
+	return lay, nil
+}
+
+// desiredX is where a slot would sit if nothing were in its way: a box centred under its direct inputs
+// (under its lanes if it has no direct input), a lane straight under its previous lane, and an edge's
+// first lane just right of its source box, so a skip connection runs beside the chain it skips.
+func desiredX(sl *slot) float64 {
+	if len(sl.preds) == 0 {
+		return 0
+	}
+	if sl.node == nil {
+		p := sl.preds[0]
+		if p.node != nil {
+			return p.x + boxW/2 + laneGap + lanesW/2
+		}
+		return p.x
+	}
+	sum, n := 0.0, 0
+	for _, p := range sl.preds {
+		if p.node != nil {
+			sum += p.x
+			n++
+		}
+	}
+	if n == 0 {
+		for _, p := range sl.preds {
+			sum += p.x
+		}
+		n = len(sl.preds)
+	}
+	return sum / float64(n)
+}
+
+// spread places an ordered row as close to its desired positions as the separations allow: a left-to-right
+// pass that pushes slots right, a right-to-left pass that pushes them left, and the mean of the two. Both
+// passes meet every separation, and so does their mean, since the constraints x[i+1] − x[i] ≥ sep are
+// convex.
+func spread(row []*slot) {
+	n := len(row)
+	right := make([]float64, n)
+	leftward := make([]float64, n)
+	for i, sl := range row {
+		right[i] = sl.desired
+		if i > 0 {
+			right[i] = max(right[i], right[i-1]+separation(row[i-1], sl))
+		}
+	}
+	for i := n - 1; i >= 0; i-- {
+		leftward[i] = row[i].desired
+		if i < n-1 {
+			leftward[i] = min(leftward[i], leftward[i+1]-separation(row[i], row[i+1]))
+		}
+	}
+	for i, sl := range row {
+		sl.x = (right[i] + leftward[i]) / 2
+	}
+}
+
+// sink moves each node whose consumers all sit two or more rows below it down to the row just above
+// the nearest of them. Longest-path depth puts a node as high as its inputs allow; a cell's input
+// convolution that reads an early tensor would then float far above its cell, dragging long edges
+// and the cell's band across everything between. The output node and nodes without consumers stay.
+func sink(views []*nodeView, byName map[string]*nodeView) {
+	consumers := map[*nodeView][]*nodeView{}
+	for _, v := range views {
+		for _, in := range v.inputs {
+			u := byName[in]
+			consumers[u] = append(consumers[u], v)
+		}
+	}
+	// Reverse topological order, so consumers have settled before their inputs move.
+	for i := len(views) - 1; i > 0; i-- {
+		v := views[i]
+		cs := consumers[v]
+		if len(cs) == 0 {
+			continue
+		}
+		lowest := math.MaxInt
+		for _, c := range cs {
+			lowest = min(lowest, c.depth)
+		}
+		v.depth = max(v.depth, lowest-1)
+	}
 }

@@ -41,9 +41,10 @@ func TestLayoutDepthsAndOrder(t *testing.T) {
 			t.Errorf("depth of %s = %d, want %d", name, got, d)
 		}
 	}
-	if lay.rows != 7 || lay.widest != 2 {
-		t.Errorf("grid %d rows × %d wide, want 7 × 2", lay.rows, lay.widest)
+	if lay.rows != 7 {
+		t.Errorf("%d rows, want 7", lay.rows)
 	}
+	checkNoOverlap(t, lay)
 	// Row 2 keeps node order (a left of b); in row 3, y (fed by a) moves left of x (fed by b) although x
 	// comes first in the file: the barycentre ordering.
 	by := lay.byName
@@ -53,9 +54,76 @@ func TestLayoutDepthsAndOrder(t *testing.T) {
 	if by["y"].x >= by["x"].x {
 		t.Errorf("y at x=%g should be left of x at x=%g", by["y"].x, by["x"].x)
 	}
+	// The edge a → sum skips row 3, so it takes one lane there, between y and x.
+	var lane *slot
+	for _, e := range lay.edges {
+		if e.from.name == "a" && e.to.name == "sum" {
+			if len(e.via) != 1 || e.via[0].depth != 3 {
+				t.Fatalf("a → sum passes %d lanes, want one in row 3", len(e.via))
+			}
+			lane = e.via[0]
+		}
+	}
+	if lane == nil {
+		t.Fatal("no edge a → sum")
+	}
+	if !(by["y"].x+boxW < lane.x && lane.x < by["x"].x) {
+		t.Errorf("lane at %g not between y (%g) and x (%g)", lane.x, by["y"].x, by["x"].x)
+	}
+	if len(lay.edges) != 10 {
+		t.Errorf("%d edges, want 10", len(lay.edges))
+	}
 	// Rows go down the page.
 	if !(by["stem"].y < by["a"].y && by["a"].y < by["x"].y && by["x"].y < by["fc"].y) {
 		t.Error("rows are not ordered top to bottom")
+	}
+}
+
+// checkNoOverlap fails the test if two boxes, or a box and an edge lane, overlap in a row.
+func checkNoOverlap(t *testing.T, lay *netLayout) {
+	t.Helper()
+	type span struct {
+		lo, hi float64
+		what   string
+	}
+	rows := map[int][]span{}
+	for _, v := range lay.views {
+		rows[v.depth] = append(rows[v.depth], span{v.x, v.x + boxW, v.name})
+	}
+	for _, e := range lay.edges {
+		for _, l := range e.via {
+			rows[l.depth] = append(rows[l.depth], span{l.x - lanesW/2, l.x + lanesW/2, "lane " + e.from.name + "→" + e.to.name})
+		}
+	}
+	for d, r := range rows {
+		for i := range r {
+			for j := i + 1; j < len(r); j++ {
+				if r[i].lo < r[j].hi && r[j].lo < r[i].hi {
+					t.Errorf("row %d: %s [%g, %g] overlaps %s [%g, %g]", d, r[i].what, r[i].lo, r[i].hi, r[j].what, r[j].lo, r[j].hi)
+				}
+			}
+		}
+	}
+}
+
+func TestLayoutResNetChainIsStraight(t *testing.T) {
+	net, err := arch.ZooNetwork("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay, err := layoutNetwork(net, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoOverlap(t, lay)
+	// The first stage has identity shortcuts only: its main chain is one column, and each shortcut
+	// runs in lanes beside it, not through a box.
+	chain := []string{"conv1", "maxpool", "layer1.0.conv1", "layer1.0.conv2", "layer1.0.add", "layer1.1.conv1", "layer1.1.conv2", "layer1.1.add"}
+	x0 := lay.byName[chain[0]].x
+	for _, name := range chain[1:] {
+		if x := lay.byName[name].x; x != x0 {
+			t.Errorf("%s at x=%g, want the column of conv1 at %g", name, x, x0)
+		}
 	}
 }
 
