@@ -15,15 +15,15 @@ import (
 
 // Layout of the network drawing, in SVG user units (pixels).
 const (
-	boxW     = 176 // node box width
-	lineH    = 13  // text line height
-	boxPadY  = 8   // space above the first and below the last line
-	gapX     = 28  // least space between boxes of a row
-	gapY     = 36  // between rows
-	margin   = 24
-	titleH   = 30
-	lanesW   = 10 // width of the lane a long edge takes in each row it crosses
-	laneGap  = 10 // least space beside a lane
+	boxW    = 176 // node box width
+	lineH   = 13  // text line height
+	boxPadY = 8   // space above the first and below the last line
+	gapX    = 28  // least space between boxes of a row
+	gapY    = 36  // between rows
+	margin  = 24
+	titleH  = 30
+	lanesW  = 10 // width of the lane a long edge takes in each row it crosses
+	laneGap = 10 // least space beside a lane
 )
 
 // cellColors are light fills for the nodes (and background bands) of successive cells.
