@@ -89,13 +89,12 @@ func NewBackend() (backends.Backend, error) {
 	return singleton, singleErr
 }
 
-// SetThreads sets how many cores the engine may use: its own kernels, OpenBLAS and simplego's
-// worker pool. n <= 0 is taken as 1. The default is all cores (runtime.NumCPU). It applies
+// SetThreads sets how many cores the engine may use: its own kernels (which split every GEMM
+// into single-threaded OpenBLAS calls) and simplego's worker pool. n <= 0 is taken as 1. The default is all cores (runtime.NumCPU). It applies
 // process-wide, to graphs already compiled too.
 func SetThreads(n int) {
 	n = max(n, 1)
 	threads.Store(int32(n))
-	applyBLASThreads(n)
 	singletonMu.Lock()
 	defer singletonMu.Unlock()
 	for _, e := range engines {

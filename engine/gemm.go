@@ -67,17 +67,12 @@ func loadBLAS() {
 				purego.RegisterLibFunc(&openblasSetNumThreads, h, "openblas_set_num_threads")
 			}
 			blasLoaded, blasLib, blasErr = true, name, ""
-			applyBLASThreads(Threads())
+			if openblasSetNumThreads != nil {
+				openblasSetNumThreads(1)
+			}
 			return
 		}
 	})
-}
-
-// applyBLASThreads tells OpenBLAS how many threads one sgemm may use.
-func applyBLASThreads(n int) {
-	if blasLoaded && openblasSetNumThreads != nil {
-		openblasSetNumThreads(int32(n))
-	}
 }
 
 // BLAS reports whether the OpenBLAS sgemm is in use, and which library was loaded.
@@ -102,13 +97,43 @@ func BLASNotice() string {
 }
 
 // sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, op(A) being M×K and op(B)
-// K×N; transA/transB say that A is stored K×M / B is stored N×K. It runs OpenBLAS when loaded,
-// else the pure-Go kernel, with the engine's thread count.
+// K×N; transA/transB say that A is stored K×M / B is stored N×K. The work is split into blocks of
+// rows (or of columns, for short wide products) run in parallel on the engine's threads, each
+// block by a single-threaded sgemm: OpenBLAS when loaded, else the pure-Go kernel. OpenBLAS keeps
+// one thread per call: its own threads spin while waiting for work, which on a busy machine cost
+// more than they gave (measured: 140 ms vs 54 ms for the 3×3-convolution GEMM on 2 loaded cores).
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int,
 	beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
+	t := Threads()
+	const minRows, minCols = 64, 64
+	switch {
+	case t > 1 && m >= 2*minRows:
+		parallelFor(m, max(minRows, (m+t-1)/t), func(lo, hi int) {
+			aOff := lo * lda
+			if transA {
+				aOff = lo
+			}
+			sgemmSerial(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		})
+	case t > 1 && n >= 2*minCols:
+		parallelFor(n, max(minCols, (n+t-1)/t), func(lo, hi int) {
+			bOff := lo
+			if transB {
+				bOff = lo * ldb
+			}
+			sgemmSerial(transA, transB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+		})
+	default:
+		sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// sgemmSerial is sgemm on the calling thread.
+func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int,
+	beta float32, c []float32, ldc int) {
 	loadBLAS()
 	if blasLoaded && k > 0 {
 		ta, tb := int32(cblasNoTrans), int32(cblasNoTrans)

@@ -1,6 +1,6 @@
 package engine
 
-// gemmGo is the pure-Go sgemm used when OpenBLAS is absent: both operands are first brought to
+// gemmGo is the pure-Go single-threaded sgemm (sgemm splits the work across threads) used when OpenBLAS is absent: both operands are first brought to
 // plain row-major (A: M×K, B: K×N) and then rows of C are computed four at a time, so each row of
 // B loaded from memory feeds four accumulations. It is written for correctness and a fair speed
 // (a few GFLOP/s per core), not to compete with OpenBLAS.
@@ -28,9 +28,7 @@ func gemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda in
 		}
 		b, ldb = p, n
 	}
-	parallelFor(m, max(1, 16384/max(n*k/64, 1)), func(lo, hi int) {
-		gemmRows(lo, hi, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	})
+	gemmRows(0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gemmRows computes rows [lo, hi) of C for row-major A (lda) and B (ldb).

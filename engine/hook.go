@@ -75,6 +75,7 @@ const (
 // Offsets of the unexported fields we use, found by name at init.
 var (
 	offNodeData, offNodeShape, offNodeInputs, offNodeMulti uintptr
+	offNodeOpType                                          uintptr
 	offBackendWorkers, offBackendOpsExec                   uintptr
 )
 
@@ -126,6 +127,9 @@ func checkSimplego() error {
 	if offNodeMulti, err = field(nodeT, "multiOutputsNodes", nodePtrs); err != nil {
 		return err
 	}
+	if offNodeOpType, err = field(nodeT, "opType", reflect.TypeOf(backends.OpType(0))); err != nil {
+		return err
+	}
 	backendT := reflect.TypeOf(simplego.Backend{})
 	if offBackendWorkers, err = field(backendT, "workers", nil); err != nil {
 		return err
@@ -154,6 +158,10 @@ func setNodeData(n *simplego.Node, data any) {
 
 func nodeShape(n *simplego.Node) shapes.Shape {
 	return *(*shapes.Shape)(unsafe.Add(unsafe.Pointer(n), offNodeShape))
+}
+
+func nodeOpType(n *simplego.Node) backends.OpType {
+	return *(*backends.OpType)(unsafe.Add(unsafe.Pointer(n), offNodeOpType))
 }
 
 func nodeMultiOutputs(n *simplego.Node) []*simplego.Node {
