@@ -471,15 +471,16 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			}
 			m := Metric{Stage: s.stage, Epoch: epoch + 1, Step: step + 1, Phase: phase, Loss: v[0], CE: v[1], Accuracy: v[2],
 				LatencyMs: v[3], Utilization: v[4], Tau: tau, LR: lr, StepSeconds: time.Since(t0).Seconds()}
-			if err := metrics.write(m); err != nil {
-				return nil, err
-			}
-			if !finite(m.Loss) {
+			if !finite(m.Loss) || !finite(m.LatencyMs) || !finite(m.Utilization) {
 				where := "no checkpoint yet"
 				if st.Checkpoint != "" {
 					where = fmt.Sprintf("the checkpoint after epoch %d is kept in %s", st.EpochsDone, ck)
 				}
-				return nil, fmt.Errorf("%s stage epoch %d step %d (%s): %w (%g); stopped, %s", s.stage, epoch+1, step+1, phase, errNonFinite, m.Loss, where)
+				return nil, fmt.Errorf("%s stage epoch %d step %d (%s): %w (loss %g, latency %g ms, utilization %g); stopped, %s",
+					s.stage, epoch+1, step+1, phase, errNonFinite, m.Loss, m.LatencyMs, m.Utilization, where)
+			}
+			if err := metrics.write(m); err != nil {
+				return nil, err
 			}
 			done++
 			if opt.Progress != nil {

@@ -1,8 +1,14 @@
 package search
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/cost"
 )
 
 func TestRunMicroThenChannel(t *testing.T) {
@@ -19,4 +25,67 @@ func TestRunMicroThenChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("widths %v", cr.Widths)
+}
+
+// TestNonFiniteLossStops: a learning rate multiplied by 1e30 after the first epoch blows the weights up
+// in the second; the run must stop with an error naming the stage, epoch and step, keep the first
+// epoch's checkpoint, and write no arch.json.
+func TestNonFiniteLossStops(t *testing.T) {
+	ds := fixture(t, 80, 8)
+	cfg := tinyConfig(t)
+	cfg.EpochsMicro, cfg.LRStepEpochs, cfg.LRGamma, cfg.GradClip = 3, 1, 1e30, 0
+	dir := filepath.Join(t.TempDir(), "micro")
+	_, err := RunMicro(cfg, ds.Train, dir, RunOptions{})
+	if !errors.Is(err, errNonFinite) || !strings.Contains(err.Error(), "micro stage epoch 2") || !strings.Contains(err.Error(), "after epoch 1 is kept") {
+		t.Fatalf("error %v; want a non-finite loss in epoch 2 with the epoch-1 checkpoint kept", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil || !strings.Contains(string(raw), `"epochs_done": 1`) {
+		t.Errorf("state.json %q (%v), want epochs_done 1", raw, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ArchFile)); err == nil {
+		t.Error("a run stopped by a NaN loss wrote arch.json")
+	}
+}
+
+// TestCostModelsRun runs one short micro epoch with every other cost model and option and checks that
+// each prices the supernet (or, for none, leaves the loss at the cross-entropy).
+func TestCostModelsRun(t *testing.T) {
+	ds := fixture(t, 80, 8)
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"roofline", func(c *Config) { c.Cost = CostRoofline }},
+		{"lut", func(c *Config) { c.Cost = CostLUT }},
+		{"none", func(c *Config) { c.Cost = CostNone }},
+		{"paper-ceil-reference-per-cell", func(c *Config) {
+			c.Ceil, c.Aggregation, c.SharedAlphas, c.Cells, c.Pool = cost.PaperCeil, AggReference, false, 2, []bool{true, false}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tinyConfig(t)
+			cfg.EpochsMicro = 1
+			tc.edit(cfg)
+			var last Progress
+			dir := filepath.Join(t.TempDir(), "micro")
+			res, err := RunMicro(cfg, ds.Train, dir, RunOptions{Progress: func(p Progress) { last = p }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Genotype.Ops) != cfg.Cells {
+				t.Errorf("genotype has %d cells, want %d", len(res.Genotype.Ops), cfg.Cells)
+			}
+			if cfg.Cost == CostNone {
+				if last.LatencyMs != 0 || last.Utilization != 0 {
+					t.Errorf("--cost none reported latency %v, utilization %v", last.LatencyMs, last.Utilization)
+				}
+			} else if !(last.LatencyMs > 0) || !(last.Utilization > 0) || !(last.Utilization <= float64(cfg.Cells)) {
+				t.Errorf("latency %v ms, utilization %v: want positive", last.LatencyMs, last.Utilization)
+			}
+			if _, err := arch.Load(filepath.Join(dir, ArchFile)); err != nil {
+				t.Errorf("arch.json does not load back: %v", err)
+			}
+		})
+	}
 }
