@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -99,4 +100,45 @@ func UtilizationBars(r *cost.Report) BarSpec {
 		}
 	}
 	return s
+}
+
+// CostSection is a page section for one cost report: a one-paragraph summary of the totals, the layer
+// table and the per-layer utilization (or PE-cycle breakdown) bars.
+func CostSection(r *cost.Report) (Section, error) {
+	bars, err := BarPlot(UtilizationBars(r))
+	if err != nil && !errors.Is(err, errNoData) {
+		return Section{}, err
+	}
+	s := Section{
+		Heading: fmt.Sprintf("Cost (%s model)", r.Model),
+		Text: fmt.Sprintf("%s MACs in %d cycles: %s ms at %s utilization (MAC-weighted).",
+			SI(float64(r.Total.MACs), 2), r.Total.Cycles, Fixed(r.Total.LatencyMs, 4), Percent(r.Total.Utilization, 1)),
+		Table: LayerTable(r),
+	}
+	if r.Network != "" {
+		s.Heading = fmt.Sprintf("%s: cost (%s model)", r.Network, r.Model)
+	}
+	if bars != nil {
+		s.SVGs = [][]byte{bars}
+	}
+	return s, nil
+}
+
+// UtilizationAnnotator returns an annotate function for NetworkSVG that labels each node occupying the
+// array with its utilization from the report ("util 87%"), matching nodes to layers by name, as
+// arch.Network.Layers names them.
+func UtilizationAnnotator(r *cost.Report) func(node string) string {
+	util := map[string]float64{}
+	for _, l := range r.Layers {
+		if l.Cycles > 0 {
+			util[l.Name] = l.Utilization
+		}
+	}
+	return func(node string) string {
+		u, ok := util[node]
+		if !ok {
+			return ""
+		}
+		return "util " + Percent(u, 0)
+	}
 }

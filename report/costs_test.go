@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/sim"
 )
@@ -103,5 +104,85 @@ func TestUtilizationBars(t *testing.T) {
 		if !d.hasText(name) {
 			t.Errorf("legend lacks %q", name)
 		}
+	}
+}
+
+func TestCostSection(t *testing.T) {
+	a, layers := tinyLayers()
+	r, err := cost.Systolic().Estimate(a, layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Network = "tiny"
+	s, err := CostSection(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1168 MACs, 98 cycles, 0.098 ms, 74.5% (see tinyLayers).
+	if want := "1.17k MACs in 98 cycles: 0.0980 ms at 74.5% utilization (MAC-weighted)."; s.Text != want {
+		t.Errorf("text %q, want %q", s.Text, want)
+	}
+	if s.Heading != "tiny: cost ("+r.Model+" model)" || s.Table == nil || len(s.SVGs) != 1 {
+		t.Errorf("section %q with table %v and %d figures", s.Heading, s.Table != nil, len(s.SVGs))
+	}
+	parseSVG(t, s.SVGs[0])
+
+	// A network with no array layer gets its table but no bars.
+	r.Layers = r.Layers[1:2]
+	r.Total = cost.Total{}
+	s, err = CostSection(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.SVGs) != 0 {
+		t.Errorf("%d figures for a network without array layers", len(s.SVGs))
+	}
+}
+
+// TestRunReportEndToEnd builds the page a run writes for a zoo network: cost section, annotated
+// drawing, and checks the page parses with the utilization of a known layer on its box.
+func TestRunReportEndToEnd(t *testing.T) {
+	net, err := arch.ZooNetwork("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := net.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cost.Systolic().Estimate(accel.Default(), layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Network = net.Name
+	annotate := UtilizationAnnotator(r)
+	// layer1.0.conv1 is [3136 × 576]·[576 × 64] on 128×128: ceil(576/128)·ceil(64/128)·3136 = 5·1·3136
+	// cycles for 3136·576·64 MACs, 3136·576·64/(5·3136·16384) = 45%.
+	if got := annotate("layer1.0.conv1"); got != "util 45%" {
+		t.Errorf("annotation %q, want util 45%%", got)
+	}
+	if got := annotate("maxpool"); got != "" {
+		t.Errorf("a pooling node is annotated %q", got)
+	}
+	drawing, err := NetworkSVG(net, annotate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !parseSVG(t, drawing).hasText("util 45%") {
+		t.Error("drawing lacks the annotation")
+	}
+	sec, err := CostSection(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Page{Title: "resnet18", Sections: []Section{sec, {Heading: "Architecture", SVGs: [][]byte{drawing}}}}
+	var b bytes.Buffer
+	if err := p.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	d := parseHTML(t, b.Bytes())
+	if d.elements["svg"] != 2 || d.elements["table"] != 1 || d.elements["tr"] != 1+22 {
+		t.Errorf("page has %d svg, %d table, %d rows; want 2, 1, 23 (header, 21 array layers, total)",
+			d.elements["svg"], d.elements["table"], d.elements["tr"])
 	}
 }

@@ -68,7 +68,7 @@ func opSummary(nd *arch.Node) string {
 }
 
 // fitChars is how many characters fit on one line of a box.
-const fitChars = 25 // ⌊(boxW − 10)/charW⌋
+const fitChars = 25 // (boxW − 10 px) at about 6.4 px per character of 11 px sans-serif
 
 // fit shortens s to what fits in a box, keeping head and tail.
 func fit(s string) string {

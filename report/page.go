@@ -18,13 +18,14 @@ type Page struct {
 }
 
 // Section is one part of a page: a heading, prose (paragraphs separated by blank lines), an optional
-// table and any number of SVG figures, in that order. SVGs are documents as this package's plot and
-// network functions return them.
+// table, any number of SVG figures and an optional preformatted block (a config.json, a command line),
+// in that order. SVGs are documents as this package's plot and network functions return them.
 type Section struct {
 	Heading string
 	Text    string
 	Table   *Table
 	SVGs    [][]byte
+	Pre     string
 }
 
 // paragraphs splits text at blank lines, dropping empty paragraphs.
@@ -102,7 +103,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr:hover td{background:#f7f9fc}
 p.note{font-size:.85em;color:#555;margin:.2em 0}
 figure{margin:1em 0;overflow-x:auto}
-figure svg{max-width:100%;height:auto}`
+figure svg{max-width:100%;height:auto}
+pre{background:#f6f8fa;padding:.7em;overflow-x:auto;font-size:.85em}`
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en">
@@ -128,6 +130,9 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{- range .SVGs}}
 <figure>{{.}}</figure>
 {{- end}}
+{{- with .Pre}}
+<pre>{{.}}</pre>
+{{- end}}
 </section>
 {{- end}}
 </body>
@@ -142,6 +147,7 @@ func (p *Page) Write(w io.Writer) error {
 		Paragraphs []string
 		Table      template.HTML
 		SVGs       []template.HTML
+		Pre        string
 	}
 	data := struct {
 		Title    string
@@ -149,7 +155,7 @@ func (p *Page) Write(w io.Writer) error {
 		Sections []section
 	}{Title: p.Title, CSS: template.CSS(pageCSS)}
 	for i, s := range p.Sections {
-		sec := section{Heading: s.Heading, Paragraphs: paragraphs(s.Text)}
+		sec := section{Heading: s.Heading, Paragraphs: paragraphs(s.Text), Pre: s.Pre}
 		if s.Table != nil {
 			sec.Table = s.Table.HTML()
 		}

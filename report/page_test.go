@@ -70,7 +70,7 @@ func TestPageWrite(t *testing.T) {
 		Sections: []Section{
 			{Heading: "Summary", Text: "First paragraph.\n\nSecond <script>alert(1)</script> paragraph.\n\n\n", Table: methods()},
 			{Heading: "Training", SVGs: [][]byte{line}},
-			{Heading: "Architecture", SVGs: [][]byte{drawing}},
+			{Heading: "Architecture", SVGs: [][]byte{drawing}, Pre: `{"lambda": 1, "note": "<b>"}`},
 		},
 	}
 	var b bytes.Buffer
@@ -102,7 +102,10 @@ func TestPageWrite(t *testing.T) {
 	if got := d.elements["p"]; got != 3 {
 		t.Errorf("%d paragraphs, want 3", got)
 	}
-	for el, n := range map[string]int{"section": 3, "table": 1, "figure": 2, "svg": 2, "style": 1, "h1": 1} {
+	if got := d.texts["pre"]; len(got) != 1 || got[0] != `{"lambda": 1, "note": "<b>"}` {
+		t.Errorf("pre %q", got)
+	}
+	for el, n := range map[string]int{"pre": 1, "section": 3, "table": 1, "figure": 2, "svg": 2, "style": 1, "h1": 1} {
 		if d.elements[el] != n {
 			t.Errorf("%d <%s>, want %d", d.elements[el], el, n)
 		}

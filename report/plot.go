@@ -177,7 +177,8 @@ const pad = vg.Length(8)
 // it never hides data (gonum/plot would draw it over the data area).
 func drawWithLegend(p *plot.Plot, c draw.Canvas) {
 	leg := p.Legend
-	width := leg.Rectangle(c).Size().X
+	// Room for the legend as measured with Liberation Sans, plus 10% for a wider fallback font.
+	width := 1.1 * leg.Rectangle(c).Size().X
 	if width == 0 {
 		p.Draw(c)
 		return
