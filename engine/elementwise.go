@@ -197,6 +197,28 @@ func applyVV(op backends.OpType, fn func(a, b float32) float32, o, l, r []float3
 		for i := range o {
 			o[i] = l[i] * r[i]
 		}
+	case backends.OpTypeDiv:
+		for i := range o {
+			o[i] = l[i] / r[i]
+		}
+	case backends.OpTypeMax:
+		for i := range o {
+			a, b := l[i], r[i]
+			if a >= b || a != a {
+				o[i] = a
+			} else {
+				o[i] = b
+			}
+		}
+	case backends.OpTypeMin:
+		for i := range o {
+			a, b := l[i], r[i]
+			if a <= b || a != a {
+				o[i] = a
+			} else {
+				o[i] = b
+			}
+		}
 	default:
 		for i := range o {
 			o[i] = fn(l[i], r[i])
@@ -219,6 +241,22 @@ func applyVS(op backends.OpType, fn func(a, b float32) float32, o, v []float32, 
 	case op == backends.OpTypeSub && !swapped:
 		for i := range o {
 			o[i] = v[i] - s
+		}
+	case op == backends.OpTypeMax && s == s: // max(v, s) = max(s, v) up to NaN in v
+		for i := range o {
+			if a := v[i]; a >= s || a != a {
+				o[i] = a
+			} else {
+				o[i] = s
+			}
+		}
+	case op == backends.OpTypeMin && s == s:
+		for i := range o {
+			if a := v[i]; a <= s || a != a {
+				o[i] = a
+			} else {
+				o[i] = s
+			}
 		}
 	case swapped:
 		for i := range o {
@@ -256,6 +294,14 @@ func registerCompare(op backends.OpType, fn func(a, b float32) bool) {
 				ls, rs = sl[last], sr[last]
 			}
 			dst := o[d : d+n]
+			if ls == 1 && rs == 1 {
+				compareVV(op, fn, dst, l[offs[0]:offs[0]+n], r[offs[1]:offs[1]+n])
+				return
+			}
+			if ls == 1 && rs == 0 {
+				compareVS(op, fn, dst, l[offs[0]:offs[0]+n], r[offs[1]])
+				return
+			}
 			for i := range dst {
 				dst[i] = fn(l[offs[0]+i*ls], r[offs[1]+i*rs])
 			}
@@ -494,4 +540,40 @@ func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs [
 		}
 	})
 	return out, nil
+}
+
+func compareVV(op backends.OpType, fn func(a, b float32) bool, o []bool, l, r []float32) {
+	l, r = l[:len(o)], r[:len(o)]
+	switch op {
+	case backends.OpTypeGreaterOrEqual:
+		for i := range o {
+			o[i] = l[i] >= r[i]
+		}
+	case backends.OpTypeLessOrEqual:
+		for i := range o {
+			o[i] = l[i] <= r[i]
+		}
+	default:
+		for i := range o {
+			o[i] = fn(l[i], r[i])
+		}
+	}
+}
+
+func compareVS(op backends.OpType, fn func(a, b float32) bool, o []bool, l []float32, s float32) {
+	l = l[:len(o)]
+	switch op {
+	case backends.OpTypeGreaterOrEqual:
+		for i := range o {
+			o[i] = l[i] >= s
+		}
+	case backends.OpTypeLessOrEqual:
+		for i := range o {
+			o[i] = l[i] <= s
+		}
+	default:
+		for i := range o {
+			o[i] = fn(l[i], s)
+		}
+	}
 }
