@@ -51,16 +51,18 @@
 // Every layer reads its weights and its input feature map from DRAM and writes its output feature map
 // back (accel.Layer.Bytes), through one channel of accel.Accelerator.BytesPerCycle bytes per cycle.
 //
-//   - Staging: each array has two SRAM staging slots (an SRAM smaller than two R×C weight tiles per
-//     array is an error); a tile's operands are requested when the previous tile on the same array
-//     starts its fold (the slot of the tile before that is free by then). The first tile on each
-//     array is requested at the layer's start.
+//   - Staging: each array has Options.Prefetch SRAM staging slots, two (a double buffer) by default;
+//     an SRAM smaller than that many R×C weight tiles per array is an error. A tile's operands are
+//     requested when the slot it reuses is free: when the tile Prefetch−1 places earlier on the same
+//     array starts its fold (the slot's previous tile has finished by then); with two slots, when the
+//     previous tile starts its fold. The first Prefetch−1 tiles on each array are requested at the
+//     layer's start.
 //   - Reads are served in tile order at full bandwidth: the tile's weights (k·n elements), then its
 //     share of the input feature map. The input is spread evenly over the layer's Count·K reduction
 //     rows; a tile fetches the bytes of its rows.
-//   - Input residency: if the input feature map fits in the SRAM beside two weight tiles per array
-//     (input bytes ≤ SRAM − Arrays·2·R·C·element bytes) it stays on chip after the first column
-//     block and later blocks read no input; otherwise every column block streams it again.
+//   - Input residency: if the input feature map fits in the SRAM beside the staging slots
+//     (input bytes ≤ SRAM − Arrays·Prefetch·R·C·element bytes) it stays on chip after the first
+//     column block and later blocks read no input; otherwise every column block streams it again.
 //   - Partial sums live in the arrays' output accumulators (not counted against the SRAM, like the
 //     separate P banks of the paper's simulator). A column block's outputs (M·n elements) are
 //     final during its last tile's fold: output row m once the sum of the last used column leaves,

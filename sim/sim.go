@@ -11,6 +11,12 @@ import (
 // MaxArrays bounds Options.Arrays: beyond it the per-array state alone would be an unreasonable request.
 const MaxArrays = 1 << 16
 
+// MaxPrefetch bounds Options.Prefetch, the staging slots per array.
+const MaxPrefetch = 1 << 10
+
+// DefaultPrefetch is the staging slots per array when Options.Prefetch is 0: a double buffer.
+const DefaultPrefetch = 2
+
 // MaxTiles bounds the weight tiles of one layer. The simulator visits every tile, so an absurd layer
 // (a typo in a topology file) is refused instead of running for hours.
 const MaxTiles = 1 << 28
@@ -25,6 +31,9 @@ type Options struct {
 	Arrays int `json:"arrays"`
 	// IdealMemory removes every memory stall: operands are on chip when wanted and outputs leave at once.
 	IdealMemory bool `json:"ideal_memory"`
+	// Prefetch is the number of tiles whose operands each array may stage in SRAM at once (the tile it
+	// runs and those fetched ahead); 0 means DefaultPrefetch. The slots must fit in the SRAM.
+	Prefetch int `json:"prefetch,omitempty"`
 	// OverlapFolds lets a double-buffered array start the next tile's input wavefront right behind the
 	// current one's, as the TPU does: each PE takes its new weights with the first input row of the new
 	// tile, instead of all PEs at once when the previous fold has drained. The next weights may then only
@@ -43,10 +52,21 @@ func (o Options) NumArrays() int {
 	return o.Arrays
 }
 
+// Slots is Prefetch with its zero value read as DefaultPrefetch.
+func (o Options) Slots() int {
+	if o.Prefetch == 0 {
+		return DefaultPrefetch
+	}
+	return o.Prefetch
+}
+
 // Validate reports an impossible setting, naming its field.
 func (o Options) Validate() error {
 	if o.Arrays < 0 || o.Arrays > MaxArrays {
 		return &accel.FieldError{Field: "arrays", Err: fmt.Errorf("want an integer in 1..%d, got %d", MaxArrays, o.Arrays)}
+	}
+	if o.Prefetch != 0 && (o.Prefetch < 2 || o.Prefetch > MaxPrefetch) {
+		return &accel.FieldError{Field: "prefetch", Err: fmt.Errorf("want an integer in 2..%d, got %d", MaxPrefetch, o.Prefetch)}
 	}
 	return nil
 }
@@ -107,9 +127,9 @@ func Simulate(a *accel.Accelerator, layers []accel.Layer, opt Options) (*Result,
 	if err := opt.Validate(); err != nil {
 		return nil, fmt.Errorf("simulator options: %w", err)
 	}
-	if need := int64(opt.NumArrays()) * 2 * a.PEs() * int64(a.ElementBytes); !opt.IdealMemory && a.SRAMBytes < need {
+	if need := stagingBytes(a, opt); !opt.IdealMemory && a.SRAMBytes < need {
 		return nil, fmt.Errorf("accelerator: %w", &accel.FieldError{Field: "sram_bytes",
-			Err: fmt.Errorf("%d bytes cannot stage two %dx%d weight tiles per array (%d bytes)", a.SRAMBytes, a.Rows, a.Cols, need)})
+			Err: fmt.Errorf("%d bytes cannot stage %d %dx%d weight tiles per array (%d bytes)", a.SRAMBytes, opt.Slots(), a.Rows, a.Cols, need)})
 	}
 	res := &Result{Arrays: opt.NumArrays(), PEs: int64(opt.NumArrays()) * a.PEs(), Layers: make([]LayerResult, 0, len(layers))}
 	for i, l := range layers {
@@ -128,11 +148,18 @@ func Simulate(a *accel.Accelerator, layers []accel.Layer, opt Options) (*Result,
 	return res, nil
 }
 
+// stagingBytes is the SRAM the staging slots take: Slots full weight tiles per array.
+func stagingBytes(a *accel.Accelerator, opt Options) int64 {
+	return int64(opt.NumArrays()) * int64(opt.Slots()) * a.PEs() * int64(a.ElementBytes)
+}
+
 // arrayState is where one array stands in a layer's schedule.
 type arrayState struct {
-	busy      bool  // it has run a tile in this layer
-	foldStart int64 // start of its latest fold
-	foldEnd   int64 // end (exclusive) of its latest fold
+	busy      bool    // it has run a tile in this layer
+	foldStart int64   // start of its latest fold
+	foldEnd   int64   // end (exclusive) of its latest fold
+	done      int     // tiles it has run in this layer
+	starts    []int64 // fold starts of its last Slots−1 tiles, a ring indexed by done
 }
 
 // simulateLayer steps through one layer's tiles. Times are cycles from the layer's start; the DRAM
@@ -161,10 +188,14 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 	overlap := double && opt.OverlapFolds
 	elem := int64(a.ElementBytes)
 	_, inBytes, _ := l.Bytes(a.Batch, a.ElementBytes)
-	res.InputResident = inBytes <= a.SRAMBytes-int64(n)*2*pe*elem
+	res.InputResident = inBytes <= a.SRAMBytes-stagingBytes(a, opt)
 	reductionRows := g.Count * g.K // all reduction rows of the layer, over which the input is shared out
 
 	arrays := make([]arrayState, n)
+	ring := opt.Slots() - 1
+	for i := range arrays {
+		arrays[i].starts = make([]int64, ring)
+	}
 	ch := newChannel(a.BytesPerCycle())
 	var bd Breakdown
 	t := 0
@@ -208,11 +239,12 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 				}
 				res.DRAMBytes += wBytes + iBytes
 				if !opt.IdealMemory {
-					// Operands of this tile are fetched once its SRAM staging slot is free: when the
-					// previous tile of the same array started its fold.
+					// Operands of this tile are fetched once its SRAM staging slot is free: the
+					// slot of the tile Slots places back on this array, free when the tile after
+					// that one starts its fold (with a double buffer: when the previous tile does).
 					issue := int64(0)
-					if arr.busy {
-						issue = arr.foldStart
+					if arr.done >= ring {
+						issue = arr.starts[arr.done%ring]
 					}
 					weightsReady = ch.read(issue, wBytes)
 					inputsReady = ch.read(issue, iBytes)
@@ -231,7 +263,9 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 					// following the first one's without a gap.
 					bd.FillDrain += (R + C - 2) * pe
 				}
-				*arr = arrayState{busy: true, foldStart: start, foldEnd: start + fold}
+				arr.starts[arr.done%ring] = start
+				arr.busy, arr.foldStart, arr.foldEnd = true, start, start+fold
+				arr.done++
 				blockStart = max(blockStart, start)
 			}
 			outBytes := g.M * cols * elem

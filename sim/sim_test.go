@@ -153,6 +153,22 @@ func TestHandWorked(t *testing.T) {
 			bd: sim.Breakdown{Active: 24, WeightStall: 16, FillDrain: 16}, dram: 8 + 12 + 6,
 		},
 		{
+			// 2 bytes/cycle, [1×6]·[6×2]: three tiles of 4 weight bytes (2 cycles) and 2 input bytes
+			// (1 cycle), M = 1, fold 3. Double buffer: tile 1 fetched 0–2, load 2–3, fold 4–6; tile 2
+			// asked for at 4: 4–6, load 6–7, fold 8–10; tile 3 asked for at 8: fold 12–14. The output
+			// (2 bytes, produced at 14) leaves in 14: 15 cycles. memory (2 + 1 + 1)·4 = 16.
+			name: "double-buffer prefetch", a: tiny().WithBatch(1).Bandwidth(2), opt: sim.Options{}, layer: dense(6, 2), cycles: 15,
+			bd: sim.Breakdown{Active: 12, WeightStall: 8, FillDrain: 24, MemoryStall: 16}, dram: 12 + 6 + 2,
+		},
+		{
+			// Three slots: tile 2 is fetched as soon as the channel is free (3–5), loads behind tile
+			// 1's fold start (4, weights in at 5: 5–6) and folds 7–9; tile 3 is asked for when tile 1
+			// started (4), fetched 6–8, loads 8–9 and folds 10–12: 13 cycles, memory stall only on
+			// the first tile (2 cycles): 8.
+			name: "deeper prefetch", a: tiny().WithBatch(1).Bandwidth(2), opt: sim.Options{Prefetch: 3}, layer: dense(6, 2), cycles: 13,
+			bd: sim.Breakdown{Active: 12, WeightStall: 8, FillDrain: 24, MemoryStall: 8}, dram: 12 + 6 + 2,
+		},
+		{
 			// Two arrays, 3×6·6×2 = three row tiles, dealt round-robin: array 0 runs tiles 1 and 3
 			// (load 0–1, fold 2–6, fold 7–11), array 1 tile 2 (load 0–1, fold 2–6) then idles 5 cycles
 			// (unused_cols 20). 12 cycles; weight 8 + 8, fill_drain 24, active 36: 96 = 12·2·4.
@@ -255,9 +271,11 @@ func TestZooInvariants(t *testing.T) {
 						for _, overlap := range []bool{false, true} {
 							a := accel.New(size, size).WithBatch(batch).Buffer(buf)
 							ideal := simulate(t, a, sim.Options{Arrays: arrays, IdealMemory: true, OverlapFolds: overlap}, layers...)
-							real := simulate(t, a, sim.Options{Arrays: arrays, OverlapFolds: overlap}, layers...)
-							where := fmt.Sprintf("%s %dx%d batch %d %s arrays %d overlap %v", name, size, size, batch, buf, arrays, overlap)
-							checkInvariants(t, where, a, arrays, overlap, ideal, real)
+							for _, prefetch := range []int{0, 8} {
+								real := simulate(t, a, sim.Options{Arrays: arrays, OverlapFolds: overlap, Prefetch: prefetch}, layers...)
+								where := fmt.Sprintf("%s %dx%d batch %d %s arrays %d overlap %v prefetch %d", name, size, size, batch, buf, arrays, overlap, prefetch)
+								checkInvariants(t, where, a, arrays, overlap, ideal, real)
+							}
 						}
 					}
 				}
@@ -312,6 +330,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"accelerator", accel.New(0, 2), sim.Options{}, []accel.Layer{good}, `accelerator: field "rows"`},
 		{"arrays", tiny(), sim.Options{Arrays: -1}, []accel.Layer{good}, `field "arrays"`},
+		{"one slot", tiny(), sim.Options{Prefetch: 1}, []accel.Layer{good}, `field "prefetch"`},
 		// Two 2×2 tiles of 1-byte weights need 8 bytes of staging.
 		{"SRAM below staging", tiny().SRAM(7), sim.Options{}, []accel.Layer{good}, `accelerator: field "sram_bytes": 7 bytes cannot stage`},
 		{"layer", tiny(), sim.Options{}, []accel.Layer{good, bad}, `layer 2 (fc2x2): field "in_c"`},

@@ -13,15 +13,17 @@ func init() { root.AddCommand(newSimulateCmd()) }
 
 // simulatorFlags are the simulator's settings beyond the accelerator's.
 type simulatorFlags struct {
-	arrays  int
-	ideal   bool
-	overlap bool
+	arrays   int
+	prefetch int
+	ideal    bool
+	overlap  bool
 }
 
 // addSimulatorFlags registers --arrays and --ideal-memory on cmd.
 func addSimulatorFlags(cmd *cobra.Command) *simulatorFlags {
 	f := &simulatorFlags{}
 	cmd.Flags().IntVar(&f.arrays, "arrays", 1, "number of R×C arrays sharing the SRAM and the DRAM channel")
+	cmd.Flags().IntVar(&f.prefetch, "prefetch", sim.DefaultPrefetch, "SRAM staging slots per array: tiles whose operands may be on chip at once (2: double buffer)")
 	cmd.Flags().BoolVar(&f.ideal, "ideal-memory", false, "remove memory stalls (operands always on chip in time)")
 	cmd.Flags().BoolVar(&f.overlap, "overlap-folds", false, "start the next tile's wavefront behind the current one's (TPU-style; double buffering only)")
 	return f
@@ -29,9 +31,12 @@ func addSimulatorFlags(cmd *cobra.Command) *simulatorFlags {
 
 // Options returns the simulator options the flags give, validated.
 func (f *simulatorFlags) Options() (sim.Options, error) {
-	opt := sim.Options{Arrays: f.arrays, IdealMemory: f.ideal, OverlapFolds: f.overlap}
+	opt := sim.Options{Arrays: f.arrays, Prefetch: f.prefetch, IdealMemory: f.ideal, OverlapFolds: f.overlap}
 	if f.arrays < 1 || f.arrays > sim.MaxArrays {
 		return opt, fmt.Errorf("flag --arrays: want an integer in 1..%d, got %d", sim.MaxArrays, f.arrays)
+	}
+	if f.prefetch < 2 || f.prefetch > sim.MaxPrefetch {
+		return opt, fmt.Errorf("flag --prefetch: want an integer in 2..%d, got %d", sim.MaxPrefetch, f.prefetch)
 	}
 	return opt, nil
 }

@@ -174,6 +174,8 @@ func TestSimulateValidateBadInput(t *testing.T) {
 	}{
 		{"no network", []string{"simulate"}, `^uboost: no network`},
 		{"zero arrays", []string{"simulate", "--arch", "resnet18", "--arrays", "0"}, `^uboost: flag --arrays: `},
+		{"one slot", []string{"simulate", "--arch", "resnet18", "--prefetch", "1"}, `^uboost: flag --prefetch: `},
+		{"tiny SRAM", []string{"simulate", "--arch", "resnet18", "--sram-mb", "0.01"}, `^uboost: accelerator: field "sram_bytes": `},
 		{"bad buffering", []string{"simulate", "--arch", "resnet18", "--weight-buffer", "triple"}, `^uboost: accelerator: field "weight_buffering"`},
 		{"bad array", []string{"simulate", "--arch", "resnet18", "--array", "0x128"}, `^uboost: flag --array: `},
 		{"bad topology", []string{"simulate", "--topology", writeFile(t, "t.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\nc, 8, 8, 3, 3, abc, 8, 1,\n")}, `^uboost: .*t.csv:2: field "Channels"`},
