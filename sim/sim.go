@@ -155,7 +155,6 @@ func stagingBytes(a *accel.Accelerator, opt Options) int64 {
 
 // arrayState is where one array stands in a layer's schedule.
 type arrayState struct {
-	busy      bool    // it has run a tile in this layer
 	foldStart int64   // start of its latest fold
 	foldEnd   int64   // end (exclusive) of its latest fold
 	done      int     // tiles it has run in this layer
@@ -208,26 +207,24 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 				arr := &arrays[t%n]
 				t++
 
-				// The weights' load into the array could start at base if they were on chip: when the
-				// shadow registers free up (double) or when the array goes idle (single).
-				// The next wavefront may enter at earliest: when the fold has drained, or with
-				// overlapping folds when the last input row of the current tile has entered.
+				// base: when the weights' load into the array could start if they were on chip;
+				// earliest: when the next wavefront may enter the array.
 				base, earliest := int64(0), int64(0)
-				if arr.busy {
-					earliest = arr.foldEnd
-					if overlap {
-						earliest = arr.foldStart + g.M
-					}
-					base = arr.foldEnd
-					if double {
-						base = arr.foldStart
-					}
-					if overlap {
-						// The shadow registers form one shift chain down each column; column c may
-						// only shift once its bottom PE has taken the current weights, at fold
-						// cycle R−1+c. Columns load one cycle apart, as the data wavefront moves,
-						// so column 0's timing stands for all.
-						base = arr.foldStart + R - 1
+				if arr.done > 0 {
+					switch {
+					case overlap:
+						// The wavefront follows the current tile's last input row. The shadow
+						// registers form one shift chain down each column; column c may only shift
+						// once its bottom PE has taken the current weights, at fold cycle R−1+c.
+						// Columns load one cycle apart, as the data wavefront moves, so column 0's
+						// timing stands for all.
+						earliest, base = arr.foldStart+g.M, arr.foldStart+R-1
+					case double:
+						// Shadow registers are free once all PEs took their weights at fold start.
+						earliest, base = arr.foldEnd, arr.foldStart
+					default:
+						// Single buffering shifts weights straight into the idle array.
+						earliest, base = arr.foldEnd, arr.foldEnd
 					}
 				}
 				weightsReady, inputsReady := int64(0), int64(0)
@@ -240,8 +237,9 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 				res.DRAMBytes += wBytes + iBytes
 				if !opt.IdealMemory {
 					// Operands of this tile are fetched once its SRAM staging slot is free: the
-					// slot of the tile Slots places back on this array, free when the tile after
-					// that one starts its fold (with a double buffer: when the previous tile does).
+					// slot of the tile Slots places back on this array, taken to be free when the
+					// tile after that one starts its fold (with a double buffer: when the previous
+					// tile does).
 					issue := int64(0)
 					if arr.done >= ring {
 						issue = arr.starts[arr.done%ring]
@@ -257,14 +255,14 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 				bd.Active += g.M * rows * cols
 				bd.UnusedRows += g.M * (R - rows) * C
 				bd.UnusedCols += g.M * rows * (C - cols)
-				if !overlap || !arr.busy {
+				if !overlap || arr.done == 0 {
 					// Every PE sees a fold's wavefront for M cycles; the other R + C − 2 are skew.
 					// Overlapping folds pay it once per array, the later tiles' wavefronts
 					// following the first one's without a gap.
 					bd.FillDrain += (R + C - 2) * pe
 				}
 				arr.starts[arr.done%ring] = start
-				arr.busy, arr.foldStart, arr.foldEnd = true, start, start+fold
+				arr.foldStart, arr.foldEnd = start, start+fold
 				arr.done++
 				blockStart = max(blockStart, start)
 			}
