@@ -73,7 +73,6 @@ func newPlot(f *Frame) *plot.Plot {
 	p.Title.Text = f.Title
 	p.X.Label.Text = f.XLabel
 	p.Y.Label.Text = f.YLabel
-	p.Legend.Top = true
 	p.X.Tick.Marker = plainTicks{}
 	p.Y.Tick.Marker = plainTicks{}
 	if f.LogX {
@@ -117,8 +116,8 @@ func finish(p *plot.Plot, f *Frame) {
 
 // checkFrame validates what a frame adds to a plot.
 func checkFrame(f *Frame) error {
-	if f.Width < 0 || f.Height < 0 || math.IsNaN(f.Width) || math.IsNaN(f.Height) {
-		return fmt.Errorf("plot %q: size %g×%g: want non-negative points", f.Title, f.Width, f.Height)
+	if !(f.Width >= 0 && f.Height >= 0) || math.IsInf(f.Width, 0) || math.IsInf(f.Height, 0) {
+		return fmt.Errorf("plot %q: size %g×%g: want finite, non-negative points", f.Title, f.Width, f.Height)
 	}
 	if err := checkValues("VLines", f.VLines, f.LogX); err != nil {
 		return fmt.Errorf("plot %q: %w", f.Title, err)

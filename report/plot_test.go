@@ -262,7 +262,7 @@ func TestPlotBadInput(t *testing.T) {
 		}, "2 error values for 1 points"},
 		{"negative size", func() ([]byte, error) {
 			return LinePlot(LineSpec{Frame: Frame{Width: -1}, Series: []Series{{X: one, Y: one}}})
-		}, "want non-negative points"},
+		}, "want finite, non-negative points"},
 		{"bar count", func() ([]byte, error) {
 			return BarPlot(BarSpec{Labels: []string{"a", "b"}, Parts: []BarPart{{Name: "u", Values: one}}})
 		}, `part "u": 1 values for 2 labels`},
