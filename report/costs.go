@@ -47,7 +47,7 @@ func LayerTable(r *cost.Report) *Table {
 	return t
 }
 
-// BreakdownParts names the parts of a PE-cycle breakdown in the order BreakdownBars stacks them, as
+// BreakdownParts names the parts of a PE-cycle breakdown in the order UtilizationBars stacks them, as
 // sim.Breakdown's JSON spells them.
 var BreakdownParts = []string{"active", "weight_stall", "fill_drain", "unused_rows", "unused_cols", "memory_stall"}
 

@@ -18,7 +18,7 @@ func Fixed(x float64, prec int) string {
 	return strconv.FormatFloat(x, 'f', prec, 64)
 }
 
-// Percent formats a fraction as a percentage with prec digits: Percent(0.8765, 1) = "87.7%".
+// Percent formats a fraction as a percentage with prec digits: Percent(0.911, 1) = "91.1%".
 func Percent(frac float64, prec int) string {
 	s := Fixed(100*frac, prec)
 	if s == Missing {
