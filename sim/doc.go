@@ -88,7 +88,8 @@
 //     other R + C − 2 are fill and drain: (R+C−2)·R·C per tile (once per array and layer when folds
 //     overlap);
 //   - weight_stall: the array waits for a weight load that would have been needed with ideal memory
-//     (R cycles for a layer's first tile, and for every tile when single-buffered), times R·C;
+//     (R cycles for a layer's first tile, for every tile when single-buffered, and 2R − 1 − M
+//     between overlapping folds when M < 2R − 1), times R·C;
 //   - memory_stall: every other cycle the array waits, for weights or inputs still on their way from
 //     DRAM, and for the layer's last outputs to be written back, times R·C (times Arrays at the end).
 package sim

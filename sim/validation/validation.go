@@ -35,6 +35,8 @@ type Size struct {
 	Cols int `json:"cols"`
 }
 
+// String writes the size as --sizes spells it, "RxC".
+// String writes the size as --sizes spells it, "RxC".
 func (s Size) String() string { return fmt.Sprintf("%dx%d", s.Rows, s.Cols) }
 
 // Config says what to compare. Base supplies the clock, bandwidth, SRAM, element size and weight
