@@ -41,7 +41,11 @@ func tinyNet() *arch.Network {
 // TestShapesMatchInfer builds the graphs of the tiny net and of zoo networks and checks every
 // node's output shape against arch.Network.Infer.
 func TestShapesMatchInfer(t *testing.T) {
-	nets := []*arch.Network{tinyNet()}
+	smallcnn, err := arch.Load("../examples/smallcnn.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nets := []*arch.Network{tinyNet(), smallcnn}
 	names := []string{"mobilenetv2", "resnet18", "efficientnetb0"}
 	if testing.Short() {
 		names = names[:1]
