@@ -125,6 +125,8 @@ func TestPageRejectsUnsafeSVG(t *testing.T) {
 		"broken":   `<svg xmlns="http://www.w3.org/2000/svg"><g></svg>`,
 		"empty":    ``,
 		"two svgs": `<svg></svg><svg></svg>`,
+		"cdata":    `<svg><text><![CDATA[<script>alert(1)</script>]]></text></svg>`,
+		"comment":  `<svg><!-- <script>alert(1)</script> --></svg>`,
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -155,4 +157,20 @@ func TestParagraphs(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("paragraphs = %q, want %q", got, want)
 	}
+}
+
+// FuzzInlineSVG: whatever bytes arrive as a figure, the page check answers without panicking, and what
+// it accepts holds no script.
+func FuzzInlineSVG(f *testing.F) {
+	f.Add([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><text>a</text></svg>`))
+	f.Add([]byte(`<?xml version="1.0"?><!-- c --><svg><g><rect/></g></svg>`))
+	f.Add([]byte(`<svg><script>x</script></svg>`))
+	f.Add([]byte(`<svg onload="x">`))
+	f.Add([]byte(`<svg><![CDATA[<script>]]></svg>`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		out, err := inlineSVG(doc)
+		if err == nil && strings.Contains(strings.ToLower(string(out)), "<script") {
+			t.Errorf("accepted a script: %q", out)
+		}
+	})
 }

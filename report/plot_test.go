@@ -298,3 +298,28 @@ func TestPlotBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyGroupsStillDraw: a method without results must not fail a whole report; its plot is an empty
+// frame with the title.
+func TestEmptyGroupsStillDraw(t *testing.T) {
+	for name, run := range map[string]func() ([]byte, error){
+		"scatter": func() ([]byte, error) {
+			return ScatterPlot(ScatterSpec{Frame: Frame{Title: "t"}, Groups: []ScatterGroup{{Name: "a"}}})
+		},
+		"histogram": func() ([]byte, error) {
+			return Histogram(HistSpec{Frame: Frame{Title: "t"}, Groups: []HistGroup{{Name: "a"}}})
+		},
+		"line": func() ([]byte, error) {
+			return LinePlot(LineSpec{Frame: Frame{Title: "t"}, Series: []Series{{Name: "s"}}})
+		},
+	} {
+		doc, err := run()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !parseSVG(t, doc).hasText("t") {
+			t.Errorf("%s: no title", name)
+		}
+	}
+}
