@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -12,13 +13,13 @@ import (
 )
 
 // Table is a titled grid of already formatted cells, with notes that explain it (units, how a figure
-// was computed). The same table renders as aligned text for a terminal, Markdown for docs/, CSV for
-// other tools and HTML for report.html. Rows may be shorter than the header; missing cells are empty.
+// was computed). The same table renders as aligned text for a terminal, Markdown for docs/, CSV and
+// JSON for other tools and HTML for report.html. Rows may be shorter than the header; missing cells are empty.
 type Table struct {
-	Title  string
-	Header []string
-	Rows   [][]string
-	Notes  []string
+	Title  string     `json:"title,omitempty"`
+	Header []string   `json:"header"`
+	Rows   [][]string `json:"rows"`
+	Notes  []string   `json:"notes,omitempty"`
 }
 
 // columns returns the number of columns: the longest of the header and the rows.
@@ -197,6 +198,15 @@ func (t *Table) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteJSON writes the table as one JSON object, {"title", "header", "rows", "notes"}, followed by a
+// newline; cells stay the formatted strings the other renderings show, and <, >, & are written as
+// they are (the file is data, not HTML).
+func (t *Table) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(t)
 }
 
 // tableTemplate renders a Table as an HTML table; html/template escapes every cell.

@@ -147,3 +147,15 @@ func TestFormat(t *testing.T) {
 		t.Error("Percent lacks its sign")
 	}
 }
+
+func TestTableJSON(t *testing.T) {
+	want := `{"title":"Methods <1>","header":["method","acc (%)","runtime"],` +
+		`"rows":[["U-Boost","87.8","1.05 ± 0.1"],["Black|box","87.5"]],"notes":["runtime in ms"]}` + "\n"
+	var b bytes.Buffer
+	if err := methods().WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != want {
+		t.Errorf("WriteJSON:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
