@@ -28,8 +28,8 @@
 //   - Gradients (graph expressions, GoMLX still differentiates): Dot and DotGeneral as one
 //     DotGeneral each (the stock VJP materializes an outer product); ConvGeneral as one
 //     ConvGeneral per gradient, with channel groups for the input gradient and batch groups for
-//     the kernel gradient (the stock VJP splits a depthwise convolution into C convolutions, and
-//     its input gradient was wrong for even-sized kernels); Max/Min by one comparison and select.
+//     the kernel gradient (the stock VJP splits a depthwise convolution into C convolutions);
+//     Max/Min by one comparison and select.
 //   - Fast float32 executors: ConvGeneral (im2col into reused, cache-sized buffers + sgemm; a
 //     direct depthwise kernel; kernel gradients as colᵀ·v sgemm or a direct depthwise kernel;
 //     1×1 as a plain sgemm), DotGeneral (sgemm, transposes folded into its flags), batch norm,
