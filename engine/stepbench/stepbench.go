@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -71,7 +72,10 @@ type Result struct {
 	FirstStepS      float64   `json:"first_step_seconds"`
 	StepSeconds     []float64 `json:"step_seconds"`
 	PeakRSSMB       float64   `json:"peak_rss_mb"`
-	Losses          []float64 `json:"losses"`
+	// CPUSecondsStep is the process's user+system CPU time per timed step: on a machine shared
+	// with other work it tracks the work done better than the wall time does.
+	CPUSecondsStep float64   `json:"cpu_seconds_per_step"`
+	Losses         []float64 `json:"losses"`
 	// Profile is the time per step of each op kind, when Config.ProfileOps is set.
 	Profile []OpShare `json:"profile,omitempty"`
 }
@@ -155,7 +159,11 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 		blas = lib
 	}
 	res = &Result{Model: cfg.Model, Backend: backend.Name(), BLAS: blas, Batch: cfg.Batch, Threads: engine.Threads(), Steps: cfg.Steps}
+	var cpu0 float64
 	for step := 0; step <= cfg.Steps; step++ {
+		if step == 1 {
+			cpu0 = cpuSeconds()
+		}
 		start := time.Now()
 		metrics, err := trainer.TrainStep(nil, []*tensors.Tensor{x}, []*tensors.Tensor{y})
 		if err != nil {
@@ -177,6 +185,7 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 			res.Losses = append(res.Losses, float64(v))
 		}
 	}
+	res.CPUSecondsStep = (cpuSeconds() - cpu0) / float64(cfg.Steps)
 	sorted := slices.Clone(res.StepSeconds)
 	slices.Sort(sorted)
 	res.SecondsPerStep = sorted[len(sorted)/2]
@@ -189,6 +198,15 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 		}
 	}
 	return res, nil
+}
+
+// cpuSeconds is the process's user+system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // PeakRSSMB returns the process's peak resident memory (VmHWM) in MiB, or 0 where /proc is absent.
