@@ -15,7 +15,7 @@ func init() {
 
 // colBudget is the most float32 elements one im2col chunk holds (16 MiB): large enough for
 // sgemm to run at full speed, small enough to stay far from the memory a whole im2col would take.
-const colBudget = 4 << 20
+const colBudget = 262144
 
 // convPlan is a ConvGeneral brought to canonical layouts: input [IB, IS..., IC], kernel
 // [KS..., KI, KO], output [OB, OS..., OC].
@@ -218,6 +218,10 @@ func (c *convPlan) tapOffset(ib int, oc []int, kp int) int {
 // im2col, contiguous over channels.
 func (c *convPlan) depthwise(out, in, ker []float32) {
 	C := c.ic
+	if c.n == 2 {
+		c.depthwise2D(out, in, ker)
+		return
+	}
 	rows := c.ob * c.opos
 	parallelFor(rows, 64, func(lo, hi int) {
 		oc := make([]int, c.n)
@@ -436,5 +440,44 @@ func (c *convPlan) depthwiseKernelGradient(out, in, ker []float32) {
 			out[i] += v
 		}
 		mu.Unlock()
+	})
+}
+
+// depthwise2D is depthwise for images: one output row (b, oh) at a time, taps outermost so the
+// inner loop is a plain multiply-add over channels.
+func (c *convPlan) depthwise2D(out, in, ker []float32) {
+	C := c.ic
+	oh, ow := c.os[0], c.os[1]
+	ih, iw := c.is[0], c.is[1]
+	kh, kw := c.ks[0], c.ks[1]
+	tabH, tabW := c.tabs[0], c.tabs[1]
+	parallelFor(c.ob*oh, 4, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			b, y := r/oh, r%oh
+			dstRow := out[r*ow*C : (r+1)*ow*C]
+			clear(dstRow)
+			for i := 0; i < kh; i++ {
+				yi := tabH[y*kh+i]
+				if yi < 0 {
+					continue
+				}
+				srcRow := in[(b*ih+yi)*iw*C : (b*ih+yi+1)*iw*C]
+				for j := 0; j < kw; j++ {
+					w := ker[(i*kw+j)*C : (i*kw+j+1)*C]
+					for x := 0; x < ow; x++ {
+						xi := tabW[x*kw+j]
+						if xi < 0 {
+							continue
+						}
+						src := srcRow[xi*C : xi*C+C]
+						dst := dstRow[x*C : x*C+C]
+						src, w := src[:len(dst)], w[:len(dst)]
+						for ch := range dst {
+							dst[ch] += src[ch] * w[ch]
+						}
+					}
+				}
+			}
+		}
 	})
 }

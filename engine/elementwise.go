@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -24,18 +25,8 @@ func init() {
 		backends.OpTypeSub: func(a, b float32) float32 { return a - b },
 		backends.OpTypeMul: func(a, b float32) float32 { return a * b },
 		backends.OpTypeDiv: func(a, b float32) float32 { return a / b },
-		backends.OpTypeMax: func(a, b float32) float32 {
-			if a >= b || a != a {
-				return a
-			}
-			return b
-		},
-		backends.OpTypeMin: func(a, b float32) float32 {
-			if a <= b || a != a {
-				return a
-			}
-			return b
-		},
+		backends.OpTypeMax: func(a, b float32) float32 { return max(a, b) },
+		backends.OpTypeMin: func(a, b float32) float32 { return min(a, b) },
 	}
 	for op, fn := range arith {
 		registerBinary(op, fn)
@@ -203,21 +194,11 @@ func applyVV(op backends.OpType, fn func(a, b float32) float32, o, l, r []float3
 		}
 	case backends.OpTypeMax:
 		for i := range o {
-			a, b := l[i], r[i]
-			if a >= b || a != a {
-				o[i] = a
-			} else {
-				o[i] = b
-			}
+			o[i] = max(l[i], r[i]) // branch-free; NaN propagates
 		}
 	case backends.OpTypeMin:
 		for i := range o {
-			a, b := l[i], r[i]
-			if a <= b || a != a {
-				o[i] = a
-			} else {
-				o[i] = b
-			}
+			o[i] = min(l[i], r[i])
 		}
 	default:
 		for i := range o {
@@ -242,21 +223,13 @@ func applyVS(op backends.OpType, fn func(a, b float32) float32, o, v []float32, 
 		for i := range o {
 			o[i] = v[i] - s
 		}
-	case op == backends.OpTypeMax && s == s: // max(v, s) = max(s, v) up to NaN in v
+	case op == backends.OpTypeMax:
 		for i := range o {
-			if a := v[i]; a >= s || a != a {
-				o[i] = a
-			} else {
-				o[i] = s
-			}
+			o[i] = max(v[i], s) // branch-free (ReLU's data is half positive: branches mispredict)
 		}
-	case op == backends.OpTypeMin && s == s:
+	case op == backends.OpTypeMin:
 		for i := range o {
-			if a := v[i]; a <= s || a != a {
-				o[i] = a
-			} else {
-				o[i] = s
-			}
+			o[i] = min(v[i], s)
 		}
 	case swapped:
 		for i := range o {
@@ -342,13 +315,24 @@ func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simpleg
 	if cs.Size() == 1 && !full(cs) {
 		cStep = 0
 	}
+	// Branch-free select on the bit patterns: the condition of a ReLU gradient is a coin flip per
+	// element, which a branch mispredicts half the time.
+	cb := unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(cond))), len(cond))
+	ob := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(o))), len(o))
+	tb := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(t))), len(t))
+	fb := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
 	parallelFor(len(o), 16384, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if cond[i*cStep] {
-				o[i] = t[i*tStep]
-			} else {
-				o[i] = f[i*fStep]
+		if cStep == 1 && tStep == 1 && fStep == 1 {
+			c, tt, ff, oo := cb[lo:hi], tb[lo:hi], fb[lo:hi], ob[lo:hi]
+			for i := range oo {
+				m := -uint32(c[i] & 1)
+				oo[i] = tt[i]&m | ff[i]&^m
 			}
+			return
+		}
+		for i := lo; i < hi; i++ {
+			m := -uint32(cb[i*cStep] & 1)
+			ob[i] = tb[i*tStep]&m | fb[i*fStep]&^m
 		}
 	})
 	return out, nil

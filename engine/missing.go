@@ -142,6 +142,9 @@ func execSelectAndScatter(backend *simplego.Backend, node *simplego.Node, inputs
 	outFlat, _ := backend.BufferData(out)
 	switch shape.DType {
 	case dtypes.Float32:
+		if selectAndScatterRuns(outFlat.([]float32), opFlat.([]float32), srcFlat.([]float32), shape.Dimensions, srcShape.Dimensions, p) {
+			break
+		}
 		selectAndScatter(outFlat.([]float32), opFlat.([]float32), srcFlat.([]float32), shape.Dimensions, srcShape.Dimensions, p)
 	case dtypes.Float64:
 		selectAndScatter(outFlat.([]float64), opFlat.([]float64), srcFlat.([]float64), shape.Dimensions, srcShape.Dimensions, p)
@@ -238,4 +241,79 @@ func bnLayout(dims []int, axis int) (outer, c, inner int) {
 		}
 	}
 	return outer, dims[axis], inner
+}
+
+// selectAndScatterRuns is selectAndScatter for windows that leave the trailing axes (channels)
+// alone: each output row's channels are handled as one vector — running max and its position per
+// channel — then scattered. It returns false (doing nothing) for other windows.
+func selectAndScatterRuns(out, operand, source []float32, dims, srcDims []int, p *windowParams) bool {
+	r := len(dims)
+	lead, run := r, 1
+	for lead > 0 {
+		a := lead - 1
+		if p.window[a] != 1 || p.strides[a] != 1 || p.paddings[a] != [2]int{} || dims[a] != srcDims[a] {
+			break
+		}
+		run *= dims[a]
+		lead--
+	}
+	if lead == r {
+		return false
+	}
+	clear(out)
+	nWin := 1
+	for a := range lead {
+		nWin *= p.window[a]
+	}
+	rows := len(source) / run
+	// Windows may overlap (stride < window), so rows scatter serially.
+	best := make([]float32, run)
+	pos := make([]int, run)
+	sc := make([]int, lead)
+	wc := make([]int, lead)
+	for row := 0; row < rows; row++ {
+		rem := row
+		for a := lead - 1; a >= 0; a-- {
+			sc[a] = rem % srcDims[a]
+			rem /= srcDims[a]
+		}
+		for i := range pos {
+			pos[i] = -1
+		}
+		clear(wc)
+		for w := 0; w < nWin; w++ {
+			off, ok := 0, true
+			for a := range lead {
+				c := sc[a]*p.strides[a] - p.paddings[a][0] + wc[a]
+				if c < 0 || c >= dims[a] {
+					ok = false
+					break
+				}
+				off = off*dims[a] + c
+			}
+			if ok {
+				base := off * run
+				src := operand[base : base+run]
+				for i, v := range src {
+					if pos[i] < 0 || (!p.isMin && v > best[i]) || (p.isMin && v < best[i]) {
+						best[i], pos[i] = v, base+i
+					}
+				}
+			}
+			for a := lead - 1; a >= 0; a-- {
+				wc[a]++
+				if wc[a] < p.window[a] {
+					break
+				}
+				wc[a] = 0
+			}
+		}
+		srcRow := source[row*run : (row+1)*run]
+		for i, v := range srcRow {
+			if pos[i] >= 0 {
+				out[pos[i]] += v
+			}
+		}
+	}
+	return true
 }
