@@ -239,23 +239,21 @@ func runSession(ctx stdctx.Context, backend backends.Backend, cfg Config, net *a
 				}
 				line.ValAccuracy, line.ValLoss = &e.TestAccuracy, &e.TestLoss
 			}
+			// Flushed per line, so that metrics.jsonl can be followed while training.
 			if err := writeJSONLine(metricsOut, line); err != nil {
+				return err
+			}
+			if err := metricsOut.Flush(); err != nil {
 				return err
 			}
 		}
 		if step%ckptEvery == 0 || step == total {
-			if err := metricsOut.Flush(); err != nil {
-				return err
-			}
 			if err := save(); err != nil {
 				return err
 			}
 		}
 		if ctx.Err() != nil {
 			stopped = true
-			if err := metricsOut.Flush(); err != nil {
-				return err
-			}
 			if step%ckptEvery != 0 {
 				if err := save(); err != nil {
 					return err
