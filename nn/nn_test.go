@@ -201,3 +201,30 @@ func splitPath(p string) (scope, name string) {
 	}
 	return p[:i], p[i+1:]
 }
+
+// TestPoolingPaddingExact pins down what padded pooling means on a 2×2 map [[−1, −2], [−3, −4]] with a
+// 2×2 window, stride 1 and padding 1 (3×3 output): max pooling never picks a padded cell (a corner
+// window sees one pixel, so the top-left output is −1, not 0), and average pooling divides by the
+// pixels inside the map (the top edge window (0,1) averages −1 and −2 to −1.5; the centre all four to −2.5).
+func TestPoolingPaddingExact(t *testing.T) {
+	x := tensors.FromFlatDataAndDimensions([]float32{-1, -2, -3, -4}, 1, 2, 2, 1)
+	for _, c := range []struct {
+		op   string
+		want []float32
+	}{
+		{arch.OpMaxPool, []float32{-1, -1, -2, -1, -1, -2, -3, -3, -4}},
+		{arch.OpAvgPool, []float32{-1, -1.5, -2, -2, -2.5, -3, -3, -3.5, -4}},
+	} {
+		nd := &arch.Node{Name: "p", Op: c.op, Inputs: []string{"input"}, Kernel: 2, Stride: 1, Padding: intp(1)}
+		exec := context.MustNewExec(engine.Backend(), context.New(), func(ctx *context.Context, x *graph.Node) *graph.Node {
+			return Apply(ctx, nd, []*graph.Node{x})
+		})
+		got := tensors.MustCopyFlatData[float32](exec.MustExec(x)[0])
+		for i := range c.want {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: got %v, want %v", c.op, got, c.want)
+				break
+			}
+		}
+	}
+}

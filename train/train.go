@@ -36,6 +36,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
@@ -316,9 +317,8 @@ func fillResult(res *Result, cfg Config, net *arch.Network, mctx *context.Contex
 	res.Batch = cfg.Batch
 }
 
-func scalar(t *tensors.Tensor) float64 {
-	return reflect.ValueOf(t.Value()).Convert(reflect.TypeFor[float64]()).Float()
-}
+// scalar reads a scalar tensor of any numeric dtype.
+func scalar(t *tensors.Tensor) float64 { return shapes.ConvertTo[float64](t.Value()) }
 
 // seek positions a fresh training loader at global step `step`: the batch stream is a pure function
 // of (seed, epoch, position), so starting epoch step/spe and skipping step%spe batches reproduces it.
