@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -287,7 +288,7 @@ func registerCompare(op backends.OpType, fn func(a, b float32) bool) {
 func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 	outShape := nodeShape(node)
 	cs, ts, fs := bufShape(backend, inputs[0]), bufShape(backend, inputs[1]), bufShape(backend, inputs[2])
-	full := func(s shapes.Shape) bool { return s.Equal(outShape) }
+	full := func(s shapes.Shape) bool { return slices.Equal(s.Dimensions, outShape.Dimensions) } // any dtype
 	if outShape.DType != dtypes.Float32 || cs.DType != dtypes.Bool || !(full(cs) || cs.Size() == 1) ||
 		!(full(ts) || ts.Size() == 1) || !(full(fs) || fs.Size() == 1) {
 		return stockExecutors[backends.OpTypeWhere](backend, node, inputs, owned)
