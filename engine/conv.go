@@ -291,6 +291,10 @@ func (c *convPlan) im2colGemm(out, in, ker []float32) {
 func (c *convPlan) fillCols(col, in []float32, r0, r1, k0, k1, ciOff, bOff int) {
 	width := (k1 - k0) * c.ki
 	ki := c.ki
+	if c.n == 2 && k0 == 0 && k1 == c.kpos && ki == c.ic && c.p.kernelDilations[1] == 1 && c.p.inputDilations[1] == 1 {
+		c.fillCols2D(col, in, r0, r1, bOff)
+		return
+	}
 	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
 		oc := make([]int, c.n)
 		for r := r0 + lo; r < r0+hi; r++ {
@@ -377,6 +381,10 @@ func (c *convPlan) wgradTap(ci int, qc, pc []int) int {
 func (c *convPlan) fillWgradCols(col, in []float32, r0, r1 int) {
 	width := c.opos * c.ob
 	ob := c.ob
+	if c.n == 2 && c.p.strides[1] == 1 {
+		c.fillWgradCols2D(col, in, r0, r1)
+		return
+	}
 	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
 		qc := make([]int, c.n)
 		pc := make([]int, c.n)
@@ -477,6 +485,85 @@ func (c *convPlan) depthwise2D(out, in, ker []float32) {
 						}
 					}
 				}
+			}
+		}
+	})
+}
+
+// fillCols2D is fillCols for images without channel groups and no dilation along the width:
+// the kw taps of one kernel row are then one contiguous span of the input row (kw·C floats),
+// copied at once, with the parts in the padding zeroed.
+func (c *convPlan) fillCols2D(col, in []float32, r0, r1, bOff int) {
+	C := c.ic
+	kh, kw := c.ks[0], c.ks[1]
+	ih, iw := c.is[0], c.is[1]
+	oh, ow := c.os[0], c.os[1]
+	sw, padW := c.p.strides[1], c.p.paddings[1][0]
+	tabH := c.tabs[0]
+	width := c.kpos * C
+	span := kw * C
+	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
+		for r := r0 + lo; r < r0+hi; r++ {
+			x := r % ow
+			y := (r / ow) % oh
+			b := r/(ow*oh) + bOff
+			dst := col[(r-r0)*width : (r-r0+1)*width]
+			x0 := x*sw - padW                     // input column of the kw=0 tap
+			lo, hi := max(0, -x0), min(kw, iw-x0) // taps inside the row
+			for i := 0; i < kh; i++ {
+				d := dst[i*span : (i+1)*span]
+				yi := tabH[y*kh+i]
+				if yi < 0 || lo >= hi {
+					clear(d)
+					continue
+				}
+				if lo > 0 {
+					clear(d[:lo*C])
+				}
+				if hi < kw {
+					clear(d[hi*C:])
+				}
+				base := ((b*ih+yi)*iw + x0 + lo) * C
+				copy(d[lo*C:hi*C], in[base:base+(hi-lo)*C])
+			}
+		}
+	})
+}
+
+// fillWgradCols2D is fillWgradCols for images whose original convolution has no dilation along
+// the width (this convolution's stride 1 there): the kernel-column taps of one row are one
+// contiguous span of x's row.
+func (c *convPlan) fillWgradCols2D(col, in []float32, r0, r1 int) {
+	ob := c.ob                 // channels of x
+	ph, pw := c.os[0], c.os[1] // original kernel taps
+	qh, qw := c.ks[0], c.ks[1] // original output positions
+	ih, iw := c.is[0], c.is[1]
+	tabH := c.tabs[0]
+	width := c.opos * ob
+	span := pw * ob
+	dW, padW := c.p.kernelDilations[1], c.p.paddings[1][0]
+	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
+		for r := r0 + lo; r < r0+hi; r++ {
+			b, q := r/c.kpos, r%c.kpos
+			y, x := q/qw, q%qw
+			dst := col[(r-r0)*width : (r-r0+1)*width]
+			x0 := x*dW - padW // x column of tap pw=0
+			lo, hi := max(0, -x0), min(pw, iw-x0)
+			for i := 0; i < ph; i++ {
+				d := dst[i*span : (i+1)*span]
+				yi := tabH[i*qh+y]
+				if yi < 0 || lo >= hi {
+					clear(d)
+					continue
+				}
+				if lo > 0 {
+					clear(d[:lo*ob])
+				}
+				if hi < pw {
+					clear(d[hi*ob:])
+				}
+				base := ((b*ih+yi)*iw + x0 + lo) * ob
+				copy(d[lo*ob:hi*ob], in[base:base+(hi-lo)*ob])
 			}
 		}
 	})

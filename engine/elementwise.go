@@ -439,11 +439,7 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 				}
 				acc[oOff] = m
 			case gRed[g]:
-				var s float64
-				for _, v := range src {
-					s += float64(v)
-				}
-				acc[oOff] += s
+				acc[oOff] += sum64(src)
 			case isMax:
 				dst := acc[oOff : oOff+n]
 				for i, v := range src {
@@ -457,12 +453,12 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 			}
 		}
 		if ng == 1 { // one reduced group: fold this chunk of it
-			for _, v := range in[lo:hi] {
-				if isMax {
+			if isMax {
+				for _, v := range in[lo:hi] {
 					acc[0] = math.Max(acc[0], float64(v))
-				} else {
-					acc[0] += float64(v)
 				}
+			} else {
+				acc[0] += sum64(in[lo:hi])
 			}
 		}
 		for i := lo; i < hi && ng > 1; i++ {
@@ -561,4 +557,21 @@ func compareVS(op backends.OpType, fn func(a, b float32) bool, o []bool, l []flo
 			o[i] = fn(l[i], s)
 		}
 	}
+}
+
+// sum64 adds a run in float64 with four independent accumulators (one would wait on the
+// previous add's latency every element).
+func sum64(v []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }
