@@ -81,10 +81,11 @@ type Result struct {
 	Steps  int `json:"steps"`
 	Epochs int `json:"epochs"`
 	Batch  int `json:"batch"`
-	// TrainSeconds is the wall time spent in training steps over all sessions of the run;
-	// ImagesPerSecond the training throughput of the last session (graph compilation included).
+	// TrainSeconds is the wall time spent in training steps over all sessions of the run (up to its
+	// last checkpoint); ImagesPerSecond the training throughput of the last session (graph compilation
+	// included), absent from Evaluate's results.
 	TrainSeconds    float64 `json:"train_seconds"`
-	ImagesPerSecond float64 `json:"images_per_second"`
+	ImagesPerSecond float64 `json:"images_per_second,omitempty"`
 	// Backend names the GoMLX backend that ran it.
 	Backend string `json:"backend"`
 }
@@ -104,7 +105,7 @@ type MetricsLine struct {
 	ValLoss       *float64 `json:"val_loss,omitempty"`
 }
 
-// trainSecondsVar is a context variable (saved in checkpoints) accumulating training wall time.
+// trainSecondsVar names the variable of trainSeconds.
 const trainSecondsVar = "train_seconds"
 
 // Run trains net on ds with the recipe cfg, writing the run to outDir (see the package doc), and
@@ -198,7 +199,7 @@ func runSession(ctx stdctx.Context, backend backends.Backend, cfg Config, net *a
 		nil)
 	loop := gtrain.NewLoop(trainer)
 
-	secVar := mctx.InAbsPath(optimizerScope).Checked(false).VariableWithValue(trainSecondsVar, 0.0).SetTrainable(false)
+	secVar := trainSeconds(mctx)
 	priorSeconds := tensors.ToScalar[float64](secVar.MustValue())
 	sessionStart := time.Now()
 	stepsDone := 0
@@ -315,6 +316,12 @@ func fillResult(res *Result, cfg Config, net *arch.Network, mctx *context.Contex
 	res.Steps = int(optimizers.GetGlobalStep(mctx))
 	res.Epochs = cfg.Epochs
 	res.Batch = cfg.Batch
+	res.TrainSeconds = scalar(trainSeconds(mctx).MustValue())
+}
+
+// trainSeconds is the variable (saved in checkpoints) accumulating a run's training wall time.
+func trainSeconds(mctx *context.Context) *context.Variable {
+	return mctx.InAbsPath(optimizerScope).Checked(false).VariableWithValue(trainSecondsVar, 0.0).SetTrainable(false)
 }
 
 // scalar reads a scalar tensor of any numeric dtype.
