@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,8 +117,10 @@ func Run(cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("stepbench: batch %d, channels %d, steps %d: all must be positive", cfg.Batch, cfg.Channels, cfg.Steps)
 	}
 	if cfg.Threads > 0 {
+		// Only the engine's compute threads are capped: GOMAXPROCS stays as it is, because with a
+		// single P the Go scheduler hands the P off during every OpenBLAS call longer than 20µs
+		// (thousands of thread switches per step); with a spare, idle P it does not.
 		engine.SetThreads(cfg.Threads)
-		runtime.GOMAXPROCS(cfg.Threads)
 	}
 	backend, err := engine.NewBackend()
 	if err != nil {
