@@ -181,6 +181,7 @@ func TestSupernetPricesItsDerivedNetwork(t *testing.T) {
 				t.Fatal(err)
 			}
 			lat, util := scalarOf(out[0]), scalarOf(out[1])
+			t.Logf("supernet %.6g ms, utilization %.6g; derived (exact, %d layers) %.6g ms, %.6g", lat, util, len(kept), r.Total.LatencyMs, r.Total.Utilization)
 			if math.Abs(lat-r.Total.LatencyMs) > 1e-5*r.Total.LatencyMs || math.Abs(util-r.Total.Utilization) > 1e-5 {
 				t.Errorf("supernet: %.6g ms, utilization %.6g; derived network (exact): %.6g ms, %.6g", lat, util, r.Total.LatencyMs, r.Total.Utilization)
 			}

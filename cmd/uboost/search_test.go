@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSearchStages runs both stages on the built-in data with two batches per epoch, then prices the
+// result with estimate, and checks the errors of bad invocations.
+func TestSearchStages(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	quick := []string{"--out", out, "--epochs-micro", "1", "--epochs-channel", "1", "--steps-per-epoch", "2", "--search-batch", "8"}
+	if _, stderr, ok := run(t, append([]string{"search", "--stage", "channel"}, quick...)...); ok || !strings.Contains(stderr, "micro stage") {
+		t.Errorf("channel stage without a micro stage: ok=%v, stderr %q", ok, stderr)
+	}
+	stdout, stderr, ok := run(t, append([]string{"search", "--stage", "micro"}, quick...)...)
+	if !ok || !strings.Contains(stdout, "searched network") || !strings.Contains(stderr, "micro") || !strings.Contains(stderr, "ETA") {
+		t.Fatalf("search --stage micro failed: %s\n%s", stdout, stderr)
+	}
+	stdout, stderr, ok = run(t, append([]string{"search", "--stage", "channel", "--json"}, quick...)...)
+	if !ok {
+		t.Fatalf("search --stage channel failed: %s", stderr)
+	}
+	var doc struct {
+		Stage  string         `json:"stage"`
+		Arch   string         `json:"arch"`
+		Widths map[string]int `json:"widths"`
+		Total  struct {
+			LatencyMs float64 `json:"latency_ms"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || doc.Stage != "channel" || len(doc.Widths) == 0 || !(doc.Total.LatencyMs > 0) {
+		t.Fatalf("--json document %q (%v)", stdout, err)
+	}
+	if _, stderr, ok := run(t, "estimate", "--arch", doc.Arch); !ok {
+		t.Errorf("estimate does not read the searched arch.json: %s", stderr)
+	}
+	if _, stderr, ok := run(t, append([]string{"search", "--stage", "micro"}, quick...)...); ok || !strings.Contains(stderr, "resume") {
+		t.Errorf("re-running into a used --out without --resume: ok=%v, stderr %q", ok, stderr)
+	}
+	for _, bad := range [][]string{{"--stage", "macro"}, {"--cost", "tpu"}, {"--preset", "cifar11"}, {"--ceil", "floor"}} {
+		if _, stderr, ok := run(t, append([]string{"search"}, append(bad, "--out", t.TempDir())...)...); ok || !strings.HasPrefix(stderr, "uboost: ") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("search %v: ok=%v, stderr %q; want one error line", bad, ok, stderr)
+		}
+	}
+}
