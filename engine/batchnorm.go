@@ -83,15 +83,10 @@ func channelAffine(out, x, g []float32, mul, add, sub []float32, outer, c, inner
 				row := x[o*c : (o+1)*c]
 				row, m, a := row[:len(dst)], mul[:len(dst)], add[:len(dst)]
 				if g == nil {
-					for ch, v := range row {
-						dst[ch] = v*m[ch] + a[ch]
-					}
+					mulAddVec(dst, row, m, a)
 				} else {
-					grow := g[o*c : (o+1)*c]
-					grow, sb := grow[:len(dst)], sub[:len(dst)]
-					for ch, v := range row {
-						dst[ch] = grow[ch]*m[ch] + v*a[ch] + sb[ch]
-					}
+					mulAddVec(dst, g[o*c:(o+1)*c], m, sub) // g·k + b
+					fmaVec(dst, row, a)                    // + x·a
 				}
 				continue
 			}

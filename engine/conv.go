@@ -234,12 +234,7 @@ func (c *convPlan) depthwise(out, in, ker []float32) {
 				if off < 0 {
 					continue
 				}
-				src := in[off : off+C]
-				w := ker[kp*C : (kp+1)*C]
-				src, w = src[:len(dst)], w[:len(dst)]
-				for ch, x := range src {
-					dst[ch] += x * w[ch]
-				}
+				fmaVec(dst, in[off:off+C], ker[kp*C:(kp+1)*C])
 			}
 		}
 	})
@@ -434,12 +429,7 @@ func (c *convPlan) depthwiseKernelGradient(out, in, ker []float32) {
 					if off < 0 {
 						continue
 					}
-					src := in[off : off+C]
-					dst := acc[p*C : (p+1)*C]
-					src, vr := src[:len(dst)], vrow[:len(dst)]
-					for ch, x := range src {
-						dst[ch] += x * vr[ch]
-					}
+					fmaVec(acc[p*C:(p+1)*C], in[off:off+C], vrow)
 				}
 			}
 		}
@@ -477,12 +467,7 @@ func (c *convPlan) depthwise2D(out, in, ker []float32) {
 						if xi < 0 {
 							continue
 						}
-						src := srcRow[xi*C : xi*C+C]
-						dst := dstRow[x*C : x*C+C]
-						src, w := src[:len(dst)], w[:len(dst)]
-						for ch := range dst {
-							dst[ch] += src[ch] * w[ch]
-						}
+						fmaVec(dstRow[x*C:x*C+C], srcRow[xi*C:xi*C+C], w)
 					}
 				}
 			}

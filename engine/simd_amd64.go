@@ -1,0 +1,41 @@
+package engine
+
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
+
+// EnvNoSIMD, when set to a non-empty value other than "0", keeps the AVX2 loops off (tests use
+// it to cover the pure-Go loops on machines that have AVX2).
+const EnvNoSIMD = "UBOOST_NOSIMD"
+
+// useAVX2 selects the AVX2+FMA versions of the vector loops of depthwise convolution and batch
+// norm: Go does not vectorize, and these loops are compute-bound.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && (os.Getenv(EnvNoSIMD) == "" || os.Getenv(EnvNoSIMD) == "0")
+
+//go:noescape
+func fmaVecAVX2(dst, a, b []float32)
+
+//go:noescape
+func mulAddVecAVX2(dst, x, m, c []float32)
+
+// fmaVec sets dst[i] += a[i]·b[i] for every i < len(dst); a and b must be at least as long.
+func fmaVec(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	if useAVX2 {
+		fmaVecAVX2(dst, a, b)
+		return
+	}
+	fmaVecGo(dst, a, b)
+}
+
+// mulAddVec sets dst[i] = x[i]·m[i] + c[i] for every i < len(dst).
+func mulAddVec(dst, x, m, c []float32) {
+	x, m, c = x[:len(dst)], m[:len(dst)], c[:len(dst)]
+	if useAVX2 {
+		mulAddVecAVX2(dst, x, m, c)
+		return
+	}
+	mulAddVecGo(dst, x, m, c)
+}

@@ -1,0 +1,16 @@
+//go:build !amd64
+
+package engine
+
+// EnvNoSIMD is accepted everywhere; off amd64 there are no SIMD loops to turn off.
+const EnvNoSIMD = "UBOOST_NOSIMD"
+
+const useAVX2 = false
+
+// fmaVec sets dst[i] += a[i]·b[i] for every i < len(dst); a and b must be at least as long.
+func fmaVec(dst, a, b []float32) { fmaVecGo(dst, a[:len(dst)], b[:len(dst)]) }
+
+// mulAddVec sets dst[i] = x[i]·m[i] + c[i] for every i < len(dst).
+func mulAddVec(dst, x, m, c []float32) {
+	mulAddVecGo(dst, x[:len(dst)], m[:len(dst)], c[:len(dst)])
+}
