@@ -39,3 +39,9 @@ func mulAddVec(dst, x, m, c []float32) {
 	}
 	mulAddVecGo(dst, x, m, c)
 }
+
+// hasAVX512 reports the AVX-512 subsets OpenBLAS's SkylakeX kernels use.
+func hasAVX512() bool {
+	x := cpu.X86
+	return x.HasAVX512F && x.HasAVX512CD && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL
+}

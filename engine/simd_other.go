@@ -14,3 +14,5 @@ func fmaVec(dst, a, b []float32) { fmaVecGo(dst, a[:len(dst)], b[:len(dst)]) }
 func mulAddVec(dst, x, m, c []float32) {
 	mulAddVecGo(dst, x[:len(dst)], m[:len(dst)], c[:len(dst)])
 }
+
+func hasAVX512() bool { return false }
