@@ -122,7 +122,7 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	in, ker := f32(backend, inputs[0]), f32(backend, inputs[1])
 	if c.isKernelGradient() {
 		var start time.Time
-		if profileOn {
+		if profileOn.Load() {
 			start = time.Now()
 		}
 		out := newOutput(backend, p.outputShape)
@@ -133,7 +133,7 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 		} else {
 			c.kernelGradientGemm(f32(backend, out), in, ker)
 		}
-		if profileOn {
+		if profileOn.Load() {
 			recordOp("ConvGeneral["+kind+"]", time.Since(start))
 		}
 		return out, nil
@@ -158,7 +158,7 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 		defer putScratch(canon)
 	}
 	var start time.Time
-	if profileOn {
+	if profileOn.Load() {
 		start = time.Now()
 	}
 	kind := "im2col"
@@ -173,7 +173,7 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	default:
 		c.im2colGemm(canon, in, ker)
 	}
-	if profileOn {
+	if profileOn.Load() {
 		if p.batchGroupCount > 1 || !isIdentity(c.permIn) {
 			kind += ", kernel gradient"
 		}

@@ -66,11 +66,8 @@ func sgSetMaxParallelism(w unsafe.Pointer, maxParallelism int)
 // executor simplego registers itself, whatever the init order.
 const priorityUser = 100
 
-// simplego's opsExecutionType values (exec.go): dynamic, parallel, sequential.
-const (
-	sgOpsDynamic    = 0
-	sgOpsSequential = 2
-)
+// simplego's opsExecutionType for sequential execution (exec.go: dynamic, parallel, sequential).
+const sgOpsSequential = 2
 
 // Offsets of the unexported fields we use, found by name at init.
 var (
@@ -168,15 +165,13 @@ func nodeMultiOutputs(n *simplego.Node) []*simplego.Node {
 	return *(*[]*simplego.Node)(unsafe.Add(unsafe.Pointer(n), offNodeMulti))
 }
 
-// setSimplegoThreads caps simplego's own worker pool and, for one thread, runs ops one after
-// another instead of letting independent ops race for the single core.
+// setSimplegoThreads caps simplego's own worker pool and makes it run ops one after another:
+// the engine's kernels spread each large op over the threads themselves, and simplego's parallel
+// op scheduler reads its use counts without synchronization (go test -race flags it) to decide
+// which ops may overwrite their inputs.
 func setSimplegoThreads(b *simplego.Backend, n int) {
 	sgSetMaxParallelism(unsafe.Add(unsafe.Pointer(b), offBackendWorkers), n)
-	mode := sgOpsDynamic
-	if n <= 1 {
-		mode = sgOpsSequential
-	}
-	*(*int)(unsafe.Add(unsafe.Pointer(b), offBackendOpsExec)) = mode
+	*(*int)(unsafe.Add(unsafe.Pointer(b), offBackendOpsExec)) = sgOpsSequential
 }
 
 // newOutput takes a (not zeroed) buffer of the given shape from simplego's pool.

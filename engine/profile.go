@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "unsafe" // for go:linkname
 
@@ -23,7 +24,7 @@ type OpTime struct {
 var (
 	profileOnce sync.Once
 	profileMu   sync.Mutex
-	profileOn   bool
+	profileOn   atomic.Bool
 	profileData = map[string]*OpTime{}
 )
 
@@ -37,7 +38,7 @@ func ProfileOps(on bool) {
 			if fn := sgNodeExecutors[op]; fn != nil {
 				name := backends.OpType(op).String()
 				sgNodeExecutors[op] = func(b *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-					if !profileOn {
+					if !profileOn.Load() {
 						return fn(b, n, in, owned)
 					}
 					start := time.Now()
@@ -51,7 +52,7 @@ func ProfileOps(on bool) {
 			if fn := sgMultiExecutors[op]; fn != nil {
 				name := backends.OpType(op).String()
 				sgMultiExecutors[op] = func(b *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) ([]*simplego.Buffer, error) {
-					if !profileOn {
+					if !profileOn.Load() {
 						return fn(b, n, in, owned)
 					}
 					start := time.Now()
@@ -62,9 +63,7 @@ func ProfileOps(on bool) {
 			}
 		}
 	})
-	profileMu.Lock()
-	profileOn = on
-	profileMu.Unlock()
+	profileOn.Store(on)
 }
 
 func recordOp(name string, d time.Duration) {
