@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/uboost/uboost/arch"
 )
@@ -59,14 +60,7 @@ func (g *Genotype) Validate(cells int) error {
 	return nil
 }
 
-func isOp(op string) bool {
-	for _, o := range AllOps {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
+func isOp(op string) bool { return slices.Contains(AllOps, op) }
 
 // cellPlan says which parts of a cell with fixed ops compute something: the pruning of dead branches
 // (PAPER.md §2.2): zero edges, intermediate nodes all of whose inputs are zero, nodes whose output no

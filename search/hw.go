@@ -6,7 +6,6 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/uboost/uboost/accel"
@@ -275,17 +274,17 @@ func (h *hwAcc) terms(agg Aggregation) (latencyMs, util *graph.Node) {
 // the ops with a GEMM (identity and zero left out of numerator and denominator, PAPER.md §1.5).
 func mixBlock(g *graph.Graph, dt dtypes.DType, w []*graph.Node, cycles, utils []*graph.Node) (block, bool) {
 	num, unum, den := graph.ScalarZero(g, dt), graph.ScalarZero(g, dt), graph.ScalarZero(g, dt)
-	any := false
+	gemm := false
 	for i := range w {
 		if cycles[i] == nil {
 			continue
 		}
-		any = true
+		gemm = true
 		num = graph.Add(num, graph.Mul(w[i], cycles[i]))
 		unum = graph.Add(unum, graph.Mul(w[i], utils[i]))
 		den = graph.Add(den, w[i])
 	}
-	if !any {
+	if !gemm {
 		return block{}, false
 	}
 	return block{cycles: graph.Div(num, den), util: graph.Div(unum, den)}, true
@@ -293,5 +292,3 @@ func mixBlock(g *graph.Graph, dt dtypes.DType, w []*graph.Node, cycles, utils []
 
 // finite says whether v is a usable loss value.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-var _ = shapes.Make

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
@@ -427,5 +426,3 @@ func (s *supernet) mixedEdge(ctx *context.Context, apply applyFn, acc *hwAcc, ce
 	}
 	return y, nil
 }
-
-var _ = shapes.Make
