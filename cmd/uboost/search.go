@@ -139,7 +139,7 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	sum := &searchSummary{Stage: f.stage, Dir: f.out}
 	var net *arch.Network
 	if f.stage == "micro" || f.stage == "all" {
-		res, err := SearchMicroStage(cfg, ds, f.out, opt)
+		res, err := runMicroStage(cfg, ds, f.out, opt)
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 				return fmt.Errorf("channel stage needs the micro stage's result: %w", err)
 			}
 		}
-		res, err := SearchChannelStage(cfg, ds, g, f.out, opt)
+		res, err := runChannelStage(cfg, ds, g, f.out, opt)
 		if err != nil {
 			return err
 		}
@@ -188,9 +188,9 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	return nil
 }
 
-// SearchMicroStage runs (or, with opt.Resume and a finished DIR/micro, reloads) the micro stage into
+// runMicroStage runs (or, with opt.Resume and a finished DIR/micro, reloads) the micro stage into
 // DIR/micro. The end-to-end run calls it.
-func SearchMicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.RunOptions) (*search.MicroResult, error) {
+func runMicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.RunOptions) (*search.MicroResult, error) {
 	sub := filepath.Join(dir, "micro")
 	if opt.Resume {
 		g, gErr := search.LoadGenotype(filepath.Join(sub, search.GenotypeFile))
@@ -205,9 +205,9 @@ func SearchMicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt sear
 	return search.RunMicro(cfg, ds.Train, sub, opt)
 }
 
-// SearchChannelStage runs (or, with opt.Resume and a finished DIR/channel, reloads) the channel stage
+// runChannelStage runs (or, with opt.Resume and a finished DIR/channel, reloads) the channel stage
 // into DIR/channel with the ops of g. The end-to-end run calls it.
-func SearchChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir string, opt search.RunOptions) (*search.ChannelResult, error) {
+func runChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir string, opt search.RunOptions) (*search.ChannelResult, error) {
 	sub := filepath.Join(dir, "channel")
 	if opt.Resume {
 		if net, err := arch.Load(filepath.Join(sub, search.ArchFile)); err == nil {
