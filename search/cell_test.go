@@ -1,6 +1,7 @@
 package search
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -161,6 +162,7 @@ func TestConfigValidate(t *testing.T) {
 		{"ops", func(c *Config) { c.Ops = []string{"conv7x7"} }},
 		{"cost", func(c *Config) { c.Cost = "tpu" }},
 		{"weight_fraction", func(c *Config) { c.WeightFraction = 1 }},
+		{"lambda", func(c *Config) { c.Lambda = math.Inf(1) }},
 	} {
 		c, _ := Preset("demo")
 		tc.edit(c)

@@ -217,8 +217,8 @@ func (c *Config) Validate() error {
 		return bad("lr_step_epochs", "want a positive step and gamma, got %d and %g", c.LRStepEpochs, c.LRGamma)
 	case !(c.Tau > 0) || !(c.TauDecay > 0 && c.TauDecay <= 1) || c.TauMin < 0:
 		return bad("tau", "want τ > 0, decay in (0, 1] and τ_min ≥ 0")
-	case math.IsNaN(c.Lambda) || math.IsNaN(c.Beta) || c.Lambda < 0 || c.Beta < 0:
-		return bad("lambda", "want non-negative λ and β, got %g and %g", c.Lambda, c.Beta)
+	case !(c.Lambda >= 0) || !(c.Beta >= 0) || math.IsInf(c.Lambda, 1) || math.IsInf(c.Beta, 1):
+		return bad("lambda", "want finite, non-negative λ and β, got %g and %g", c.Lambda, c.Beta)
 	}
 	for i, w := range c.Channels {
 		if w <= 0 || (i > 0 && w <= c.Channels[i-1]) {
