@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math"
-	"sync"
 
 	"github.com/gomlx/gomlx/backends/simplego"
 )
@@ -16,10 +15,12 @@ func bnChunk(c, inner int) int { return max(1, 16384/max(c*inner, 1)) }
 
 // channelMoments returns Σx and Σx² per channel, or, with g given, Σg and Σg·(x−mean).
 func channelMoments(x, g []float32, mean []float32, outer, c, inner int) (s1, s2 []float64) {
-	var mu sync.Mutex
 	s1, s2 = make([]float64, c), make([]float64, c)
-	parallelFor(outer, bnChunk(c, inner), func(lo, hi int) {
+	nt := Threads()
+	partA, partB := make([][]float64, nt), make([][]float64, nt)
+	n := parallelChunks(outer, bnChunk(c, inner), nt, func(chunk, lo, hi int) {
 		a, b := make([]float64, c), make([]float64, c)
+		partA[chunk], partB[chunk] = a, b
 		for o := lo; o < hi; o++ {
 			if inner == 1 {
 				row := x[o*c : (o+1)*c]
@@ -64,13 +65,13 @@ func channelMoments(x, g []float32, mean []float32, outer, c, inner int) (s1, s2
 				b[ch] += sb
 			}
 		}
-		mu.Lock()
-		for ch := range c {
-			s1[ch] += a[ch]
-			s2[ch] += b[ch]
-		}
-		mu.Unlock()
 	})
+	for k := range n {
+		for ch := range c {
+			s1[ch] += partA[k][ch]
+			s2[ch] += partB[k][ch]
+		}
+	}
 	return s1, s2
 }
 

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -409,10 +408,10 @@ func (c *convPlan) fillWgradCols(col, in []float32, r0, r1 int) {
 // contiguous over channels, with per-thread partial sums.
 func (c *convPlan) depthwiseKernelGradient(out, in, ker []float32) {
 	C := c.ib // channels of x
-	var mu sync.Mutex
-	clear(out)
-	parallelFor(c.ic, 1, func(lo, hi int) {
+	parts := make([][]float32, Threads())
+	nParts := parallelChunks(c.ic, 1, len(parts), func(chunk, lo, hi int) {
 		acc := make([]float32, c.opos*C)
+		parts[chunk] = acc
 		qc := make([]int, c.n)
 		pc := make([]int, c.n)
 		for b := lo; b < hi; b++ {
@@ -433,12 +432,13 @@ func (c *convPlan) depthwiseKernelGradient(out, in, ker []float32) {
 				}
 			}
 		}
-		mu.Lock()
+	})
+	clear(out)
+	for _, acc := range parts[:nParts] {
 		for i, v := range acc {
 			out[i] += v
 		}
-		mu.Unlock()
-	})
+	}
 }
 
 // depthwise2D is depthwise for images: one output row (b, oh) at a time, taps outermost so the

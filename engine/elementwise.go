@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"slices"
-	"sync"
 	"unsafe"
 
 	"github.com/gomlx/gomlx/backends"
@@ -415,9 +414,10 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 	for i := range total {
 		total[i] = init
 	}
-	var mu sync.Mutex
-	parallelFor(gDims[0], max(1, 4096/max(inSt[0], 1)), func(lo, hi int) {
+	parts := make([][]float64, Threads())
+	nParts := parallelChunks(gDims[0], max(1, 4096/max(inSt[0], 1)), len(parts), func(chunk, lo, hi int) {
 		acc := make([]float64, len(o))
+		parts[chunk] = acc
 		for i := range acc {
 			acc[i] = init
 		}
@@ -464,7 +464,8 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 		for i := lo; i < hi && ng > 1; i++ {
 			rec(1, i*inSt[0], i*gOutSt[0])
 		}
-		mu.Lock()
+	})
+	for _, acc := range parts[:nParts] {
 		for i, v := range acc {
 			if isMax {
 				total[i] = math.Max(total[i], v)
@@ -472,8 +473,7 @@ func execReduce(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 				total[i] += v
 			}
 		}
-		mu.Unlock()
-	})
+	}
 	for i, v := range total {
 		o[i] = float32(v)
 	}

@@ -18,28 +18,39 @@ func Threads() int { return int(threads.Load()) }
 // parallelFor splits [0, n) into at most Threads() contiguous ranges of at least minChunk items
 // and runs body on each, in parallel, returning when all are done.
 func parallelFor(n, minChunk int, body func(lo, hi int)) {
-	t := Threads()
+	parallelChunks(n, minChunk, Threads(), func(_, lo, hi int) { body(lo, hi) })
+}
+
+// parallelChunks is parallelFor that also passes each range's index (0, 1, ... in order) and
+// returns the number of ranges (at most maxParts), so that partial results can be merged in a
+// fixed order: the engine's reductions give the same bits whatever the goroutines' timing.
+func parallelChunks(n, minChunk, maxParts int, body func(chunk, lo, hi int)) int {
+	t := max(1, maxParts)
 	if minChunk < 1 {
 		minChunk = 1
 	}
 	parts := min(t, (n+minChunk-1)/minChunk)
 	if parts <= 1 {
 		if n > 0 {
-			body(0, n)
+			body(0, 0, n)
+			return 1
 		}
-		return
+		return 0
 	}
 	var wg sync.WaitGroup
 	step := (n + parts - 1) / parts
+	chunks := 0
 	for lo := 0; lo < n; lo += step {
 		hi := min(lo+step, n)
 		wg.Add(1)
-		go func() {
+		go func(chunk int) {
 			defer wg.Done()
-			body(lo, hi)
-		}()
+			body(chunk, lo, hi)
+		}(chunks)
+		chunks++
 	}
 	wg.Wait()
+	return chunks
 }
 
 // Scratch float32 slices, pooled by power-of-two capacity so that the im2col and packing

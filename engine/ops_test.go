@@ -1,0 +1,81 @@
+package engine_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/uboost/uboost/engine"
+)
+
+// TestPadAndReverse checks the two data-movement ops simplego lacks against hand-built results.
+func TestPadAndReverse(t *testing.T) {
+	b := engine.Backend()
+	x := tensors.FromValue([][]float32{{1, 2, 3}, {4, 5, 6}})
+	cases := []struct {
+		name string
+		fn   func(x *Node) *Node
+		want any
+	}{
+		// Axis 0: one row of fill before; axis 1: interior 1, start −1 (crops the first element), end 2.
+		// Row [1 2 3] with interior 1 is [1 9 2 9 3]; cropped [9 2 9 3]; then [9 2 9 3 9 9].
+		{"pad-interior-negative", func(x *Node) *Node {
+			return Pad(x, Scalar(x.Graph(), x.DType(), 9),
+				backends.PadAxis{Start: 1}, backends.PadAxis{Start: -1, End: 2, Interior: 1})
+		}, [][]float32{{9, 9, 9, 9, 9, 9}, {9, 2, 9, 3, 9, 9}, {9, 5, 9, 6, 9, 9}}},
+		// Negative end on axis 0 drops the last row; nothing on axis 1.
+		{"pad-crop", func(x *Node) *Node {
+			return Pad(x, Scalar(x.Graph(), x.DType(), 0), backends.PadAxis{End: -1})
+		}, [][]float32{{1, 2, 3}}},
+		{"reverse-both", func(x *Node) *Node { return Reverse(x, 0, 1) }, [][]float32{{6, 5, 4}, {3, 2, 1}}},
+		{"reverse-cols", func(x *Node) *Node { return Reverse(x, 1) }, [][]float32{{3, 2, 1}, {6, 5, 4}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := MustNewExec(b, c.fn).MustExec(x)[0].Value()
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestConcurrentUse runs the same and different graphs from several goroutines on the shared
+// backend: every result must equal the one computed alone.
+func TestConcurrentUse(t *testing.T) {
+	b := engine.Backend()
+	x := randTensor(60, 4, 8, 8, 3)
+	k := randTensor(61, 3, 3, 3, 5)
+	conv := func(xs []*Node) *Node {
+		y := Convolve(xs[0], xs[1]).PadSame().Done()
+		return Gradient(ReduceAllSum(Mul(y, y)), xs[1])[0]
+	}
+	args := []any{convertTensor(x, dtypes.Float32), convertTensor(k, dtypes.Float32)}
+	want := flat64(MustNewExec(b, conv).MustExec(args...)[0])
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := MustNewExec(b, conv)
+			for range 3 {
+				got := flat64(e.MustExec(args...)[0])
+				if !slices.Equal(got, want) {
+					errs <- fmt.Sprintf("goroutine %d: result differs", g)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
