@@ -170,6 +170,14 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("edit of %s: error %v, want one naming the field", tc.field, err)
 		}
 	}
+	c.WithChannelRange(64, 32, 8)
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"channels"`) {
+		t.Errorf("an empty channel range: error %v, want one naming the field", err)
+	}
+	c.WithChannelRange(16, 40, 8).WithCost(CostFlops, 0.5, 0).WithEpochs(2, 4).WithSeed(9)
+	if !slices.Equal(c.Channels, []int{16, 24, 32, 40}) || c.Cost != CostFlops || c.Lambda != 0.5 || c.EpochsChannel != 4 || c.Seed != 9 {
+		t.Errorf("setters gave %+v", c)
+	}
 	// τ: 1, 0.95, 0.9025 (PAPER.md §2.3).
 	if got := c.tauAt(2); got != 0.95*0.95 {
 		t.Errorf("tau at epoch 3 = %v, want 0.9025", got)

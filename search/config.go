@@ -84,7 +84,12 @@ func ChannelOptions(start, stop, step int) ([]int, error) {
 }
 
 // Config is everything a search needs: the supernet, the cost term and the optimization schedule.
-// Start from a preset (Preset) and change what differs; Validate checks it.
+// Start from a preset and change what differs, with the chained setters or the fields:
+//
+//	cfg, _ := search.Preset("cifar10")
+//	cfg.WithCost(search.CostSystolic, 0.5, 1).WithAccelerator(accel.New(128, 128).WithBatch(64)).WithSeed(1)
+//
+// Validate checks it (RunMicro and RunChannel do).
 type Config struct {
 	// Preset names the preset the config started from (informational).
 	Preset string `json:"preset"`
@@ -180,6 +185,31 @@ func Preset(name string) (*Config, error) {
 	}
 	return c, nil
 }
+
+// WithCost sets the hardware term of the loss: CE + λ·latency_ms − β·utilization priced by model.
+func (c *Config) WithCost(model CostModel, lambda, beta float64) *Config {
+	c.Cost, c.Lambda, c.Beta = model, lambda, beta
+	return c
+}
+
+// WithAccelerator sets the accelerator the loss prices layers on (array, clock, hardware batch).
+func (c *Config) WithAccelerator(a *accel.Accelerator) *Config { c.Accel = a; return c }
+
+// WithEpochs sets the epochs of the micro and channel stages.
+func (c *Config) WithEpochs(micro, channel int) *Config {
+	c.EpochsMicro, c.EpochsChannel = micro, channel
+	return c
+}
+
+// WithChannelRange sets the channel stage's width options to start..stop step step; an impossible range
+// leaves none, which Validate reports.
+func (c *Config) WithChannelRange(start, stop, step int) *Config {
+	c.Channels, _ = ChannelOptions(start, stop, step)
+	return c
+}
+
+// WithSeed sets the seed of initialization, Gumbel noise and batch order.
+func (c *Config) WithSeed(seed int64) *Config { c.Seed = seed; return c }
 
 // Validate reports the first impossible setting, naming its field.
 func (c *Config) Validate() error {

@@ -83,10 +83,9 @@ func (f *searchFlags) config(cmd *cobra.Command) (*search.Config, error) {
 	if !cmd.Flags().Changed("batch") && f.af.file == "" {
 		a.WithBatch(cfg.Accel.Batch) // the preset's hardware batch (64, the reference's hw_batch_size)
 	}
-	cfg.Accel = a
-	cfg.Cost, cfg.Ceil = search.CostModel(f.costModel), cost.Ceiling(f.ceil)
-	cfg.Aggregation, cfg.WidthCost = search.Aggregation(f.agg), search.WidthCost(f.widthCost)
-	cfg.Lambda, cfg.Beta, cfg.Seed, cfg.SharedAlphas = f.lambda, f.beta, f.seed, !f.perCell
+	cfg.WithAccelerator(a).WithCost(search.CostModel(f.costModel), f.lambda, f.beta).WithSeed(f.seed)
+	cfg.Ceil, cfg.Aggregation, cfg.WidthCost = cost.Ceiling(f.ceil), search.Aggregation(f.agg), search.WidthCost(f.widthCost)
+	cfg.SharedAlphas = !f.perCell
 	if f.epochsMicro >= 0 {
 		cfg.EpochsMicro = f.epochsMicro
 	}
