@@ -266,12 +266,29 @@ func selectAndScatterRuns(out, operand, source []float32, dims, srcDims []int, p
 		nWin *= p.window[a]
 	}
 	rows := len(source) / run
-	// Windows may overlap (stride < window), so rows scatter serially.
+	// Rows scatter in parallel only when windows cannot overlap (stride ≥ window on every axis):
+	// then no two rows write the same output.
+	disjoint := true
+	for a := range lead {
+		disjoint = disjoint && p.strides[a] >= p.window[a]
+	}
+	chunk := rows
+	if disjoint {
+		chunk = max(1, 4096/run)
+	}
+	parallelFor(rows, chunk, func(lo, hi int) {
+		scatterRows(out, operand, source, dims, srcDims, p, lead, run, nWin, lo, hi)
+	})
+	return true
+}
+
+// scatterRows does selectAndScatterRuns for source rows [lo, hi).
+func scatterRows(out, operand, source []float32, dims, srcDims []int, p *windowParams, lead, run, nWin, lo, hi int) {
 	best := make([]float32, run)
 	pos := make([]int, run)
 	sc := make([]int, lead)
 	wc := make([]int, lead)
-	for row := 0; row < rows; row++ {
+	for row := lo; row < hi; row++ {
 		rem := row
 		for a := lead - 1; a >= 0; a-- {
 			sc[a] = rem % srcDims[a]
@@ -315,5 +332,4 @@ func selectAndScatterRuns(out, operand, source []float32, dims, srcDims []int, p
 			}
 		}
 	}
-	return true
 }
