@@ -285,7 +285,7 @@ func (c *convPlan) im2colGemm(out, in, ker []float32) {
 func (c *convPlan) fillCols(col, in []float32, r0, r1, k0, k1, ciOff, bOff int) {
 	width := (k1 - k0) * c.ki
 	ki := c.ki
-	if c.n == 2 && k0 == 0 && k1 == c.kpos && ki == c.ic && c.p.kernelDilations[1] == 1 && c.p.inputDilations[1] == 1 {
+	if c.n == 2 && k0 == 0 && k1 == c.kpos && ki == c.ic && c.p.inputDilations[1] == 1 {
 		c.fillCols2D(col, in, r0, r1, bOff)
 		return
 	}
@@ -375,7 +375,7 @@ func (c *convPlan) wgradTap(ci int, qc, pc []int) int {
 func (c *convPlan) fillWgradCols(col, in []float32, r0, r1 int) {
 	width := c.opos * c.ob
 	ob := c.ob
-	if c.n == 2 && c.p.strides[1] == 1 {
+	if c.n == 2 {
 		c.fillWgradCols2D(col, in, r0, r1)
 		return
 	}
@@ -475,15 +475,16 @@ func (c *convPlan) depthwise2D(out, in, ker []float32) {
 	})
 }
 
-// fillCols2D is fillCols for images without channel groups and no dilation along the width:
-// the kw taps of one kernel row are then one contiguous span of the input row (kw·C floats),
-// copied at once, with the parts in the padding zeroed.
+// fillCols2D is fillCols for images without channel groups or input dilation. Without kernel
+// dilation along the width, the kw taps of one kernel row are one contiguous span of the input
+// row (kw·C floats), copied at once with the parts in the padding zeroed; with it, tap by tap.
 func (c *convPlan) fillCols2D(col, in []float32, r0, r1, bOff int) {
 	C := c.ic
 	kh, kw := c.ks[0], c.ks[1]
 	ih, iw := c.is[0], c.is[1]
 	oh, ow := c.os[0], c.os[1]
 	sw, padW := c.p.strides[1], c.p.paddings[1][0]
+	dW := c.p.kernelDilations[1]
 	tabH := c.tabs[0]
 	width := c.kpos * C
 	span := kw * C
@@ -494,11 +495,27 @@ func (c *convPlan) fillCols2D(col, in []float32, r0, r1, bOff int) {
 			b := r/(ow*oh) + bOff
 			dst := col[(r-r0)*width : (r-r0+1)*width]
 			x0 := x*sw - padW                     // input column of the kw=0 tap
-			lo, hi := max(0, -x0), min(kw, iw-x0) // taps inside the row
+			lo, hi := max(0, -x0), min(kw, iw-x0) // taps inside the row (dW = 1)
 			for i := 0; i < kh; i++ {
 				d := dst[i*span : (i+1)*span]
 				yi := tabH[y*kh+i]
-				if yi < 0 || lo >= hi {
+				if yi < 0 {
+					clear(d)
+					continue
+				}
+				if dW != 1 {
+					rowBase := (b*ih + yi) * iw
+					for j := 0; j < kw; j++ {
+						xi := x0 + j*dW
+						if xi < 0 || xi >= iw {
+							clear(d[j*C : (j+1)*C])
+							continue
+						}
+						copy(d[j*C:(j+1)*C], in[(rowBase+xi)*C:(rowBase+xi+1)*C])
+					}
+					continue
+				}
+				if lo >= hi {
 					clear(d)
 					continue
 				}
@@ -515,10 +532,11 @@ func (c *convPlan) fillCols2D(col, in []float32, r0, r1, bOff int) {
 	})
 }
 
-// fillWgradCols2D is fillWgradCols for images whose original convolution has no dilation along
-// the width (this convolution's stride 1 there): the kernel-column taps of one row are one
-// contiguous span of x's row.
+// fillWgradCols2D is fillWgradCols for images. When the original convolution has no dilation
+// along the width (this convolution's stride 1 there) the kernel-column taps of one row are one
+// contiguous span of x's row; otherwise they are copied tap by tap.
 func (c *convPlan) fillWgradCols2D(col, in []float32, r0, r1 int) {
+	sW := c.p.strides[1]       // the original kernel dilation
 	ob := c.ob                 // channels of x
 	ph, pw := c.os[0], c.os[1] // original kernel taps
 	qh, qw := c.ks[0], c.ks[1] // original output positions
@@ -537,7 +555,23 @@ func (c *convPlan) fillWgradCols2D(col, in []float32, r0, r1 int) {
 			for i := 0; i < ph; i++ {
 				d := dst[i*span : (i+1)*span]
 				yi := tabH[i*qh+y]
-				if yi < 0 || lo >= hi {
+				if yi < 0 {
+					clear(d)
+					continue
+				}
+				if sW != 1 {
+					rowBase := (b*ih + yi) * iw
+					for j := 0; j < pw; j++ {
+						xi := x0 + j*sW
+						if xi < 0 || xi >= iw {
+							clear(d[j*ob : (j+1)*ob])
+							continue
+						}
+						copy(d[j*ob:(j+1)*ob], in[(rowBase+xi)*ob:(rowBase+xi+1)*ob])
+					}
+					continue
+				}
+				if lo >= hi {
 					clear(d)
 					continue
 				}
