@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -336,7 +335,6 @@ func checkForwardOnly(t *testing.T, b backends.Backend, c gradCase) {
 	}
 }
 
-var _ = fmt.Sprint
 
 // TestReluGradient checks the engine's Max/Min gradient on ReLU forms: against a scalar zero, a
 // broadcast zero tensor, and Min with a per-channel bound (broadcast from [1,1,C]).

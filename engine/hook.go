@@ -17,7 +17,6 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
@@ -202,4 +201,3 @@ func bufShape(b *simplego.Backend, buf *simplego.Buffer) shapes.Shape {
 	return s
 }
 
-var _ = dtypes.Float32
