@@ -335,7 +335,6 @@ func checkForwardOnly(t *testing.T, b backends.Backend, c gradCase) {
 	}
 }
 
-
 // TestReluGradient checks the engine's Max/Min gradient on ReLU forms: against a scalar zero, a
 // broadcast zero tensor, and Min with a per-channel bound (broadcast from [1,1,C]).
 func TestReluGradient(t *testing.T) {

@@ -200,4 +200,3 @@ func bufShape(b *simplego.Backend, buf *simplego.Buffer) shapes.Shape {
 	s, _ := b.BufferShape(buf)
 	return s
 }
-
