@@ -188,9 +188,8 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	return out, nil
 }
 
-// rowInput returns, for output row r = (ob, output position) and kernel position kp, the
-// canonical input offset of the first channel of that tap (batch group offset bOff added), or -1
-// when the tap falls in padding or between dilated input elements.
+// rowBase splits output row r = (ob, output position) into its batch index (returned) and the
+// per-axis output coordinates (written to oc).
 func (c *convPlan) rowBase(r int, oc []int) (ob int) {
 	rem := r
 	for d := c.n - 1; d >= 0; d-- {
@@ -200,6 +199,9 @@ func (c *convPlan) rowBase(r int, oc []int) (ob int) {
 	return rem
 }
 
+// tapOffset returns the canonical input offset of the first channel of kernel position kp's tap
+// for input batch ib and output coordinates oc, or -1 when the tap falls in padding or between
+// dilated input elements.
 func (c *convPlan) tapOffset(ib int, oc []int, kp int) int {
 	off := ib
 	kc := c.kcoords[kp]
