@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -35,6 +36,11 @@ type convParams struct {
 	paddings                                 [][2]int
 	channelGroupCount, batchGroupCount       int
 	inputShape, kernelShape, outputShape     shapes.Shape
+
+	// plan is the layout analysis and index tables, built at the first execution and shared
+	// (read-only) by every later one.
+	planOnce sync.Once
+	plan     *convPlan
 }
 
 // ConvGeneral fixes simplego's two convolution bugs — nil strides (which GoMLX's own conv
