@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/uboost/uboost/experiment"
+	"github.com/uboost/uboost/search"
+)
+
+func init() { root.AddCommand(newExperimentCmd()) }
+
+// experimentFlags are the flags of `uboost experiment`.
+type experimentFlags struct {
+	preset, lambdas, methods, out, only, shard, searchArgs string
+	seeds, jobs, threads                                   int
+	beta, similar                                          float64
+	reportOnly                                             bool
+}
+
+func newExperimentCmd() *cobra.Command {
+	f := &experimentFlags{}
+	cmd := &cobra.Command{
+		Use:   "experiment --out DIR [flags]",
+		Short: "Compare U-Boost's cost model with FLOPs, roofline and lookup-table searches (the paper's Table 4)",
+		Long: `experiment reproduces the paper's method comparison: for each method (uboost = the systolic cost model
+with utilization weight --beta; flops, roofline and lut = the baselines, searched with β = 0 as the
+paper's scripts), each λ in --lambdas and each seed, it runs one "uboost search" process (search,
+final training, evaluation, latency and utilization at batch 1 from the exact model and the cycle-level
+simulator) into DIR/runs/<method>-l<λ>-s<seed>/, its output in run.log there. Then it writes
+DIR/summary.json (every run, mean ± std per method and λ, hypervolume per method, U-Boost's speedup over
+the fastest baseline per λ, widths on multiples of the array size, the verdict per baseline) and
+DIR/report.html (tables, Pareto plot, width histogram).
+
+Resuming: run the same command again. Runs with a result.json are skipped; a run directory without one
+is continued with "search --resume".
+
+Spreading over machines: the output directory is the only shared state. Give each machine a part of the
+grid with --only (e.g. --only method=uboost,lambda=0.1,seed=0; keys repeat to select several values)
+or --shard i/n (every n-th job from the i-th, 0-based), all writing into the same DIR (a shared file
+system, or copy each machine's DIR/runs/* together afterwards), then build the summary from whatever
+finished with "uboost experiment --report-only --out DIR".`,
+		Args: cobra.NoArgs,
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.preset, "preset", "demo", "search preset of every run: "+strings.Join(search.Presets, ", "))
+	fl.StringVar(&f.lambdas, "lambdas", "0.1,0.5,1,5", "comma-separated latency weights λ")
+	fl.StringVar(&f.methods, "methods", strings.Join(experiment.Methods, ","), "comma-separated methods to compare")
+	fl.IntVar(&f.seeds, "seeds", 0, "seeds per method and λ, 0 … N−1 (0: 2 for demo, 3 otherwise as the paper)")
+	fl.Float64Var(&f.beta, "beta", 1, "U-Boost's utilization weight β (the baselines use β = 0)")
+	fl.StringVar(&f.out, "out", "", "experiment directory (required)")
+	fl.IntVar(&f.jobs, "jobs", 0, "runs at once (0: max(1, cores/2))")
+	fl.IntVar(&f.threads, "threads", 0, "engine threads per run (0: cores/jobs)")
+	fl.StringVar(&f.only, "only", "", "run only these configurations: method=M,lambda=L,seed=S (keys may repeat)")
+	fl.StringVar(&f.shard, "shard", "", "run only shard i/n of the configurations (0 ≤ i < n)")
+	fl.StringVar(&f.searchArgs, "search-args", "", `extra flags for every search, e.g. "--epochs-micro 1 --data cifar10:DIR"`)
+	fl.Float64Var(&f.similar, "similar", experiment.DefaultSimilarPoints, "accuracy margin in points within which U-Boost counts as similarly accurate")
+	fl.BoolVar(&f.reportOnly, "report-only", false, "run nothing; rebuild summary.json and report.html from the finished runs in --out")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runExperiment(cmd, f) }
+	return cmd
+}
+
+func runExperiment(cmd *cobra.Command, f *experimentFlags) error {
+	if f.out == "" {
+		return fmt.Errorf("flag --out: an experiment directory is required")
+	}
+	var runErr error
+	if !f.reportOnly {
+		runErr = runGrid(cmd, f)
+	}
+	runs, err := experiment.Collect(f.out)
+	if err != nil {
+		return err
+	}
+	s := experiment.Summarize(runs, f.similar, experiment.DefaultGridTolerance)
+	if err := experiment.WriteSummary(f.out, s); err != nil {
+		return err
+	}
+	page, err := s.Page("U-Boost vs baselines ("+f.preset+" preset)", "uboost "+strings.Join(os.Args[1:], " "))
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(f.out, "report.html")
+	w, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := page.Write(w); err != nil {
+		w.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "%d finished runs; wrote %s and %s\n", len(runs), filepath.Join(f.out, "summary.json"), path)
+	if len(runs) > 0 {
+		fmt.Fprintln(out, s.VerdictText())
+	}
+	return runErr
+}
+
+// runGrid runs the configurations the flags select.
+func runGrid(cmd *cobra.Command, f *experimentFlags) error {
+	ls, err := experiment.ParseFloats(f.lambdas)
+	if err != nil {
+		return fmt.Errorf("flag --lambdas: %w", err)
+	}
+	seeds := f.seeds
+	if seeds == 0 {
+		seeds = 3
+		if f.preset == "demo" {
+			seeds = 2
+		}
+	}
+	plan := experiment.Plan{Preset: f.preset, Methods: strings.Split(f.methods, ","), Lambdas: ls, Seeds: seeds, Beta: f.beta}
+	jobs, err := plan.Jobs()
+	if err != nil {
+		return err
+	}
+	filter, err := experiment.ParseOnly(f.only)
+	if err != nil {
+		return fmt.Errorf("flag --only: %w", err)
+	}
+	if f.shard != "" {
+		if err := filter.ParseShard(f.shard); err != nil {
+			return fmt.Errorf("flag --shard: %w", err)
+		}
+	}
+	jobs = filter.Apply(jobs)
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cores := runtime.NumCPU()
+	par := f.jobs
+	if par <= 0 {
+		par = max(1, cores/2)
+	}
+	threads := f.threads
+	if threads <= 0 {
+		threads = max(1, cores/par)
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "experiment: %d runs (%d at once, %d threads each) into %s\n", len(jobs), par, threads, f.out)
+	r := &experiment.Runner{Exe: exe, Dir: f.out, Preset: f.preset, Jobs: par, Threads: threads,
+		SearchArgs: strings.Fields(f.searchArgs), Progress: func(e experiment.Event) {
+			eta := ""
+			if e.ETA > 0 {
+				eta = " ETA " + e.ETA.Round(time.Second).String()
+			}
+			what := string(e.Kind)
+			switch e.Kind {
+			case experiment.Started:
+				if e.Resumed {
+					what = "resumed"
+				}
+			case experiment.Done:
+				what += " in " + e.Took.Round(time.Second).String()
+			case experiment.Failed:
+				what += ": " + e.Err.Error()
+			}
+			fmt.Fprintf(out, "[%d/%d %s%s] %s %s\n", e.Finished, e.Total, e.Elapsed.Round(time.Second), eta, e.Job.Name(), what)
+		}}
+	return r.Run(cmd.Context(), jobs)
+}

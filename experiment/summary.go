@@ -1,0 +1,439 @@
+package experiment
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/report"
+)
+
+// metrics are one pricing of a network in a run's result.json.
+type metrics struct {
+	LatencyMS   float64 `json:"latency_ms"`
+	Cycles      float64 `json:"cycles"`
+	Utilization float64 `json:"utilization"`
+}
+
+// resultFile is the part of a run's result.json (pipeline.Result) the comparison reads.
+type resultFile struct {
+	TestAccuracy *float64           `json:"test_accuracy"`
+	Top5         float64            `json:"top5"`
+	Params       int64              `json:"params"`
+	Exact        *metrics           `json:"exact"`
+	Simulator    *metrics           `json:"simulator"`
+	Accelerator  *accel.Accelerator `json:"accelerator"`
+	Method       string             `json:"method"`
+	Lambda       float64            `json:"lambda"`
+	Beta         float64            `json:"beta"`
+	Seed         int64              `json:"seed"`
+	Preset       string             `json:"preset"`
+	Widths       []int              `json:"widths"`
+}
+
+// Run is one finished configuration as summary.json lists it: accuracy as a fraction, latency at
+// batch 1 from the cycle-level simulator and from the exact model, and the searched channel widths.
+type Run struct {
+	Method           string  `json:"method"`
+	Lambda           float64 `json:"lambda"`
+	Beta             float64 `json:"beta"`
+	Seed             int64   `json:"seed"`
+	TestAccuracy     float64 `json:"test_accuracy"`
+	Top5             float64 `json:"top5"`
+	SimLatencyMS     float64 `json:"sim_latency_ms"`
+	SimUtilization   float64 `json:"sim_utilization"`
+	ExactLatencyMS   float64 `json:"exact_latency_ms"`
+	ExactUtilization float64 `json:"exact_utilization"`
+	Params           int64   `json:"params"`
+	Widths           []int   `json:"widths"`
+	// ArrayCols is the number of columns of the array the run was searched for.
+	ArrayCols int `json:"array_cols"`
+	// Dir is the run directory relative to the experiment directory.
+	Dir string `json:"dir"`
+}
+
+// methodOf names the compared method a search's cost model stands for: systolic is U-Boost.
+func methodOf(costModel string) string {
+	if costModel == "systolic" {
+		return UBoost
+	}
+	return costModel
+}
+
+// ReadRun reads one run's result.json. It fails, naming the file and field, when a field the
+// comparison needs is missing or out of range.
+func ReadRun(path string) (Run, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Run{}, err
+	}
+	var f resultFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return Run{}, fmt.Errorf("%s: %w", path, err)
+	}
+	bad := func(field, want string) error {
+		return fmt.Errorf("%s: field %q: %s", path, field, want)
+	}
+	switch {
+	case f.TestAccuracy == nil || !(*f.TestAccuracy >= 0 && *f.TestAccuracy <= 1):
+		return Run{}, bad("test_accuracy", "want a fraction in [0, 1]")
+	case f.Simulator == nil || !(f.Simulator.LatencyMS > 0) || math.IsInf(f.Simulator.LatencyMS, 0):
+		return Run{}, bad("simulator.latency_ms", "want a positive finite latency")
+	case f.Exact == nil || !(f.Exact.LatencyMS > 0) || math.IsInf(f.Exact.LatencyMS, 0):
+		return Run{}, bad("exact.latency_ms", "want a positive finite latency")
+	case f.Accelerator == nil || f.Accelerator.Cols < 1:
+		return Run{}, bad("accelerator.cols", "want a positive number of array columns")
+	}
+	if _, err := CostModel(methodOf(f.Method)); err != nil {
+		return Run{}, fmt.Errorf("%s: field %q: %w", path, "method", err)
+	}
+	return Run{
+		Method: methodOf(f.Method), Lambda: f.Lambda, Beta: f.Beta, Seed: f.Seed,
+		TestAccuracy: *f.TestAccuracy, Top5: f.Top5,
+		SimLatencyMS: f.Simulator.LatencyMS, SimUtilization: f.Simulator.Utilization,
+		ExactLatencyMS: f.Exact.LatencyMS, ExactUtilization: f.Exact.Utilization,
+		Params: f.Params, Widths: f.Widths, ArrayCols: f.Accelerator.Cols,
+	}, nil
+}
+
+// Collect reads every DIR/runs/*/result.json, in run-directory order. Runs without a result.json are
+// unfinished and left out; a result.json that cannot be read is an error.
+func Collect(dir string) ([]Run, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "runs", "*", ResultFile))
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(paths)
+	runs := make([]Run, 0, len(paths))
+	for _, p := range paths {
+		r, err := ReadRun(p)
+		if err != nil {
+			return nil, err
+		}
+		r.Dir, _ = filepath.Rel(dir, filepath.Dir(p))
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
+// Aggregate is one (method, λ) cell of the comparison: mean and sample standard deviation over its
+// seeds (std is 0 for a single run). Accuracy is a fraction, latency in ms.
+type Aggregate struct {
+	Method             string  `json:"method"`
+	Lambda             float64 `json:"lambda"`
+	N                  int     `json:"n"`
+	AccuracyMean       float64 `json:"test_accuracy_mean"`
+	AccuracyStd        float64 `json:"test_accuracy_std"`
+	SimLatencyMeanMS   float64 `json:"sim_latency_ms_mean"`
+	SimLatencyStdMS    float64 `json:"sim_latency_ms_std"`
+	SimUtilizationMean float64 `json:"sim_utilization_mean"`
+	SimUtilizationStd  float64 `json:"sim_utilization_std"`
+	ExactLatencyMeanMS float64 `json:"exact_latency_ms_mean"`
+	ParamsMean         float64 `json:"params_mean"`
+}
+
+// MethodStats is what one method achieved over all its runs pooled.
+type MethodStats struct {
+	Method string `json:"method"`
+	Runs   int    `json:"runs"`
+	// HyperVolume is PAPER.md §4.1's area between the perfect oracle and the Pareto staircase of every
+	// run (simulated latency in ms, accuracy in %), seeds pooled as in the paper's CIFAR-10 table;
+	// lower is better.
+	HyperVolume float64 `json:"hypervolume"`
+	// Widths counts the searched channel widths; OnGrid is the fraction of them within GridTolerance
+	// channels of a positive multiple of the array's columns.
+	Widths int     `json:"widths"`
+	OnGrid float64 `json:"widths_on_grid"`
+}
+
+// Speedup compares U-Boost with the fastest baseline at one λ: the ratio of mean simulated
+// latencies (baseline over U-Boost, so above 1 means U-Boost is faster) and the accuracy difference.
+type Speedup struct {
+	Lambda       float64 `json:"lambda"`
+	Baseline     string  `json:"baseline"`
+	BaselineMS   float64 `json:"baseline_sim_latency_ms"`
+	UBoostMS     float64 `json:"uboost_sim_latency_ms"`
+	Speedup      float64 `json:"speedup"`
+	AccuracyDiff float64 `json:"accuracy_diff_points"`
+}
+
+// Verdict answers, for one baseline, whether U-Boost is faster on the simulated array at similar
+// accuracy, λ by λ (means over seeds).
+type Verdict struct {
+	Baseline string `json:"baseline"`
+	// Compared counts the λ values both methods have runs for; Wins those where U-Boost's mean
+	// simulated latency is lower and its mean accuracy at most SimilarPoints below the baseline's.
+	Compared int `json:"compared"`
+	Wins     int `json:"wins"`
+	// MinSpeedup and MaxSpeedup bound the latency ratio (baseline over U-Boost) over the compared λ.
+	MinSpeedup float64 `json:"min_speedup"`
+	MaxSpeedup float64 `json:"max_speedup"`
+	// MaxAccuracyDrop is the largest accuracy deficit of U-Boost in points over the compared λ (0 when
+	// U-Boost is never less accurate).
+	MaxAccuracyDrop float64 `json:"max_accuracy_drop_points"`
+	// HVRatio is the baseline's hypervolume over U-Boost's (above 1: U-Boost's trade-off is better).
+	HVRatio float64 `json:"hypervolume_ratio"`
+	Text    string  `json:"text"`
+}
+
+// Summary is the experiment's summary.json: every run and what the comparison concludes from them.
+type Summary struct {
+	Runs       []Run         `json:"runs"`
+	Aggregates []Aggregate   `json:"aggregates"`
+	Methods    []MethodStats `json:"methods"`
+	Speedups   []Speedup     `json:"speedups"`
+	Verdicts   []Verdict     `json:"verdicts"`
+	// SimilarPoints is the accuracy margin, in points, within which two methods count as similarly
+	// accurate; GridTolerance the channel margin of a width "at" a multiple of the array's columns.
+	SimilarPoints float64 `json:"similar_points"`
+	GridTolerance int     `json:"grid_tolerance"`
+}
+
+// Defaults of the comparison's judgement calls.
+const (
+	// DefaultSimilarPoints: within 1 point of mean accuracy counts as similar.
+	DefaultSimilarPoints = 1.0
+	// DefaultGridTolerance: a width within ±8 channels of a multiple of the columns counts as on it.
+	DefaultGridTolerance = 8
+)
+
+// methodRank orders methods as Methods lists them, unknown ones last.
+func methodRank(m string) int {
+	if i := slices.Index(Methods, m); i >= 0 {
+		return i
+	}
+	return len(Methods)
+}
+
+// OnGrid reports whether a channel width lies within tol channels of a positive multiple of cols.
+func OnGrid(width, cols, tol int) bool {
+	if cols < 1 || width < 1 {
+		return false
+	}
+	k := max(1, (width+cols/2)/cols) // nearest positive multiple
+	return abs(width-k*cols) <= tol
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// Summarize aggregates runs per (method, λ), pools each method's runs for hypervolume and width
+// statistics, and compares U-Boost with each baseline. similar is the accuracy margin in points
+// (DefaultSimilarPoints) and tol the width margin in channels (DefaultGridTolerance).
+func Summarize(runs []Run, similar float64, tol int) *Summary {
+	s := &Summary{Runs: runs, SimilarPoints: similar, GridTolerance: tol}
+	type key struct {
+		m string
+		l float64
+	}
+	cells := map[key][]Run{}
+	byMethod := map[string][]Run{}
+	for _, r := range runs {
+		cells[key{r.Method, r.Lambda}] = append(cells[key{r.Method, r.Lambda}], r)
+		byMethod[r.Method] = append(byMethod[r.Method], r)
+	}
+	for k, rs := range cells {
+		pick := func(f func(Run) float64) []float64 {
+			xs := make([]float64, len(rs))
+			for i, r := range rs {
+				xs[i] = f(r)
+			}
+			return xs
+		}
+		a := Aggregate{Method: k.m, Lambda: k.l, N: len(rs)}
+		a.AccuracyMean, a.AccuracyStd = meanStd(pick(func(r Run) float64 { return r.TestAccuracy }))
+		a.SimLatencyMeanMS, a.SimLatencyStdMS = meanStd(pick(func(r Run) float64 { return r.SimLatencyMS }))
+		a.SimUtilizationMean, a.SimUtilizationStd = meanStd(pick(func(r Run) float64 { return r.SimUtilization }))
+		a.ExactLatencyMeanMS, _ = meanStd(pick(func(r Run) float64 { return r.ExactLatencyMS }))
+		a.ParamsMean, _ = meanStd(pick(func(r Run) float64 { return float64(r.Params) }))
+		s.Aggregates = append(s.Aggregates, a)
+	}
+	slices.SortFunc(s.Aggregates, func(a, b Aggregate) int {
+		return cmp.Or(cmp.Compare(methodRank(a.Method), methodRank(b.Method)), cmp.Compare(a.Method, b.Method),
+			cmp.Compare(a.Lambda, b.Lambda))
+	})
+	for m, rs := range byMethod {
+		st := MethodStats{Method: m, Runs: len(rs), HyperVolume: report.HyperVolume(points(rs))}
+		on := 0
+		for _, r := range rs {
+			for _, w := range r.Widths {
+				st.Widths++
+				if OnGrid(w, r.ArrayCols, tol) {
+					on++
+				}
+			}
+		}
+		if st.Widths > 0 {
+			st.OnGrid = float64(on) / float64(st.Widths)
+		}
+		s.Methods = append(s.Methods, st)
+	}
+	slices.SortFunc(s.Methods, func(a, b MethodStats) int {
+		return cmp.Or(cmp.Compare(methodRank(a.Method), methodRank(b.Method)), cmp.Compare(a.Method, b.Method))
+	})
+	s.Speedups = speedups(s.Aggregates)
+	s.Verdicts = verdicts(s, similar)
+	return s
+}
+
+// meanStd is report.MeanStd with the std of a single value reported as 0 rather than NaN.
+func meanStd(xs []float64) (mean, std float64) {
+	mean, std = report.MeanStd(xs)
+	if len(xs) < 2 {
+		std = 0
+	}
+	return mean, std
+}
+
+// points places runs in the accuracy–runtime plane of the hypervolume: simulated ms and accuracy in %.
+func points(rs []Run) []report.Point {
+	ps := make([]report.Point, len(rs))
+	for i, r := range rs {
+		ps[i] = report.Point{Label: fmt.Sprintf("λ=%s s%d", formatFloat(r.Lambda), r.Seed),
+			Runtime: r.SimLatencyMS, Accuracy: 100 * r.TestAccuracy}
+	}
+	return ps
+}
+
+// aggregate finds the (method, λ) cell.
+func aggregate(aggs []Aggregate, m string, l float64) (Aggregate, bool) {
+	for _, a := range aggs {
+		if a.Method == m && a.Lambda == l {
+			return a, true
+		}
+	}
+	return Aggregate{}, false
+}
+
+// speedups compares U-Boost with the baseline of lowest mean simulated latency at each λ where
+// U-Boost and at least one baseline have runs.
+func speedups(aggs []Aggregate) []Speedup {
+	var out []Speedup
+	for _, u := range aggs {
+		if u.Method != UBoost {
+			continue
+		}
+		var best *Aggregate
+		for i, b := range aggs {
+			if b.Method != UBoost && b.Lambda == u.Lambda && (best == nil || b.SimLatencyMeanMS < best.SimLatencyMeanMS) {
+				best = &aggs[i]
+			}
+		}
+		if best == nil {
+			continue
+		}
+		out = append(out, Speedup{Lambda: u.Lambda, Baseline: best.Method, BaselineMS: best.SimLatencyMeanMS,
+			UBoostMS: u.SimLatencyMeanMS, Speedup: best.SimLatencyMeanMS / u.SimLatencyMeanMS,
+			AccuracyDiff: 100 * (u.AccuracyMean - best.AccuracyMean)})
+	}
+	return out
+}
+
+// verdicts compares U-Boost with each baseline λ by λ and writes the answer in words.
+func verdicts(s *Summary, similar float64) []Verdict {
+	hv := map[string]float64{}
+	for _, m := range s.Methods {
+		hv[m.Method] = m.HyperVolume
+	}
+	_, haveU := hv[UBoost]
+	var out []Verdict
+	for _, m := range s.Methods {
+		if m.Method == UBoost {
+			continue
+		}
+		v := Verdict{Baseline: m.Method, MinSpeedup: math.Inf(1), MaxSpeedup: math.Inf(-1)}
+		if haveU && hv[UBoost] > 0 {
+			v.HVRatio = m.HyperVolume / hv[UBoost]
+		}
+		var slower []string
+		for _, b := range s.Aggregates {
+			if b.Method != m.Method {
+				continue
+			}
+			u, ok := aggregate(s.Aggregates, UBoost, b.Lambda)
+			if !ok {
+				continue
+			}
+			v.Compared++
+			sp := b.SimLatencyMeanMS / u.SimLatencyMeanMS
+			drop := 100 * (b.AccuracyMean - u.AccuracyMean)
+			v.MinSpeedup, v.MaxSpeedup = min(v.MinSpeedup, sp), max(v.MaxSpeedup, sp)
+			v.MaxAccuracyDrop = max(v.MaxAccuracyDrop, drop)
+			if sp > 1 && drop <= similar {
+				v.Wins++
+			} else {
+				why := fmt.Sprintf("λ=%s: %.2f× latency ratio, accuracy %+.1f pt", formatFloat(b.Lambda), sp, -drop)
+				slower = append(slower, why)
+			}
+		}
+		v.Text = verdictText(v, slower, similar)
+		if v.Compared == 0 {
+			v.MinSpeedup, v.MaxSpeedup = 0, 0
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// verdictText states a verdict in one paragraph with its numbers.
+func verdictText(v Verdict, misses []string, similar float64) string {
+	if v.Compared == 0 {
+		return fmt.Sprintf("U-Boost vs %s: no λ has finished runs of both methods, so there is nothing to compare.", v.Baseline)
+	}
+	hv := ""
+	if v.HVRatio > 0 {
+		word := "better (lower)"
+		if v.HVRatio < 1 {
+			word = "worse (higher)"
+		}
+		hv = fmt.Sprintf(" U-Boost's hypervolume is %s: %s's is %.2f× U-Boost's.", word, v.Baseline, v.HVRatio)
+	}
+	switch {
+	case v.Wins == v.Compared:
+		return fmt.Sprintf("U-Boost vs %s: YES — at all %d λ values U-Boost is faster on the simulated array at similar "+
+			"accuracy (within %.1f pt), by %.2f–%.2f× (mean simulated latency of %s over U-Boost's); U-Boost's accuracy "+
+			"is at most %.1f pt below.%s", v.Baseline, v.Compared, similar, v.MinSpeedup, v.MaxSpeedup, v.Baseline,
+			v.MaxAccuracyDrop, hv)
+	case v.Wins == 0:
+		return fmt.Sprintf("U-Boost vs %s: NO — at none of %d λ values is U-Boost faster at similar accuracy "+
+			"(within %.1f pt); latency ratios %.2f–%.2f×. Per λ: %s.%s", v.Baseline, v.Compared, similar,
+			v.MinSpeedup, v.MaxSpeedup, joinSemi(misses), hv)
+	default:
+		return fmt.Sprintf("U-Boost vs %s: PARTLY — U-Boost is faster at similar accuracy (within %.1f pt) at %d of %d λ "+
+			"values; latency ratios %.2f–%.2f×. Where not: %s.%s", v.Baseline, similar, v.Wins, v.Compared,
+			v.MinSpeedup, v.MaxSpeedup, joinSemi(misses), hv)
+	}
+}
+
+func joinSemi(xs []string) string {
+	out := ""
+	for i, x := range xs {
+		if i > 0 {
+			out += "; "
+		}
+		out += x
+	}
+	return out
+}
+
+// WriteSummary writes the summary as DIR/summary.json.
+func WriteSummary(dir string, s *Summary) error {
+	data, err := json.MarshalIndent(s, "", " ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "summary.json")
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
