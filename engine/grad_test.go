@@ -176,6 +176,16 @@ func TestGradients(t *testing.T) {
 		convCase("depthwise3x3-dilated2", []int{2, 7, 7, 3}, []int{3, 3, 1, 3}, func(cb *ConvolutionBuilder) *ConvolutionBuilder {
 			return cb.PadSame().ChannelGroupCount(3).Dilations(2)
 		}),
+		convCase("depthwise3x3-stride2", []int{2, 7, 7, 3}, []int{3, 3, 1, 3}, func(cb *ConvolutionBuilder) *ConvolutionBuilder {
+			return cb.PadSame().ChannelGroupCount(3).Strides(2)
+		}),
+		convCase("depthwise-multiplier2", []int{1, 5, 5, 2}, []int{3, 3, 1, 4}, func(cb *ConvolutionBuilder) *ConvolutionBuilder {
+			return cb.PadSame().ChannelGroupCount(2)
+		}),
+		convCase("conv1d-k3-stride2", []int{2, 9, 3}, []int{3, 3, 4}, func(cb *ConvolutionBuilder) *ConvolutionBuilder {
+			return cb.PadSame().Strides(2)
+		}),
+		convCase("conv3d-k3", []int{1, 4, 4, 4, 2}, []int{3, 3, 3, 2, 2}, same),
 		convCase("grouped-2", []int{2, 5, 5, 4}, []int{3, 3, 2, 6}, func(cb *ConvolutionBuilder) *ConvolutionBuilder {
 			return cb.PadSame().ChannelGroupCount(2)
 		}),
