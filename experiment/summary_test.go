@@ -1,0 +1,284 @@
+package experiment
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fixture is one hand-made run of the comparison fixture.
+type fixture struct {
+	method       string // the search's cost model, as result.json names it
+	lambda       float64
+	seed         int64
+	acc, simMS   float64
+	widths       []int
+	accelCols    int
+	skipAccuracy bool
+}
+
+// writeResult writes a result.json as pipeline.Result encodes it into dir/runs/<name>/.
+func writeResult(t *testing.T, dir, name string, f fixture) {
+	t.Helper()
+	cols := f.accelCols
+	if cols == 0 {
+		cols = 128
+	}
+	doc := map[string]any{
+		"top5": 1.0, "params": 1000,
+		"exact":       map[string]any{"latency_ms": f.simMS / 2, "cycles": 1, "utilization": 0.5},
+		"simulator":   map[string]any{"latency_ms": f.simMS, "cycles": 2, "utilization": 0.25},
+		"accelerator": map[string]any{"rows": 128, "cols": cols, "clock_hz": 1e9, "batch": 1},
+		"method":      f.method, "lambda": f.lambda, "beta": 0, "seed": f.seed, "preset": "demo",
+		"widths": f.widths, "search_seconds": 1, "train_seconds": 2,
+	}
+	if !f.skipAccuracy {
+		doc["test_accuracy"] = f.acc
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(dir, "runs", name)
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(runDir, ResultFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// comparisonFixture writes the hand-made experiment the summary tests derive their numbers from:
+//
+//	uboost λ=0.1: (90%, 0.05 ms), (92%, 0.07 ms)    flops λ=0.1: (91%, 0.20 ms), (91%, 0.16 ms)
+//	uboost λ=1:   (88%, 0.03 ms), (88%, 0.03 ms)    flops λ=1:   (90%, 0.12 ms), (90%, 0.12 ms)
+//
+// U-Boost's widths are 128, 136, 100 in every run; FLOPs' are 64, 280. One unfinished run (no
+// result.json) must be ignored.
+func comparisonFixture(t *testing.T) string {
+	dir := t.TempDir()
+	ub := []int{128, 136, 100}
+	fl := []int{64, 280}
+	for _, f := range []fixture{
+		{"systolic", 0.1, 0, 0.90, 0.05, ub, 0, false}, {"systolic", 0.1, 1, 0.92, 0.07, ub, 0, false},
+		{"systolic", 1, 0, 0.88, 0.03, ub, 0, false}, {"systolic", 1, 1, 0.88, 0.03, ub, 0, false},
+		{"flops", 0.1, 0, 0.91, 0.20, fl, 0, false}, {"flops", 0.1, 1, 0.91, 0.16, fl, 0, false},
+		{"flops", 1, 0, 0.90, 0.12, fl, 0, false}, {"flops", 1, 1, 0.90, 0.12, fl, 0, false},
+	} {
+		writeResult(t, dir, Job{Method: methodOf(f.method), Lambda: f.lambda, Seed: f.seed}.Name(), f)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "runs", "lut-l0.1-s0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func TestSummarizeFixture(t *testing.T) {
+	dir := comparisonFixture(t)
+	runs, err := Collect(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 8 {
+		t.Fatalf("collected %d runs, want 8 (the unfinished lut run left out)", len(runs))
+	}
+	if runs[0].Dir != filepath.Join("runs", "flops-l0.1-s0") || runs[0].Method != "flops" {
+		t.Errorf("first run = %q %q, want runs/flops-l0.1-s0 (sorted by directory)", runs[0].Dir, runs[0].Method)
+	}
+	s := Summarize(runs, DefaultSimilarPoints, DefaultGridTolerance)
+
+	// Aggregates, U-Boost first. std is the sample std: for two values a, b it is |a−b|/√2.
+	want := []Aggregate{
+		{Method: "uboost", Lambda: 0.1, N: 2, AccuracyMean: 0.91, AccuracyStd: 0.02 / math.Sqrt2,
+			SimLatencyMeanMS: 0.06, SimLatencyStdMS: 0.02 / math.Sqrt2},
+		{Method: "uboost", Lambda: 1, N: 2, AccuracyMean: 0.88, SimLatencyMeanMS: 0.03},
+		{Method: "flops", Lambda: 0.1, N: 2, AccuracyMean: 0.91, SimLatencyMeanMS: 0.18, SimLatencyStdMS: 0.04 / math.Sqrt2},
+		{Method: "flops", Lambda: 1, N: 2, AccuracyMean: 0.90, SimLatencyMeanMS: 0.12},
+	}
+	if len(s.Aggregates) != len(want) {
+		t.Fatalf("%d aggregates, want %d", len(s.Aggregates), len(want))
+	}
+	for i, w := range want {
+		g := s.Aggregates[i]
+		if g.Method != w.Method || g.Lambda != w.Lambda || g.N != w.N || !near(g.AccuracyMean, w.AccuracyMean) ||
+			!near(g.AccuracyStd, w.AccuracyStd) || !near(g.SimLatencyMeanMS, w.SimLatencyMeanMS) ||
+			!near(g.SimLatencyStdMS, w.SimLatencyStdMS) || !near(g.SimUtilizationMean, 0.25) ||
+			!near(g.ExactLatencyMeanMS, w.SimLatencyMeanMS/2) {
+			t.Errorf("aggregate %d = %+v, want %+v", i, g, w)
+		}
+	}
+
+	// Hypervolume (ms × %), seeds pooled.
+	// U-Boost front: (0.03, 88), (0.05, 90), (0.07, 92) → 0.03·12 + 0.02·10 + 0.02·8 = 0.72.
+	// FLOPs front: (0.12, 90), (0.16, 91); (0.20, 91) is dominated → 0.12·10 + 0.04·9 = 1.56.
+	// Widths on the 128 grid ±8: U-Boost 128 and 136 yes, 100 no → 8 of 12; FLOPs 64 and 280 no.
+	wantM := []MethodStats{{"uboost", 4, 0.72, 12, 8.0 / 12}, {"flops", 4, 1.56, 8, 0}}
+	for i, w := range wantM {
+		g := s.Methods[i]
+		if g.Method != w.Method || g.Runs != w.Runs || !near(g.HyperVolume, w.HyperVolume) || g.Widths != w.Widths || !near(g.OnGrid, w.OnGrid) {
+			t.Errorf("method stats %d = %+v, want %+v", i, g, w)
+		}
+	}
+
+	// Speedup over the fastest (only) baseline: λ=0.1 0.18/0.06 = 3, Δacc 0; λ=1 0.12/0.03 = 4, Δacc −2.
+	wantS := []Speedup{{0.1, "flops", 0.18, 0.06, 3, 0}, {1, "flops", 0.12, 0.03, 4, -2}}
+	for i, w := range wantS {
+		g := s.Speedups[i]
+		if g.Lambda != w.Lambda || g.Baseline != w.Baseline || !near(g.Speedup, w.Speedup) || !near(g.AccuracyDiff, w.AccuracyDiff) {
+			t.Errorf("speedup %d = %+v, want %+v", i, g, w)
+		}
+	}
+
+	// Verdict: λ=0.1 is a win (3× faster, same accuracy); λ=1 is not (4× faster but 2 pt less
+	// accurate, beyond the 1-point margin).
+	if len(s.Verdicts) != 1 {
+		t.Fatalf("%d verdicts, want 1", len(s.Verdicts))
+	}
+	v := s.Verdicts[0]
+	if v.Baseline != "flops" || v.Compared != 2 || v.Wins != 1 || !near(v.MinSpeedup, 3) || !near(v.MaxSpeedup, 4) ||
+		!near(v.MaxAccuracyDrop, 2) || !near(v.HVRatio, 1.56/0.72) {
+		t.Errorf("verdict = %+v", v)
+	}
+	for _, frag := range []string{"PARTLY", "at 1 of 2 λ", "3.00–4.00×", "λ=1: 4.00× latency ratio, accuracy -2.0 pt", "2.17× U-Boost's"} {
+		if !strings.Contains(v.Text, frag) {
+			t.Errorf("verdict text lacks %q:\n%s", frag, v.Text)
+		}
+	}
+	if txt := s.VerdictText(); !strings.Contains(txt, "3.00–4.00× lower") {
+		t.Errorf("overall text lacks the speedup range:\n%s", txt)
+	}
+}
+
+func TestVerdictWords(t *testing.T) {
+	// One λ; U-Boost at 0.05 ms and 90%. A baseline at 0.10 ms and 90.5% loses (2×, 0.5 pt within the
+	// margin); one at 0.04 ms and 90% wins on latency (ratio 0.8).
+	runs := []Run{
+		{Method: UBoost, Lambda: 1, TestAccuracy: 0.90, SimLatencyMS: 0.05, ArrayCols: 128},
+		{Method: "roofline", Lambda: 1, TestAccuracy: 0.905, SimLatencyMS: 0.10, ArrayCols: 128},
+		{Method: "lut", Lambda: 1, TestAccuracy: 0.90, SimLatencyMS: 0.04, ArrayCols: 128},
+	}
+	s := Summarize(runs, 1, 8)
+	if len(s.Verdicts) != 2 {
+		t.Fatalf("%d verdicts, want 2", len(s.Verdicts))
+	}
+	if v := s.Verdicts[0]; v.Baseline != "roofline" || v.Wins != 1 || !strings.Contains(v.Text, "YES") || !strings.Contains(v.Text, "2.00–2.00×") {
+		t.Errorf("roofline verdict = %+v", v)
+	}
+	if v := s.Verdicts[1]; v.Baseline != "lut" || v.Wins != 0 || !strings.Contains(v.Text, "NO") || !strings.Contains(v.Text, "0.80–0.80×") {
+		t.Errorf("lut verdict = %+v", v)
+	}
+	// The fastest baseline at λ=1 is lut: 0.04/0.05 = 0.8.
+	if len(s.Speedups) != 1 || s.Speedups[0].Baseline != "lut" || !near(s.Speedups[0].Speedup, 0.8) {
+		t.Errorf("speedups = %+v", s.Speedups)
+	}
+	// A baseline with no U-Boost runs at its λ has nothing to compare and says so.
+	s = Summarize([]Run{{Method: "flops", Lambda: 5, TestAccuracy: 0.9, SimLatencyMS: 1}}, 1, 8)
+	if len(s.Verdicts) != 1 || s.Verdicts[0].Compared != 0 || !strings.Contains(s.Verdicts[0].Text, "nothing to compare") {
+		t.Errorf("verdicts without U-Boost = %+v", s.Verdicts)
+	}
+	if _, err := json.Marshal(s); err != nil {
+		t.Errorf("summary without comparisons does not encode: %v", err)
+	}
+}
+
+func TestOnGrid(t *testing.T) {
+	for _, c := range []struct {
+		w    int
+		want bool
+	}{
+		{0, false},   // no channels
+		{8, false},   // nearest positive multiple is 128, 120 away
+		{120, true},  // 128 − 8
+		{119, false}, // 128 − 9
+		{192, false}, // halfway: 64 from both 128 and 256
+		{263, true},  // 256 + 7
+		{264, true},  // 256 + 8
+		{265, false}, // 256 + 9
+	} {
+		if got := OnGrid(c.w, 128, 8); got != c.want {
+			t.Errorf("OnGrid(%d, 128, 8) = %v, want %v", c.w, got, c.want)
+		}
+	}
+}
+
+func TestReadRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeResult(t, dir, "a", fixture{method: "systolic", simMS: 0.1, skipAccuracy: true})
+	writeResult(t, dir, "b", fixture{method: "magic", acc: 0.5, simMS: 0.1})
+	writeResult(t, dir, "c", fixture{method: "flops", acc: 0.5, simMS: 0})
+	writeResult(t, dir, "d", fixture{method: "flops", acc: 1.5, simMS: 0.1})
+	bad := filepath.Join(dir, "runs", "e", ResultFile)
+	if err := os.MkdirAll(filepath.Dir(bad), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(`{"test_accuracy": `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, field := range map[string]string{"a": "test_accuracy", "b": "method", "c": "simulator.latency_ms",
+		"d": "test_accuracy", "e": "unexpected end"} {
+		path := filepath.Join(dir, "runs", name, ResultFile)
+		_, err := ReadRun(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), field) {
+			t.Errorf("ReadRun(%s) error = %v, want one naming the file and %q", name, err, field)
+		}
+	}
+	if _, err := Collect(dir); err == nil {
+		t.Error("Collect over broken result.json files succeeded")
+	}
+}
+
+func TestReportPage(t *testing.T) {
+	dir := comparisonFixture(t)
+	runs, err := Collect(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summarize(runs, DefaultSimilarPoints, DefaultGridTolerance)
+	if err := WriteSummary(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Runs []map[string]any `json:"runs"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"method", "lambda", "seed", "test_accuracy", "sim_latency_ms", "sim_utilization", "exact_latency_ms", "params"} {
+		if _, ok := doc.Runs[0][k]; !ok {
+			t.Errorf("summary.json runs lack %q", k)
+		}
+	}
+	// Table 4 row of U-Boost: accuracy 91.0 ± 1.4 at λ=0.1 (std 2/√2 pt), 88.0 ± 0.0 at λ=1; latency
+	// 60.0 ± 14.1 µs and 30.0 ± 0.0 µs; HV 0.7200.
+	tab := s.ComparisonTable()
+	wantRow := []string{"uboost", "91.0 ± 1.4", "88.0 ± 0.0", "60.0 ± 14.1", "30.0 ± 0.0", "0.7200"}
+	if strings.Join(tab.Rows[0], "|") != strings.Join(wantRow, "|") {
+		t.Errorf("U-Boost row = %q, want %q", tab.Rows[0], wantRow)
+	}
+	if got := s.UtilizationTable().Rows[0]; got[len(got)-1] != "67%" {
+		t.Errorf("U-Boost widths on grid = %q, want 67%%", got[len(got)-1])
+	}
+	page, err := s.Page("test", "uboost experiment --out x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := page.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, frag := range []string{"PARTLY", "<svg", "Searched channel widths", "3.00×", "uboost experiment --out x"} {
+		if !strings.Contains(html, frag) {
+			t.Errorf("report.html lacks %q", frag)
+		}
+	}
+}
