@@ -70,6 +70,9 @@ type Metric struct {
 	// Epoch summaries: the exact systolic model's figures for the argmax network.
 	ArgmaxLatencyMs   float64 `json:"argmax_latency_ms,omitempty"`
 	ArgmaxUtilization float64 `json:"argmax_utilization,omitempty"`
+	// OpProbs (micro-stage epoch summaries) is softmax(α) of the first cell's edges, [edge][op] in the
+	// order of Edges and Config.Ops: how the op choice evolved, for reports.
+	OpProbs [][]float64 `json:"op_probs,omitempty"`
 }
 
 // MicroResult is the outcome of the micro stage.
@@ -501,6 +504,15 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 				sum.ArgmaxLatencyMs, sum.ArgmaxUtilization = r.Total.LatencyMs, r.Total.Utilization
 			}
 		}
+		if s.stage == StageMicro {
+			alphas, _, err := s.genotype(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, logits := range alphas[0] {
+				sum.OpProbs = append(sum.OpProbs, softmax(logits))
+			}
+		}
 		if err := metrics.write(sum); err != nil {
 			return nil, err
 		}
@@ -597,4 +609,22 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// softmax returns exp(x_i − max) / Σ exp(x_j − max).
+func softmax(x []float64) []float64 {
+	out := make([]float64, len(x))
+	hi := math.Inf(-1)
+	for _, v := range x {
+		hi = math.Max(hi, v)
+	}
+	sum := 0.0
+	for i, v := range x {
+		out[i] = math.Exp(v - hi)
+		sum += out[i]
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return out
 }

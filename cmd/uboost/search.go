@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/data"
 	"github.com/uboost/uboost/engine"
+	"github.com/uboost/uboost/pipeline"
 	"github.com/uboost/uboost/search"
 )
 
@@ -26,6 +25,7 @@ type searchFlags struct {
 	stage, dataSpec, preset, costModel, ceil, agg, widthCost, out string
 	lambda, beta                                                  float64
 	epochsMicro, epochsChannel, trainBatch, steps, threads        int
+	trainEpochs, trainBatchFinal                                  int
 	seed                                                          int64
 	resume, asJSON, perCell                                       bool
 	af                                                            *acceleratorFlags
@@ -41,13 +41,20 @@ operation on every edge of the cells (Gumbel-softmax over 8 candidates), the cha
 and picks each convolution's width (DMasking). The loss is cross-entropy + λ·latency(ms) − β·utilization,
 both computed in the graph by the --cost model on the accelerator the flags describe.
 
-Each stage writes DIR/STAGE/ (checkpoints every epoch, metrics.jsonl, arch.json); the last stage's
-arch.json is copied to DIR/arch.json, ready for estimate, simulate and train. --resume continues DIR.`,
+By default (--stage all) it then trains the searched network from scratch, evaluates it on the test
+split, prices it at batch 1 with the exact model and the cycle-level simulator, and writes DIR/result.json
+and DIR/report.html. Each stage writes DIR/STAGE/ (checkpoints, metrics.jsonl, arch.json); the searched
+network is DIR/arch.json, ready for estimate, simulate and train. --resume continues DIR where it
+stopped; a crash or Ctrl-C loses at most one checkpoint interval.
+
+With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a few minutes on 2 cores.`,
 		Args: cobra.NoArgs,
 	}
 	fl := cmd.Flags()
 	f.af = addAcceleratorFlags(cmd)
-	fl.StringVar(&f.stage, "stage", "all", "stage to run: micro, channel (needs DIR/micro) or all")
+	fl.StringVar(&f.stage, "stage", "all", "what to run: all (search, train, evaluate, report), search (micro then channel), micro, or channel (needs DIR/micro)")
+	fl.IntVar(&f.trainEpochs, "train-epochs", 0, "final-training epochs (0: the preset's)")
+	fl.IntVar(&f.trainBatchFinal, "train-batch", 0, "final-training batch size (0: the preset's)")
 	fl.StringVar(&f.dataSpec, "data", "builtin", "data set spec (builtin, fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...)")
 	fl.StringVar(&f.preset, "preset", "demo", "configuration preset: "+strings.Join(search.Presets, ", "))
 	fl.StringVar(&f.costModel, "cost", "systolic", "hardware cost model in the loss: systolic, flops, roofline, lut or none")
@@ -113,9 +120,11 @@ type searchSummary struct {
 
 func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	switch f.stage {
-	case "micro", "channel", "all":
+	case "micro", "channel", "search":
+	case "all":
+		return runPipeline(cmd, f)
 	default:
-		return fmt.Errorf("flag --stage: want micro, channel or all, got %q", f.stage)
+		return fmt.Errorf("flag --stage: want all, search, micro or channel, got %q", f.stage)
 	}
 	if f.threads > 0 {
 		engine.SetThreads(f.threads)
@@ -137,21 +146,21 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	}
 	sum := &searchSummary{Stage: f.stage, Dir: f.out}
 	var net *arch.Network
-	if f.stage == "micro" || f.stage == "all" {
-		res, err := runMicroStage(cfg, ds, f.out, opt)
+	if f.stage == "micro" || f.stage == "search" {
+		res, err := pipeline.MicroStage(cfg, ds, f.out, opt)
 		if err != nil {
 			return err
 		}
 		sum.Genotype, net = res.Genotype, res.Network
 	}
-	if f.stage == "channel" || f.stage == "all" {
+	if f.stage == "channel" || f.stage == "search" {
 		g := sum.Genotype
 		if g == nil {
 			if g, err = search.LoadGenotype(filepath.Join(f.out, "micro", search.GenotypeFile)); err != nil {
 				return fmt.Errorf("channel stage needs the micro stage's result: %w", err)
 			}
 		}
-		res, err := runChannelStage(cfg, ds, g, f.out, opt)
+		res, err := pipeline.ChannelStage(cfg, ds, g, f.out, opt)
 		if err != nil {
 			return err
 		}
@@ -185,40 +194,6 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	fmt.Fprintf(w, "on %s (exact systolic model): %.4f ms, utilization %.2f%%, %.3f GMACs, %d parameters\n",
 		cfg.Accel, t.LatencyMs, 100*t.Utilization, float64(t.MACs)/1e9, t.Params)
 	return nil
-}
-
-// runMicroStage runs (or, with opt.Resume and a finished DIR/micro, reloads) the micro stage into
-// DIR/micro. The end-to-end run calls it.
-func runMicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.RunOptions) (*search.MicroResult, error) {
-	sub := filepath.Join(dir, "micro")
-	if opt.Resume {
-		g, gErr := search.LoadGenotype(filepath.Join(sub, search.GenotypeFile))
-		net, nErr := arch.Load(filepath.Join(sub, search.ArchFile))
-		if gErr == nil && nErr == nil {
-			return &search.MicroResult{Genotype: g, Network: net}, nil
-		}
-		if !errors.Is(gErr, os.ErrNotExist) && gErr != nil {
-			return nil, gErr
-		}
-	}
-	return search.RunMicro(cfg, ds.Train, sub, opt)
-}
-
-// runChannelStage runs (or, with opt.Resume and a finished DIR/channel, reloads) the channel stage
-// into DIR/channel with the ops of g. The end-to-end run calls it.
-func runChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir string, opt search.RunOptions) (*search.ChannelResult, error) {
-	sub := filepath.Join(dir, "channel")
-	if opt.Resume {
-		if net, err := arch.Load(filepath.Join(sub, search.ArchFile)); err == nil {
-			var w search.Widths
-			if raw, err := os.ReadFile(filepath.Join(sub, search.WidthsFile)); err == nil {
-				w = search.Widths{}
-				_ = json.Unmarshal(raw, &w)
-			}
-			return &search.ChannelResult{Genotype: g, Widths: w, Network: net}, nil
-		}
-	}
-	return search.RunChannel(cfg, ds.Train, g, sub, opt)
 }
 
 // progressPrinter draws one status line per step on w, rewritten in place.

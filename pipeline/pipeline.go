@@ -1,0 +1,295 @@
+// Package pipeline is uboost's end-to-end run — the one `uboost search` performs: the micro-architecture
+// stage, the channel stage, final training of the derived network from scratch, evaluation on the test
+// split, and pricing the result with the exact model and the cycle-level simulator at batch 1 on the
+// accelerator it was searched for. It writes one run directory:
+//
+//	config.json    the search and training configuration
+//	micro/         the micro stage (checkpoints, metrics.jsonl, genotype.json, arch.json)
+//	channel/       the channel stage (checkpoints, metrics.jsonl, widths.json, arch.json)
+//	arch.json      the searched network
+//	train/         final training (config.json, checkpoints, metrics.jsonl, result.json)
+//	result.json    Result, written last: its presence means the run is complete
+//	report.html    the network drawn, per-layer utilization, training curves, op probabilities, tables
+//
+// Every stage checkpoints; Run with Resume continues each stage where it stopped and reuses stages that
+// finished, so a crash or Ctrl-C loses at most one checkpoint interval of one stage.
+package pipeline
+
+import (
+	stdctx "context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	gtrain "github.com/gomlx/gomlx/pkg/ml/train"
+
+	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/data"
+	"github.com/uboost/uboost/search"
+	"github.com/uboost/uboost/sim"
+	"github.com/uboost/uboost/train"
+)
+
+// Files and directories of a run.
+const (
+	ConfigFile  = "config.json"
+	ArchFile    = "arch.json"
+	ResultFile  = "result.json"
+	ReportFile  = "report.html"
+	MicroDir    = "micro"
+	ChannelDir  = "channel"
+	TrainDir    = "train"
+	searchState = "search_seconds.json"
+)
+
+// Config is one end-to-end run.
+type Config struct {
+	// Search is the search configuration (preset, cost model, λ, β, accelerator, epochs).
+	Search *search.Config `json:"search"`
+	// Train is the final-training recipe.
+	Train train.Config `json:"train"`
+	// Data is the --data spec; Seed drives the data split, the search and the training.
+	Data string `json:"data"`
+	Seed int64  `json:"seed"`
+	// Sim configures the simulator that measures the result.
+	Sim sim.Options `json:"sim"`
+
+	// Resume continues the run in the directory. Not part of the configuration.
+	Resume bool `json:"-"`
+	// Progress receives the search stages' steps; OnLoop the training loop (for a progress bar).
+	Progress func(search.Progress) `json:"-"`
+	OnLoop   func(*gtrain.Loop)    `json:"-"`
+}
+
+// Metrics are a network's figures under one cost model at batch 1.
+type Metrics struct {
+	LatencyMs   float64 `json:"latency_ms"`
+	Cycles      int64   `json:"cycles"`
+	Utilization float64 `json:"utilization"`
+}
+
+func metricsOf(r *cost.Report) Metrics {
+	return Metrics{LatencyMs: r.Total.LatencyMs, Cycles: r.Total.Cycles, Utilization: r.Total.Utilization}
+}
+
+// Result is result.json.
+type Result struct {
+	TestAccuracy float64 `json:"test_accuracy"`
+	Top5         float64 `json:"top5"`
+	Params       int64   `json:"params"`
+	// Exact and Simulator price the searched network at batch 1 on the accelerator it was searched for.
+	Exact       Metrics            `json:"exact"`
+	Simulator   Metrics            `json:"simulator"`
+	Accelerator *accel.Accelerator `json:"accelerator"`
+	// Method is the search's cost model; Lambda, Beta, Seed and Preset the rest of its identity.
+	Method string  `json:"method"`
+	Lambda float64 `json:"lambda"`
+	Beta   float64 `json:"beta"`
+	Seed   int64   `json:"seed"`
+	Preset string  `json:"preset"`
+	// Widths are the output channels of the channel-searched convolutions of the final network.
+	Widths        []int   `json:"widths"`
+	SearchSeconds float64 `json:"search_seconds"`
+	TrainSeconds  float64 `json:"train_seconds"`
+}
+
+// Run performs the whole pipeline into dir (see the package doc) and returns its result.
+func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
+	if err := cfg.Search.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Train.Validate(); err != nil {
+		return nil, err
+	}
+	if err := prepare(cfg, dir); err != nil {
+		return nil, err
+	}
+	ds, err := data.Open(cfg.Data, data.Options{Seed: uint64(cfg.Seed), ValFraction: cfg.Train.ValFraction})
+	if err != nil {
+		return nil, err
+	}
+	net, secs, err := Search(cfg, ds, dir)
+	if err != nil {
+		return nil, err
+	}
+	tcfg := cfg.Train
+	tcfg.Data = cfg.Data
+	tcfg.OnLoop = cfg.OnLoop
+	tdir := filepath.Join(dir, TrainDir)
+	_, statErr := os.Stat(filepath.Join(tdir, train.ConfigFile))
+	tcfg.Resume = cfg.Resume && statErr == nil
+	tres, err := train.Run(ctx, tcfg, net, ds, tdir)
+	if err != nil {
+		return nil, fmt.Errorf("final training: %w", err)
+	}
+	res, reports, err := Measure(cfg.Search, cfg.Sim, net)
+	if err != nil {
+		return nil, err
+	}
+	res.TestAccuracy, res.Top5, res.Params = tres.TestAccuracy, tres.Top5, tres.Params
+	res.Seed, res.SearchSeconds, res.TrainSeconds = cfg.Seed, secs, tres.TrainSeconds
+	if res.Widths, err = searchedWidths(dir); err != nil {
+		return nil, err
+	}
+	if err := writeReport(dir, cfg, net, res, reports); err != nil {
+		return nil, err
+	}
+	return res, writeJSON(filepath.Join(dir, ResultFile), res)
+}
+
+// prepare creates the run directory and its config.json, or checks a resumed one.
+func prepare(cfg Config, dir string) error {
+	path := filepath.Join(dir, ConfigFile)
+	if _, err := os.Stat(path); err == nil && !cfg.Resume {
+		return fmt.Errorf("%s already holds a run; give --resume to continue it or choose another --out", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return writeJSON(path, cfg)
+}
+
+// Search runs the micro and channel stages into dir (reusing finished stages when resuming), writes
+// dir/arch.json and returns the searched network and the search's wall time over all sessions.
+func Search(cfg Config, ds *data.Dataset, dir string) (*arch.Network, float64, error) {
+	var spent struct {
+		Seconds float64 `json:"seconds"`
+	}
+	statePath := filepath.Join(dir, searchState)
+	if cfg.Resume {
+		if err := readJSON(statePath, &spent); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, 0, err
+		}
+		if net, err := arch.Load(filepath.Join(dir, ArchFile)); err == nil {
+			return net, spent.Seconds, nil
+		}
+	}
+	start := time.Now()
+	opt := search.RunOptions{Resume: cfg.Resume, Progress: cfg.Progress}
+	micro, err := MicroStage(cfg.Search, ds, dir, opt)
+	if err != nil {
+		return nil, 0, err
+	}
+	ch, err := ChannelStage(cfg.Search, ds, micro.Genotype, dir, opt)
+	if err != nil {
+		return nil, 0, err
+	}
+	spent.Seconds += time.Since(start).Seconds()
+	if err := writeJSON(statePath, spent); err != nil {
+		return nil, 0, err
+	}
+	return ch.Network, spent.Seconds, ch.Network.Save(filepath.Join(dir, ArchFile))
+}
+
+// MicroStage runs the micro stage into dir/micro, or with opt.Resume reloads it when it has finished.
+func MicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.RunOptions) (*search.MicroResult, error) {
+	sub := filepath.Join(dir, MicroDir)
+	if opt.Resume {
+		g, gErr := search.LoadGenotype(filepath.Join(sub, search.GenotypeFile))
+		net, nErr := arch.Load(filepath.Join(sub, search.ArchFile))
+		if gErr == nil && nErr == nil {
+			return &search.MicroResult{Genotype: g, Network: net}, nil
+		}
+		if gErr != nil && !errors.Is(gErr, os.ErrNotExist) {
+			return nil, gErr
+		}
+		if _, err := os.Stat(sub); errors.Is(err, os.ErrNotExist) {
+			opt.Resume = false // nothing to resume: start the stage
+		}
+	}
+	return search.RunMicro(cfg, ds.Train, sub, opt)
+}
+
+// ChannelStage runs the channel stage with the ops of g into dir/channel, or with opt.Resume reloads
+// it when it has finished.
+func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir string, opt search.RunOptions) (*search.ChannelResult, error) {
+	sub := filepath.Join(dir, ChannelDir)
+	if opt.Resume {
+		net, err := arch.Load(filepath.Join(sub, search.ArchFile))
+		if err == nil {
+			var w search.Widths
+			if err := readJSON(filepath.Join(sub, search.WidthsFile), &w); err != nil {
+				return nil, err
+			}
+			return &search.ChannelResult{Genotype: g, Widths: w, Network: net}, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if _, err := os.Stat(sub); errors.Is(err, os.ErrNotExist) {
+			opt.Resume = false
+		}
+	}
+	return search.RunChannel(cfg, ds.Train, g, sub, opt)
+}
+
+// Measure prices net at batch 1 on the search's accelerator with the exact model and the simulator,
+// and fills the hardware half of a Result.
+func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, [2]*cost.Report, error) {
+	var reports [2]*cost.Report
+	a := *scfg.Accel
+	a.WithBatch(1)
+	layers, err := net.Layers()
+	if err != nil {
+		return nil, reports, err
+	}
+	for i, m := range []cost.Model{cost.Systolic(), cost.NewSimulator(opt)} {
+		if reports[i], err = m.Estimate(&a, layers); err != nil {
+			return nil, reports, fmt.Errorf("%s: %w", m.Name(), err)
+		}
+		reports[i].Network = net.Name
+	}
+	res := &Result{
+		Exact: metricsOf(reports[0]), Simulator: metricsOf(reports[1]), Accelerator: &a,
+		Method: string(scfg.Cost), Lambda: scfg.Lambda, Beta: scfg.Beta, Preset: scfg.Preset,
+	}
+	return res, reports, nil
+}
+
+// searchedWidths returns the channel stage's width choices (dir/channel/widths.json) in layer-name
+// order.
+func searchedWidths(dir string) ([]int, error) {
+	var w search.Widths
+	if err := readJSON(filepath.Join(dir, ChannelDir, search.WidthsFile), &w); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(w))
+	for n := range w {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	widths := make([]int, len(names))
+	for i, n := range names {
+		widths[i] = w[n]
+	}
+	return widths, nil
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
