@@ -37,16 +37,17 @@
 //     comparisons, Where, ReduceSum/ReduceMax and BroadcastInDim. Other dtypes and layouts go to
 //     simplego's own executors.
 //
-// The hooks into simplego's unexported executor table (//go:linkname, and reflect offsets for
-// three Node fields) are checked at init against the pinned GoMLX version; a mismatch panics
-// with the reason rather than corrupting memory.
+// The hooks into simplego's unexported executor table (//go:linkname, and reflect offsets for a
+// few Node and Backend fields) are checked at init against the pinned GoMLX version; a mismatch
+// panics with the reason rather than corrupting memory.
 //
 // # GEMM
 //
 // OpenBLAS is loaded at run time with purego (dlopen, no cgo): nothing is needed to build, and
 // a machine without it runs a pure-Go GEMM — BLASNotice says how to get the faster path.
 // UBOOST_NOBLAS=1 keeps OpenBLAS off; UBOOST_OPENBLAS=/path/libopenblas.so picks a library.
-// Each GEMM is split into row (or column) blocks run on the engine's threads, each a
+// On AVX-512 CPUs OpenBLAS is asked for its AVX-512 kernels unless OPENBLAS_CORETYPE is set.
+// UBOOST_NOSIMD=1 turns the engine's own AVX2 loops off. Each GEMM is split into row (or column) blocks run on the engine's threads, each a
 // single-threaded OpenBLAS call.
 //
 // # Other backends

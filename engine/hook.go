@@ -5,8 +5,8 @@ package engine
 // simplego runs a graph by looking up, for each node's op type, an executor in a package-level
 // table (nodeExecutors, filled by the unexported setNodeExecutor at init). It offers no exported
 // way to add ops or replace executors, so, while go.mod pins v0.26.0, we pull the few unexported
-// functions we need with //go:linkname and read three unexported Node fields at offsets found by
-// name through reflect. checkSimplego runs at init and panics with a clear message if any of it
+// functions and tables we need with //go:linkname and read a few unexported fields of Node and
+// Backend at offsets found by name through reflect. checkSimplego runs at init and panics with a clear message if any of it
 // no longer matches: a silent mismatch would corrupt memory, a loud one costs a rebuild.
 
 import (
@@ -33,6 +33,13 @@ type multiExecutor = func(backend *simplego.Backend, node *simplego.Node, inputs
 
 //go:linkname sgSetNodeExecutor github.com/gomlx/gomlx/backends/simplego.setNodeExecutor
 func sgSetNodeExecutor(opType backends.OpType, priority int, fn executor)
+
+//go:linkname sgNodeExecutors github.com/gomlx/gomlx/backends/simplego.nodeExecutors
+var sgNodeExecutors [backends.OpTypeLast]executor
+
+//go:linkname sgExecReduceWindow github.com/gomlx/gomlx/backends/simplego.execReduceWindow
+func sgExecReduceWindow(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer,
+	inputsOwned []bool) (*simplego.Buffer, error)
 
 //go:linkname sgMultiExecutors github.com/gomlx/gomlx/backends/simplego.multiOutputsNodeExecutors
 var sgMultiExecutors [backends.OpTypeLast]multiExecutor
@@ -70,9 +77,9 @@ const sgOpsSequential = 2
 
 // Offsets of the unexported fields we use, found by name at init.
 var (
-	offNodeData, offNodeShape, offNodeInputs, offNodeMulti uintptr
-	offNodeOpType                                          uintptr
-	offBackendWorkers, offBackendOpsExec                   uintptr
+	offNodeData, offNodeShape, offNodeMulti uintptr
+	offNodeOpType                           uintptr
+	offBackendWorkers, offBackendOpsExec    uintptr
 )
 
 func init() {
@@ -115,9 +122,6 @@ func checkSimplego() error {
 		return err
 	}
 	if offNodeShape, err = field(nodeT, "shape", reflect.TypeOf(shapes.Shape{})); err != nil {
-		return err
-	}
-	if offNodeInputs, err = field(nodeT, "inputs", nodePtrs); err != nil {
 		return err
 	}
 	if offNodeMulti, err = field(nodeT, "multiOutputsNodes", nodePtrs); err != nil {

@@ -5,14 +5,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	_ "unsafe" // for go:linkname
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 )
-
-//go:linkname sgNodeExecutors github.com/gomlx/gomlx/backends/simplego.nodeExecutors
-var sgNodeExecutors [backends.OpTypeLast]executor
 
 // OpTime is the time spent in one kind of op while profiling was on.
 type OpTime struct {

@@ -3,16 +3,11 @@ package engine
 import (
 	"math"
 	"slices"
-	_ "unsafe" // for go:linkname
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 )
-
-//go:linkname sgExecReduceWindow github.com/gomlx/gomlx/backends/simplego.execReduceWindow
-func sgExecReduceWindow(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer,
-	inputsOwned []bool) (*simplego.Buffer, error)
 
 func init() {
 	sgSetNodeExecutor(backends.OpTypeReduceWindow, priorityUser, execReduceWindow)
