@@ -301,6 +301,15 @@ func TestGradients(t *testing.T) {
 			fd: dtypes.Float32, h: 1e-2, atol: 5e-3, rtol: 2e-2, maxElems: 40,
 		},
 		gradCase{
+			name:   "batchnorm-train-channels-first",
+			inputs: []*tensors.Tensor{randTensor(22, 3, 3, 2, 4), bnScale, bnOffset},
+			loss: func(xs []*Node) *Node {
+				y, _, _ := InternalBatchNormForTraining(xs[0], xs[1], xs[2], 1e-3, 1)
+				return weighted(y)
+			},
+			fd: dtypes.Float32, h: 1e-2, atol: 5e-3, rtol: 2e-2, maxElems: 40,
+		},
+		gradCase{
 			name: "batchnorm-eval",
 			inputs: []*tensors.Tensor{bnX, bnScale, bnOffset,
 				tensors.FromFlatDataAndDimensions([]float64{0.1, -0.2, 0}, 3), tensors.FromFlatDataAndDimensions([]float64{0.5, 1.2, 0.8}, 3)},
