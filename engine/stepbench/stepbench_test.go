@@ -23,3 +23,18 @@ func TestProbeTrains(t *testing.T) {
 		t.Errorf("loss did not change over 3 steps: %v", res.Losses)
 	}
 }
+
+// BenchmarkProbeStep times the issue's setting (batch 64, 32 channels) through Run, reporting the
+// median step; `uboost bench step` prints the same figure with more detail.
+func BenchmarkProbeStep(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Steps = max(b.N, 3)
+	b.ResetTimer()
+	res, err := Run(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(res.SecondsPerStep, "s/step")
+	b.ReportMetric(res.ImagesPerSecond, "images/s")
+	b.ReportMetric(res.PeakRSSMB, "peak-RSS-MB")
+}
