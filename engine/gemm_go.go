@@ -53,19 +53,8 @@ func gemmRows(lo, hi, n, k int, alpha float32, a []float32, lda int, b []float32
 		c2 := c[(i+2)*ldc : (i+2)*ldc+n]
 		c3 := c[(i+3)*ldc : (i+3)*ldc+n]
 		for kk := 0; kk < k; kk++ {
-			a0 := alpha * a[i*lda+kk]
-			a1 := alpha * a[(i+1)*lda+kk]
-			a2 := alpha * a[(i+2)*lda+kk]
-			a3 := alpha * a[(i+3)*lda+kk]
-			br := b[kk*ldb : kk*ldb+n]
-			br = br[:len(c0)]
-			c1, c2, c3 := c1[:len(br)], c2[:len(br)], c3[:len(br)]
-			for j, bv := range br {
-				c0[j] += a0 * bv
-				c1[j] += a1 * bv
-				c2[j] += a2 * bv
-				c3[j] += a3 * bv
-			}
+			axpy4(c0, c1, c2, c3, b[kk*ldb:kk*ldb+n], alpha*a[i*lda+kk], alpha*a[(i+1)*lda+kk],
+				alpha*a[(i+2)*lda+kk], alpha*a[(i+3)*lda+kk])
 		}
 	}
 	for ; i < hi; i++ {

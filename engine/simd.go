@@ -13,3 +13,14 @@ func mulAddVecGo(dst, x, m, c []float32) {
 		dst[i] = x[i]*m[i] + c[i]
 	}
 }
+
+func axpy4Go(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32) {
+	b = b[:len(c0)]
+	c1, c2, c3 = c1[:len(b)], c2[:len(b)], c3[:len(b)]
+	for j, bv := range b {
+		c0[j] += a0 * bv
+		c1[j] += a1 * bv
+		c2[j] += a2 * bv
+		c3[j] += a3 * bv
+	}
+}

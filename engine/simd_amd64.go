@@ -45,3 +45,18 @@ func hasAVX512() bool {
 	x := cpu.X86
 	return x.HasAVX512F && x.HasAVX512CD && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL
 }
+
+//go:noescape
+func axpy4AVX2(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32)
+
+// axpy4 sets cR[j] += aR·b[j] for the four rows and every j < len(c0); c1..c3 and b must be at
+// least as long as c0.
+func axpy4(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32) {
+	n := len(c0)
+	c1, c2, c3, b = c1[:n], c2[:n], c3[:n], b[:n]
+	if useAVX2 {
+		axpy4AVX2(c0, c1, c2, c3, b, a0, a1, a2, a3)
+		return
+	}
+	axpy4Go(c0, c1, c2, c3, b, a0, a1, a2, a3)
+}

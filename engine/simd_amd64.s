@@ -96,3 +96,66 @@ mtail:
 mdone:
 	VZEROUPPER
 	RET
+
+// func axpy4AVX2(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32)
+// cR[j] += aR * b[j] for the four rows R and j < len(c0); the pure-Go GEMM's inner step.
+TEXT ·axpy4AVX2(SB), NOSPLIT, $0-136
+	MOVQ c0_base+0(FP), DI
+	MOVQ c0_len+8(FP), CX
+	MOVQ c1_base+24(FP), R8
+	MOVQ c2_base+48(FP), R9
+	MOVQ c3_base+72(FP), R10
+	MOVQ b_base+96(FP), SI
+	VBROADCASTSS a0+120(FP), Y0
+	VBROADCASTSS a1+124(FP), Y1
+	VBROADCASTSS a2+128(FP), Y2
+	VBROADCASTSS a3+132(FP), Y3
+aloop8:
+	CMPQ CX, $8
+	JL   atail
+	VMOVUPS (SI), Y4
+	VMOVUPS (DI), Y5
+	VFMADD231PS Y4, Y0, Y5
+	VMOVUPS Y5, (DI)
+	VMOVUPS (R8), Y6
+	VFMADD231PS Y4, Y1, Y6
+	VMOVUPS Y6, (R8)
+	VMOVUPS (R9), Y7
+	VFMADD231PS Y4, Y2, Y7
+	VMOVUPS Y7, (R9)
+	VMOVUPS (R10), Y8
+	VFMADD231PS Y4, Y3, Y8
+	VMOVUPS Y8, (R10)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $8, CX
+	JMP  aloop8
+atail:
+	CMPQ CX, $0
+	JE   adone
+	VMOVSS (SI), X4
+	VMOVSS (DI), X5
+	VFMADD231SS X4, X0, X5
+	VMOVSS X5, (DI)
+	VMOVSS (R8), X6
+	VFMADD231SS X4, X1, X6
+	VMOVSS X6, (R8)
+	VMOVSS (R9), X7
+	VFMADD231SS X4, X2, X7
+	VMOVSS X7, (R9)
+	VMOVSS (R10), X8
+	VFMADD231SS X4, X3, X8
+	VMOVSS X8, (R10)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, R10
+	DECQ CX
+	JMP  atail
+adone:
+	VZEROUPPER
+	RET

@@ -16,3 +16,8 @@ func mulAddVec(dst, x, m, c []float32) {
 }
 
 func hasAVX512() bool { return false }
+
+// axpy4 sets cR[j] += aR·b[j] for the four rows and every j < len(c0).
+func axpy4(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32) {
+	axpy4Go(c0, c1, c2, c3, b, a0, a1, a2, a3)
+}

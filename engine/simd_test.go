@@ -20,6 +20,25 @@ func TestVectorLoops(t *testing.T) {
 				t.Fatalf("fmaVec n=%d i=%d: %g vs %g", n, i, d1[i], d2[i])
 			}
 		}
+		rows := [4][]float32{randSlice(n), randSlice(n + 2), randSlice(n + 1), randSlice(n + 4)}
+		ref := [4][]float32{}
+		for r := range rows {
+			ref[r] = append([]float32(nil), rows[r]...)
+		}
+		axpy4(rows[0], rows[1], rows[2], rows[3], a, 0.5, -1.5, 2, 0.25)
+		axpy4Go(ref[0], ref[1], ref[2], ref[3], a, 0.5, -1.5, 2, 0.25)
+		for r := range rows {
+			for i := range n {
+				if math.Abs(float64(rows[r][i]-ref[r][i])) > 1e-6 {
+					t.Fatalf("axpy4 n=%d row %d i=%d: %g vs %g", n, r, i, rows[r][i], ref[r][i])
+				}
+			}
+			for i := n; i < len(rows[r]); i++ {
+				if rows[r][i] != ref[r][i] {
+					t.Fatalf("axpy4 n=%d row %d wrote past len(c0) at %d", n, r, i)
+				}
+			}
+		}
 		mulAddVec(d1, a, b, c)
 		mulAddVecGo(d2, a, b, c)
 		for i := range d1 {
