@@ -97,7 +97,24 @@ func (s *Summary) UtilizationTable() *report.Table {
 		t.Rows = append(t.Rows, row)
 	}
 	t.Notes = []string{fmt.Sprintf("On grid: searched output widths within ±%d channels of a multiple of the array's columns, all runs pooled.", s.GridTolerance)}
+	if widest, cols := s.widthRange(); widest > 0 && widest+s.GridTolerance < cols {
+		t.Notes = append(t.Notes, fmt.Sprintf("No searched width exceeds %d channels, below one array width (%d columns): "+
+			"no width can reach a multiple of the array, so this column cannot separate the methods here.", widest, cols))
+	}
 	return t
+}
+
+// widthRange returns the widest searched width of any run and the smallest array column count.
+func (s *Summary) widthRange() (widest, cols int) {
+	for _, r := range s.Runs {
+		for _, w := range r.Widths {
+			widest = max(widest, w)
+		}
+		if cols == 0 || r.ArrayCols < cols {
+			cols = r.ArrayCols
+		}
+	}
+	return widest, cols
 }
 
 // SpeedupTable lists, per λ, U-Boost's speedup over the fastest baseline.

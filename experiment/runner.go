@@ -15,6 +15,9 @@ import (
 // run is done.
 const ResultFile = "result.json"
 
+// killGrace is how long a cancelled search may take to stop after its interrupt before it is killed.
+const killGrace = 30 * time.Second
+
 // LogFile is the file in each run directory that receives the search process's stdout and stderr
 // (appended to, so a resumed run keeps the log of its earlier attempts).
 const LogFile = "run.log"
@@ -191,6 +194,10 @@ func (r *Runner) runOne(ctx context.Context, j Job, runDir string, resume bool) 
 	}
 	cmd := exec.CommandContext(ctx, r.Exe, args...)
 	cmd.Stdout, cmd.Stderr = log, log
+	// On cancellation ask the search to stop as Ctrl-C would (it keeps its last checkpoint for
+	// --resume), and kill it only if it has not exited after a grace period.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = killGrace
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%s: search failed (%w); see %s", runDir, err, logPath)
 	}

@@ -282,3 +282,20 @@ func TestReportPage(t *testing.T) {
 		}
 	}
 }
+
+func TestNarrowWidthsNote(t *testing.T) {
+	// Widths of at most 48 channels on 128 columns: 48 + 8 < 128, so no width can be on the grid and
+	// the table says so; the fixture's 280-channel widths (TestReportPage) do not get the note.
+	s := Summarize([]Run{{Method: UBoost, Lambda: 1, TestAccuracy: 0.9, SimLatencyMS: 1, ArrayCols: 128, Widths: []int{16, 48}}}, 1, 8)
+	notes := strings.Join(s.UtilizationTable().Notes, " ")
+	if !strings.Contains(notes, "No searched width exceeds 48 channels, below one array width (128 columns)") {
+		t.Errorf("notes = %q", notes)
+	}
+	runs, err := Collect(comparisonFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := strings.Join(Summarize(runs, 1, 8).UtilizationTable().Notes, " "); strings.Contains(notes, "No searched width") {
+		t.Errorf("wide fixture got the narrow-width note: %q", notes)
+	}
+}

@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -167,5 +169,9 @@ func runGrid(cmd *cobra.Command, f *experimentFlags) error {
 			}
 			fmt.Fprintf(out, "[%d/%d %s%s] %s %s\n", e.Finished, e.Total, e.Elapsed.Round(time.Second), eta, e.Job.Name(), what)
 		}}
-	return r.Run(cmd.Context(), jobs)
+	// SIGTERM or Ctrl-C stops the runs as an interrupt (each keeps its checkpoint) so that re-running the
+	// command resumes them.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return r.Run(ctx, jobs)
 }
