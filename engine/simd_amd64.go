@@ -10,8 +10,8 @@ import (
 // it to cover the pure-Go loops on machines that have AVX2).
 const EnvNoSIMD = "UBOOST_NOSIMD"
 
-// useAVX2 selects the AVX2+FMA versions of the vector loops of depthwise convolution and batch
-// norm: Go does not vectorize, and these loops are compute-bound.
+// useAVX2 selects the AVX2+FMA versions of the vector loops of depthwise convolution, batch norm
+// and the pure-Go GEMM: Go does not vectorize, and these loops are compute-bound.
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && (os.Getenv(EnvNoSIMD) == "" || os.Getenv(EnvNoSIMD) == "0")
 
 //go:noescape
