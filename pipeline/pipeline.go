@@ -57,6 +57,9 @@ type Config struct {
 	// Data is the --data spec; Seed drives the data split, the search and the training.
 	Data string `json:"data"`
 	Seed int64  `json:"seed"`
+	// TrainLimit, when positive, keeps only the first TrainLimit images of the training split (for
+	// quick tries and tests); the validation and test splits are unchanged.
+	TrainLimit int `json:"train_limit,omitempty"`
 	// Sim configures the simulator that measures the result.
 	Sim sim.Options `json:"sim"`
 
@@ -113,6 +116,9 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	ds, err := data.Open(cfg.Data, data.Options{Seed: uint64(cfg.Seed), ValFraction: cfg.Train.ValFraction})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.TrainLimit > 0 {
+		ds.Train = ds.Train.Take(cfg.TrainLimit)
 	}
 	net, secs, err := Search(cfg, ds, dir)
 	if err != nil {

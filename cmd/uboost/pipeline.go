@@ -41,7 +41,7 @@ func runPipeline(cmd *cobra.Command, f *searchFlags) error {
 	if _, err := data.ParseSpec(f.dataSpec); err != nil {
 		return fmt.Errorf("flag --data: %w", err)
 	}
-	cfg := pipeline.Config{Search: scfg, Train: tcfg, Data: f.dataSpec, Seed: f.seed, Sim: sim.Options{}, Resume: f.resume}
+	cfg := pipeline.Config{Search: scfg, Train: tcfg, Data: f.dataSpec, Seed: f.seed, Sim: sim.Options{}, Resume: f.resume, TrainLimit: f.trainLimit}
 	stderr := cmd.ErrOrStderr()
 	if !f.asJSON {
 		cfg.Progress = progressPrinter(stderr)

@@ -25,7 +25,7 @@ type searchFlags struct {
 	stage, dataSpec, preset, costModel, ceil, agg, widthCost, out string
 	lambda, beta                                                  float64
 	epochsMicro, epochsChannel, trainBatch, steps, threads        int
-	trainEpochs, trainBatchFinal                                  int
+	trainEpochs, trainBatchFinal, trainLimit                      int
 	seed                                                          int64
 	resume, asJSON, perCell                                       bool
 	af                                                            *acceleratorFlags
@@ -55,6 +55,7 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.StringVar(&f.stage, "stage", "all", "what to run: all (search, train, evaluate, report), search (micro then channel), micro, or channel (needs DIR/micro)")
 	fl.IntVar(&f.trainEpochs, "train-epochs", 0, "final-training epochs (0: the preset's)")
 	fl.IntVar(&f.trainBatchFinal, "train-batch", 0, "final-training batch size (0: the preset's)")
+	fl.IntVar(&f.trainLimit, "limit-train", 0, "use only the first N training images, for quick tries (0: all)")
 	fl.StringVar(&f.dataSpec, "data", "builtin", "data set spec (builtin, fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...)")
 	fl.StringVar(&f.preset, "preset", "demo", "configuration preset: "+strings.Join(search.Presets, ", "))
 	fl.StringVar(&f.costModel, "cost", "systolic", "hardware cost model in the loss: systolic, flops, roofline, lut or none")
