@@ -2,6 +2,7 @@ package arch
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -287,5 +288,29 @@ func TestLayersFlattenDense(t *testing.T) {
 	}
 	if p, _ := n.Params(); p != 12*5+5 {
 		t.Errorf("Params = %d, want 65", p)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	// input → a → b → fc, input → dead1 → dead2: the dead branch goes, the order stays.
+	net := &Network{Format: Format, Name: "p", Input: Shape{H: 4, W: 4, C: 1}, Classes: 2, Nodes: []Node{
+		{Name: "a", Op: OpConv, Inputs: []string{InputName}, Kernel: 3, Channels: 4},
+		{Name: "dead1", Op: OpConv, Inputs: []string{InputName}, Kernel: 1, Channels: 4},
+		{Name: "b", Op: OpAvgPool, Inputs: []string{"a"}, Global: true},
+		{Name: "dead2", Op: OpIdentity, Inputs: []string{"dead1"}},
+		{Name: "fc", Op: OpDense, Inputs: []string{"b"}, Channels: 2},
+	}}
+	if got := net.Prune(); got != 2 {
+		t.Errorf("Prune removed %d nodes, want 2", got)
+	}
+	var names []string
+	for _, nd := range net.Nodes {
+		names = append(names, nd.Name)
+	}
+	if fmt.Sprint(names) != "[a b fc]" {
+		t.Errorf("nodes after Prune = %v, want [a b fc]", names)
+	}
+	if err := net.Validate(); err != nil {
+		t.Error(err)
 	}
 }

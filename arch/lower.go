@@ -97,3 +97,25 @@ func (n *Network) Params() (int64, error) {
 	}
 	return total, nil
 }
+
+// Prune removes the nodes no path leads from to the output (dead branches), keeping the order of the
+// rest, and returns how many it removed.
+func (n *Network) Prune() int {
+	live := map[string]bool{n.Output(): true}
+	for i := len(n.Nodes) - 1; i >= 0; i-- {
+		if nd := &n.Nodes[i]; live[nd.Name] {
+			for _, in := range nd.Inputs {
+				live[in] = true
+			}
+		}
+	}
+	kept := n.Nodes[:0]
+	for _, nd := range n.Nodes {
+		if live[nd.Name] {
+			kept = append(kept, nd)
+		}
+	}
+	removed := len(n.Nodes) - len(kept)
+	n.Nodes = kept
+	return removed
+}

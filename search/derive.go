@@ -182,6 +182,9 @@ func Derive(cfg *Config, in arch.Shape, classes int, g *Genotype, widths Widths)
 		outs = append(outs, out)
 	}
 	add(arch.Node{Name: classifierName, Op: arch.OpDense, Inputs: []string{outs[len(outs)-1]}, Channels: classes})
+	// A cell whose output no later cell reads (every edge from it chose zero) is dead, with everything
+	// only it fed.
+	net.Prune()
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("derived network: %w", err)
 	}
