@@ -123,6 +123,9 @@ func Run(ctx stdctx.Context, cfg Config, net *arch.Network, ds *data.Dataset, ou
 		return nil, fmt.Errorf("arch %q wants %s images in %d classes, data %s has %d×%d×%d in %d classes",
 			net.Name, net.Input, net.Classes, ds.Spec, ds.H, ds.W, ds.C, len(ds.Classes))
 	}
+	if ds.Train == nil || ds.Test == nil {
+		return nil, fmt.Errorf("data %s: a training and a test split are required", ds.Spec)
+	}
 	if cfg.Data == "" {
 		cfg.Data = ds.Spec.String()
 	}
@@ -234,7 +237,7 @@ func runSession(ctx stdctx.Context, backend backends.Backend, cfg Config, net *a
 				ElapsedS:      priorSeconds + stepTime.Seconds(),
 			}
 			lastLog, lastLogStep = now, step
-			if step%spe == 0 && ds.Val.Len() > 0 {
+			if step%spe == 0 && ds.Val != nil && ds.Val.Len() > 0 {
 				e, err := evaluate(backend, mctx, net, ds.Val, cfg.evalBatch())
 				if err != nil {
 					return err
