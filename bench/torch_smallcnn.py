@@ -175,6 +175,7 @@ def main():
     ap.add_argument("--warmup", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-augment", action="store_true", help="train without crop and flip")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
@@ -200,7 +201,7 @@ def main():
         loss_sum = 0.0
         for b in range(spe):
             idx = perm[b * a.batch:(b + 1) * a.batch]
-            x = augment(tr_x[idx], gen)
+            x = tr_x[idx] if a.no_augment else augment(tr_x[idx], gen)
             y = tr_y[idx]
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, total, a.lr, a.warmup)
@@ -221,7 +222,7 @@ def main():
                           "elapsed_s": round(time.time() - t0, 1)}), flush=True)
     train_s = time.time() - t0
     top1, top5 = evaluate(net, te_x, te_y)
-    res = {"framework": "pytorch " + torch.__version__, "threads": a.threads, "test_accuracy": top1, "top5": top5,
+    res = {"framework": "pytorch " + torch.__version__, "threads": a.threads, "augment": not a.no_augment, "test_accuracy": top1, "top5": top5,
            "params": params, "epochs": a.epochs, "steps": step, "batch": a.batch, "train_seconds": round(train_s, 1),
            "images_per_second": round(step * a.batch / train_s, 1)}
     print(json.dumps(res), flush=True)
