@@ -33,7 +33,8 @@ func newBenchStepCmd() *cobra.Command {
 		Short: "Time one full training step (forward, backward, both optimizers) of a CNN",
 		Long: `Times full training steps — forward, backward, SGD on the weights and Adam on the architecture
 variables — of a model on the engine and prints images_per_second, seconds_per_step (median of the timed
-steps, after one untimed step that compiles the graph) and peak_rss_mb (the process's peak resident memory).
+steps, after one untimed step that compiles the graph), peak_rss_mb (the process's peak resident memory)
+and cpu_seconds_per_step (user+system CPU time per timed step, steadier than wall time on a shared machine).
 
 --model probe is the design probe's two-block supernet on 32×32×3 inputs; bench/torch_probe.py is the
 same network in PyTorch, for the side-by-side. --model supernet is reserved for the search's supernet.
@@ -66,6 +67,7 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 			fmt.Fprintf(out, "model %s, batch %d, %d threads, %s, backend %s\n", res.Model, res.Batch, res.Threads, res.BLAS, res.Backend)
 			fmt.Fprintf(out, "images_per_second %.1f\nseconds_per_step %.4f\npeak_rss_mb %.0f\n",
 				res.ImagesPerSecond, res.SecondsPerStep, res.PeakRSSMB)
+			fmt.Fprintf(out, "cpu_seconds_per_step %.4f\n", res.CPUSecondsStep)
 			fmt.Fprintf(out, "first_step_seconds %.3f\n", res.FirstStepS)
 			if len(res.Profile) > 0 {
 				fmt.Fprintf(out, "\nper-step op profile (ConvGeneral[...] lines split the ConvGeneral total by kernel):\n")
