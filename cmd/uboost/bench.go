@@ -8,7 +8,6 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
-	"github.com/uboost/uboost/engine"
 	"github.com/uboost/uboost/engine/stepbench"
 )
 
@@ -41,9 +40,6 @@ same network in PyTorch, for the side-by-side. --model supernet is reserved for 
 GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built with -tags xla).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if n := engine.BLASNotice(); n != "" {
-				fmt.Fprintln(os.Stderr, n)
-			}
 			if profile != "" {
 				f, err := os.Create(profile)
 				if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/uboost/uboost/engine"
 )
 
 // root is the top command; each subcommand registers itself from its own file's init.
@@ -24,8 +26,19 @@ and trains and reports what it finds.`,
 	SilenceErrors: true,
 }
 
+// trainingCommands are the commands that run GoMLX graphs on the engine; they tell the user once when
+// the fast GEMM path (OpenBLAS) is missing.
+var trainingCommands = map[string]bool{"search": true, "train": true, "evaluate": true, "experiment": true, "step": true}
+
 func main() {
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if trainingCommands[cmd.Name()] {
+			if notice := engine.BLASNotice(); notice != "" {
+				fmt.Fprintln(os.Stderr, notice)
+			}
+		}
+	}
 	if err := root.Execute(); err != nil {
 		// One line, printed once, here and nowhere else.
 		msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
