@@ -6,9 +6,14 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/engine"
 	"github.com/uboost/uboost/engine/stepbench"
+	"github.com/uboost/uboost/search"
 )
 
 func init() { root.AddCommand(newBenchCmd()) }
@@ -36,7 +41,7 @@ steps, after one untimed step that compiles the graph), peak_rss_mb (the process
 and cpu_seconds_per_step (user+system CPU time per timed step, steadier than wall time on a shared machine).
 
 --model probe is the design probe's two-block supernet on 32×32×3 inputs; bench/torch_probe.py is the
-same network in PyTorch, for the side-by-side. --model supernet is reserved for the search's supernet.
+same network in PyTorch, for the side-by-side. --model supernet times the search's own supernet (demo preset, micro stage, weight phase) at --batch.
 GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built with -tags xla).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,7 +56,11 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 				}
 				defer pprof.StopCPUProfile()
 			}
-			res, err := stepbench.Run(cfg)
+			run := stepbench.Run
+			if cfg.Model == "supernet" {
+				run = benchSupernet
+			}
+			res, err := run(cfg)
 			if err != nil {
 				return err
 			}
@@ -76,7 +85,7 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Model, "model", cfg.Model, "model to time: probe (or supernet, once the search exposes it)")
+	fl.StringVar(&cfg.Model, "model", cfg.Model, "model to time: probe, or supernet (the demo preset's micro-stage supernet, weight phase, 28×28×1)")
 	fl.IntVar(&cfg.Batch, "batch", cfg.Batch, "images per step")
 	fl.IntVar(&cfg.Channels, "channels", cfg.Channels, "channels of every layer of the probe")
 	fl.IntVar(&cfg.Threads, "threads", runtime.NumCPU(), "cores the engine may use")
@@ -86,4 +95,48 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 	fl.BoolVar(&cfg.ProfileOps, "op-profile", false, "time each op kind over the timed steps and print the table")
 	fl.StringVar(&profile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")
 	return cmd
+}
+
+// benchSupernet times the weight-phase step of the demo preset's micro-stage supernet (all 8 ops on
+// every edge) on 28×28×1 images, the heaviest step of the demo search.
+func benchSupernet(cfg stepbench.Config) (*stepbench.Result, error) {
+	if cfg.Batch < 1 || cfg.Steps < 1 {
+		return nil, fmt.Errorf("bench: batch %d, steps %d: both must be positive", cfg.Batch, cfg.Steps)
+	}
+	if cfg.Threads > 0 {
+		engine.SetThreads(cfg.Threads)
+	}
+	scfg, err := search.Preset("demo")
+	if err != nil {
+		return nil, err
+	}
+	scfg.BatchSize = cfg.Batch
+	scfg.WithSeed(int64(cfg.Seed))
+	start := time.Now()
+	st, err := search.NewStepper(scfg, search.StageMicro, "weights", arch.Shape{H: 28, W: 28, C: 1}, 10)
+	if err != nil {
+		return nil, err
+	}
+	res := &stepbench.Result{Model: "supernet", Backend: engine.Backend().Name(), Batch: cfg.Batch,
+		Threads: engine.Threads(), Steps: cfg.Steps, FirstStepS: time.Since(start).Seconds()}
+	if ok, lib := engine.BLAS(); ok {
+		res.BLAS = lib
+	} else {
+		res.BLAS = "pure-Go GEMM"
+	}
+	cpu0 := stepbench.CPUSeconds()
+	for range cfg.Steps {
+		t := time.Now()
+		if err := st.Step(); err != nil {
+			return nil, err
+		}
+		res.StepSeconds = append(res.StepSeconds, time.Since(t).Seconds())
+	}
+	res.CPUSecondsStep = (stepbench.CPUSeconds() - cpu0) / float64(cfg.Steps)
+	sorted := slices.Clone(res.StepSeconds)
+	slices.Sort(sorted)
+	res.SecondsPerStep = sorted[len(sorted)/2]
+	res.ImagesPerSecond = float64(cfg.Batch) / res.SecondsPerStep
+	res.PeakRSSMB = stepbench.PeakRSSMB()
+	return res, nil
 }

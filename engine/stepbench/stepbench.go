@@ -163,7 +163,7 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 	var cpu0 float64
 	for step := 0; step <= cfg.Steps; step++ {
 		if step == 1 {
-			cpu0 = cpuSeconds()
+			cpu0 = CPUSeconds()
 		}
 		start := time.Now()
 		metrics, err := trainer.TrainStep(nil, []*tensors.Tensor{x}, []*tensors.Tensor{y})
@@ -186,7 +186,7 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 			res.Losses = append(res.Losses, float64(v))
 		}
 	}
-	res.CPUSecondsStep = (cpuSeconds() - cpu0) / float64(cfg.Steps)
+	res.CPUSecondsStep = (CPUSeconds() - cpu0) / float64(cfg.Steps)
 	sorted := slices.Clone(res.StepSeconds)
 	slices.Sort(sorted)
 	res.SecondsPerStep = sorted[len(sorted)/2]
@@ -201,8 +201,8 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 	return res, nil
 }
 
-// cpuSeconds is the process's user+system CPU time so far.
-func cpuSeconds() float64 {
+// CPUSeconds is the process's user+system CPU time so far.
+func CPUSeconds() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
