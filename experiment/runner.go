@@ -139,6 +139,15 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) error {
 			defer wg.Done()
 			for j := range queue {
 				runDir := RunDir(r.Dir, j)
+				mu.Lock()
+				// Another machine sharing the directory may have finished it meanwhile.
+				if Finished(r.Dir, j) {
+					finished++
+					report(Event{Kind: Skipped, Job: j})
+					mu.Unlock()
+					continue
+				}
+				mu.Unlock()
 				resumed := started(runDir)
 				mu.Lock()
 				report(Event{Kind: Started, Job: j, Resumed: resumed})
