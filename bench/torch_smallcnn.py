@@ -176,6 +176,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-augment", action="store_true", help="train without crop and flip")
+    ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
@@ -183,7 +184,8 @@ def main():
     with open(a.arch) as f:
         arch = json.load(f)
     tr_x, tr_y, te_x, te_y = load(a.data_dir)
-    net = Net(arch)
+    dev = torch.device(a.device)
+    net = Net(arch).to(dev)
     params = sum(p.numel() for p in net.parameters())
     decay = [p for p in net.parameters() if p.dim() >= 2]
     no_decay = [p for p in net.parameters() if p.dim() < 2]
@@ -201,8 +203,8 @@ def main():
         loss_sum = 0.0
         for b in range(spe):
             idx = perm[b * a.batch:(b + 1) * a.batch]
-            x = tr_x[idx] if a.no_augment else augment(tr_x[idx], gen)
-            y = tr_y[idx]
+            x = (tr_x[idx] if a.no_augment else augment(tr_x[idx], gen)).to(dev)
+            y = tr_y[idx].to(dev)
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, total, a.lr, a.warmup)
             logits = net(x)
@@ -216,13 +218,13 @@ def main():
             loss_sum += loss.item() * len(y)
             correct += (logits.argmax(1) == y).sum().item()
             seen += len(y)
-        te = evaluate(net, te_x, te_y)
+        te = evaluate(net, te_x, te_y, dev)
         print(json.dumps({"epoch": epoch + 1, "step": step, "train_loss": loss_sum / seen,
                           "train_accuracy": correct / seen, "test_accuracy": te[0],
                           "elapsed_s": round(time.time() - t0, 1)}), flush=True)
     train_s = time.time() - t0
-    top1, top5 = evaluate(net, te_x, te_y)
-    res = {"framework": "pytorch " + torch.__version__, "threads": a.threads, "augment": not a.no_augment, "test_accuracy": top1, "top5": top5,
+    top1, top5 = evaluate(net, te_x, te_y, dev)
+    res = {"framework": "pytorch " + torch.__version__, "device": a.device, "threads": a.threads, "augment": not a.no_augment, "test_accuracy": top1, "top5": top5,
            "params": params, "epochs": a.epochs, "steps": step, "batch": a.batch, "train_seconds": round(train_s, 1),
            "images_per_second": round(step * a.batch / train_s, 1)}
     print(json.dumps(res), flush=True)
@@ -231,13 +233,13 @@ def main():
             json.dump(res, f, indent=1)
 
 
-def evaluate(net, x, y):
+def evaluate(net, x, y, dev):
     net.eval()
     top1 = top5 = 0
     with torch.no_grad():
         for i in range(0, x.shape[0], 1000):
-            logits = net(x[i:i + 1000])
-            t = y[i:i + 1000]
+            logits = net(x[i:i + 1000].to(dev))
+            t = y[i:i + 1000].to(dev)
             top1 += (logits.argmax(1) == t).sum().item()
             top5 += (logits.topk(5, dim=1).indices == t[:, None]).any(1).sum().item()
     return top1 / x.shape[0], top5 / x.shape[0]
