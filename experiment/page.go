@@ -157,8 +157,8 @@ func (s *Summary) VerdictText() string {
 		for _, sp := range s.Speedups {
 			lo, hi = min(lo, sp.Speedup), max(hi, sp.Speedup)
 		}
-		fmt.Fprintf(&b, "Against the fastest baseline at each λ, U-Boost's mean simulated latency is %.2f–%.2f× lower "+
-			"(the paper reports 2.8–4× on CIFAR-10; a ratio below 1 means U-Boost is slower).", lo, hi)
+		fmt.Fprintf(&b, "Against the fastest baseline at each λ, the speedup of U-Boost (that baseline's mean simulated "+
+			"latency over U-Boost's) is %.2f–%.2f× (the paper reports 2.8–4× on CIFAR-10; below 1 means U-Boost is slower).", lo, hi)
 	}
 	if b.Len() == 0 {
 		return "No finished runs of U-Boost and a baseline to compare yet."

@@ -149,7 +149,7 @@ func TestSummarizeFixture(t *testing.T) {
 			t.Errorf("verdict text lacks %q:\n%s", frag, v.Text)
 		}
 	}
-	if txt := s.VerdictText(); !strings.Contains(txt, "3.00–4.00× lower") {
+	if txt := s.VerdictText(); !strings.Contains(txt, "speedup of U-Boost (that baseline's mean simulated latency over U-Boost's) is 3.00–4.00×") {
 		t.Errorf("overall text lacks the speedup range:\n%s", txt)
 	}
 }
