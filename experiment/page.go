@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -245,4 +246,24 @@ func (s *Summary) WidthHistogram() (svg []byte, ok bool, err error) {
 	svg, err = report.Histogram(report.HistSpec{Frame: report.Frame{Title: "Searched channel widths",
 		XLabel: "output channels", VLines: lines}, Groups: groups, BinWidth: 8})
 	return svg, err == nil, err
+}
+
+// WriteMarkdown writes the verdict and the comparison, speedup and utilization tables as Markdown (the
+// experiment's report.md, ready to paste into docs/RESULTS.md).
+func (s *Summary) WriteMarkdown(w io.Writer) error {
+	if _, err := fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(s.VerdictText())); err != nil {
+		return err
+	}
+	if len(s.Runs) == 0 {
+		return nil
+	}
+	for _, t := range []*report.Table{s.ComparisonTable(), s.SpeedupTable(), s.UtilizationTable()} {
+		if err := t.WriteMarkdown(w); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -267,6 +267,13 @@ func TestReportPage(t *testing.T) {
 	if got := s.UtilizationTable().Rows[0]; got[len(got)-1] != "67%" {
 		t.Errorf("U-Boost widths on grid = %q, want 67%%", got[len(got)-1])
 	}
+	var md strings.Builder
+	if err := s.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| uboost | 91.0 ± 1.4 | 88.0 ± 0.0 | 60.0 ± 14.1 | 30.0 ± 0.0 | 0.7200 |") {
+		t.Errorf("report.md lacks the U-Boost row:\n%s", md.String())
+	}
 	page, err := s.Page("test", "uboost experiment --out x")
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ final training, evaluation, latency and utilization at batch 1 from the exact mo
 simulator) into DIR/runs/<method>-l<λ>-s<seed>/, its output in run.log there. Then it writes
 DIR/summary.json (every run, mean ± std per method and λ, hypervolume per method, U-Boost's speedup over
 the fastest baseline per λ, widths on multiples of the array size, the verdict per baseline) and
-DIR/report.html (tables, Pareto plot, width histogram).
+DIR/report.html (tables, Pareto plot, width histogram) with its tables also in DIR/report.md.
 
 Resuming: run the same command again. Runs with a result.json are skipped; a run directory without one
 is continued with "search --resume".
@@ -99,8 +99,20 @@ func runExperiment(cmd *cobra.Command, f *experimentFlags) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
+	mdPath := filepath.Join(f.out, "report.md")
+	md, err := os.Create(mdPath)
+	if err != nil {
+		return err
+	}
+	if err := s.WriteMarkdown(md); err != nil {
+		md.Close()
+		return fmt.Errorf("%s: %w", mdPath, err)
+	}
+	if err := md.Close(); err != nil {
+		return err
+	}
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "%d finished runs; wrote %s and %s\n", len(runs), filepath.Join(f.out, "summary.json"), path)
+	fmt.Fprintf(out, "%d finished runs; wrote %s, %s and %s\n", len(runs), filepath.Join(f.out, "summary.json"), path, mdPath)
 	if len(runs) > 0 {
 		fmt.Fprintln(out, s.VerdictText())
 	}
