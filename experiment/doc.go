@@ -18,6 +18,10 @@
 //     whatever result.json files exist (Collect, the CLI's --report-only).
 //
 // Collect reads the runs, Summarize aggregates them into a Summary (the document written as
-// summary.json) and Page renders the comparison as report.html. The package never prints: Runner
-// reports progress through a callback.
+// summary.json), Page renders the comparison as report.html and WriteMarkdown its tables as
+// report.md. The package never prints: Runner reports progress through a callback.
+//
+// The package reads result.json with its own decoder of the fields it needs rather than importing the
+// search pipeline's Result type, so that tabulating finished runs does not pull in the training stack;
+// TestReadRunErrors and the fixtures pin the field names.
 package experiment
