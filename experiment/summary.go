@@ -51,6 +51,8 @@ type Run struct {
 	ExactUtilization float64 `json:"exact_utilization"`
 	Params           int64   `json:"params"`
 	Widths           []int   `json:"widths"`
+	// Preset is the search preset the run used.
+	Preset string `json:"preset"`
 	// ArrayCols is the number of columns of the array the run was searched for.
 	ArrayCols int `json:"array_cols"`
 	// Dir is the run directory relative to the experiment directory.
@@ -97,7 +99,7 @@ func ReadRun(path string) (Run, error) {
 		TestAccuracy: *f.TestAccuracy, Top5: f.Top5,
 		SimLatencyMS: f.Simulator.LatencyMS, SimUtilization: f.Simulator.Utilization,
 		ExactLatencyMS: f.Exact.LatencyMS, ExactUtilization: f.Exact.Utilization,
-		Params: f.Params, Widths: f.Widths, ArrayCols: f.Accelerator.Cols,
+		Params: f.Params, Widths: f.Widths, ArrayCols: f.Accelerator.Cols, Preset: f.Preset,
 	}, nil
 }
 

@@ -83,7 +83,11 @@ func runExperiment(cmd *cobra.Command, f *experimentFlags) error {
 	if err := experiment.WriteSummary(f.out, s); err != nil {
 		return err
 	}
-	page, err := s.Page("U-Boost vs baselines ("+f.preset+" preset)", "uboost "+strings.Join(os.Args[1:], " "))
+	preset := f.preset
+	if f.reportOnly && len(runs) > 0 && runs[0].Preset != "" {
+		preset = runs[0].Preset // --report-only names the preset the runs used, not the flag's default
+	}
+	page, err := s.Page("U-Boost vs baselines ("+preset+" preset)", "uboost "+strings.Join(os.Args[1:], " "))
 	if err != nil {
 		return err
 	}
