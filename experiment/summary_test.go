@@ -87,7 +87,7 @@ func TestSummarizeFixture(t *testing.T) {
 	if len(runs) != 8 {
 		t.Fatalf("collected %d runs, want 8 (the unfinished lut run left out)", len(runs))
 	}
-	if runs[0].Dir != filepath.Join("runs", "flops-l0.1-s0") || runs[0].Method != "flops" {
+	if runs[0].Dir != filepath.Join("runs", "flops-l0.1-s0") || runs[0].Method != "flops" || runs[0].Preset != "demo" {
 		t.Errorf("first run = %q %q, want runs/flops-l0.1-s0 (sorted by directory)", runs[0].Dir, runs[0].Method)
 	}
 	s := Summarize(runs, DefaultSimilarPoints, DefaultGridTolerance)
