@@ -6,6 +6,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +25,7 @@ type experimentFlags struct {
 	seeds, jobs, threads                                   int
 	beta, similar                                          float64
 	reportOnly                                             bool
+	trainEpochs                                            int
 }
 
 func newExperimentCmd() *cobra.Command {
@@ -61,6 +64,7 @@ finished with "uboost experiment --report-only --out DIR".`,
 	fl.StringVar(&f.only, "only", "", "run only these configurations: method=M,lambda=L,seed=S (keys may repeat)")
 	fl.StringVar(&f.shard, "shard", "", "run only shard i/n of the configurations (0 ≤ i < n)")
 	fl.StringVar(&f.searchArgs, "search-args", "", `extra flags for every search, e.g. "--epochs-micro 1 --data cifar10:DIR"`)
+	fl.IntVar(&f.trainEpochs, "train-epochs", -1, "final-training epochs of every run (-1: 5 for the demo preset, which keeps its 32 runs under 2 hours on 2 cores; the preset's otherwise)")
 	fl.Float64Var(&f.similar, "similar", experiment.DefaultSimilarPoints, "accuracy margin in points within which U-Boost counts as similarly accurate")
 	fl.BoolVar(&f.reportOnly, "report-only", false, "run nothing; rebuild summary.json and report.html from the finished runs in --out")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runExperiment(cmd, f) }
@@ -167,7 +171,7 @@ func runGrid(cmd *cobra.Command, f *experimentFlags) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "experiment: %d runs (%d at once, %d threads each) into %s\n", len(jobs), par, threads, f.out)
 	r := &experiment.Runner{Exe: exe, Dir: f.out, Preset: f.preset, Jobs: par, Threads: threads,
-		SearchArgs: strings.Fields(f.searchArgs), Progress: func(e experiment.Event) {
+		SearchArgs: searchArgs(f), Progress: func(e experiment.Event) {
 			eta := ""
 			if e.ETA > 0 {
 				eta = " ETA " + e.ETA.Round(time.Second).String()
@@ -190,4 +194,18 @@ func runGrid(cmd *cobra.Command, f *experimentFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return r.Run(ctx, jobs)
+}
+
+// searchArgs are the extra flags of every run's search: --search-args, preceded by the final-training
+// epochs the experiment gives every method alike.
+func searchArgs(f *experimentFlags) []string {
+	extra := strings.Fields(f.searchArgs)
+	epochs := f.trainEpochs
+	if epochs < 0 && f.preset == "demo" {
+		epochs = 5
+	}
+	if epochs > 0 && !slices.Contains(extra, "--train-epochs") {
+		extra = append([]string{"--train-epochs", strconv.Itoa(epochs)}, extra...)
+	}
+	return extra
 }
