@@ -1,0 +1,77 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/search"
+	"github.com/uboost/uboost/sim"
+)
+
+// TestMeasure: the result prices the network at batch 1 on the search's array (not at the search's
+// hardware batch), with the exact model's and the simulator's figures, and carries the search's identity.
+func TestMeasure(t *testing.T) {
+	net, err := arch.Load("../examples/smallcnn.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := search.Preset("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.WithAccelerator(accel.New(32, 64).WithBatch(64)).WithCost(search.CostFlops, 0.5, 0)
+	res, reports, err := Measure(cfg, sim.Options{}, net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accelerator.Batch != 1 || res.Accelerator.Rows != 32 || res.Accelerator.Cols != 64 || cfg.Accel.Batch != 64 {
+		t.Errorf("measured on %v (search accelerator now %v), want 32x64 at batch 1, search's untouched", res.Accelerator, cfg.Accel)
+	}
+	layers, _ := net.Layers()
+	want, err := cost.Systolic().Estimate(accel.New(32, 64), layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Exact.Cycles != want.Total.Cycles || res.Exact.Utilization != want.Total.Utilization || reports[0].Total.Cycles != want.Total.Cycles {
+		t.Errorf("exact %+v, want %d cycles at %g", res.Exact, want.Total.Cycles, want.Total.Utilization)
+	}
+	if res.Simulator.Cycles < res.Exact.Cycles || reports[1].Model != "simulator" {
+		t.Errorf("simulator %d cycles below the exact model's %d", res.Simulator.Cycles, res.Exact.Cycles)
+	}
+	if res.Method != "flops" || res.Lambda != 0.5 || res.Beta != 0 || res.Preset != "demo" {
+		t.Errorf("identity %q λ=%g β=%g %q", res.Method, res.Lambda, res.Beta, res.Preset)
+	}
+}
+
+func TestSearchedWidthsInNameOrder(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, ChannelDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(filepath.Join(dir, ChannelDir, search.WidthsFile), search.Widths{"c2.xp_pre": 40, "c1.xp_pre": 48, "c1.t1": 16}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := searchedWidths(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0] != 16 || got[1] != 48 || got[2] != 40 {
+		t.Errorf("widths = %v, want [16 48 40] (c1.t1, c1.xp_pre, c2.xp_pre)", got)
+	}
+}
+
+func TestTrainPreset(t *testing.T) {
+	for name, epochs := range map[string]int{"demo": 15, "cifar10": 100, "imagenet100": 70} {
+		c, err := TrainPreset(name)
+		if err != nil || c.Epochs != epochs || c.ValFraction != 0.1 || c.Validate() != nil {
+			t.Errorf("TrainPreset(%s) = %+v, %v", name, c, err)
+		}
+	}
+	if _, err := TrainPreset("mnist"); err == nil {
+		t.Error("unknown preset accepted")
+	}
+}
