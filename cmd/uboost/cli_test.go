@@ -132,3 +132,21 @@ func TestEstimateMobileNetV2Depthwise(t *testing.T) {
 		t.Errorf("layer cycles sum to %d, total says %d", sum, doc.Total.Cycles)
 	}
 }
+
+// TestReportCommand writes an HTML report of a zoo network and checks it draws the network and tables
+// every model's layers.
+func TestReportCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.html")
+	if _, stderr, ok := run(t, "report", "--arch", "mobilenetv1", "--batch", "2", "--models", "simulator,roofline", "--out", out); !ok {
+		t.Fatal(stderr)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "cost (simulator model)", "cost (roofline model)", "block13.dw", "batch 2"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/report"
+)
+
+func init() { root.AddCommand(newReportCmd()) }
+
+func newReportCmd() *cobra.Command {
+	var out, models string
+	cmd := &cobra.Command{
+		Use:   "report (--topology FILE.csv | --arch FILE.json|ZOO-NAME) --out FILE.html [flags]",
+		Short: "Write an HTML report of how a network uses the array: drawing, per-layer tables and utilization bars",
+		Long: `report prices a network with each --models cost model on the accelerator the flags describe and writes
+one self-contained HTML page (inline SVG, no external assets): the network drawn with each layer's
+utilization (from the first model), and per model a per-layer table and utilization bars (the
+simulator's bars are split into its PE-cycle breakdown).`,
+		Args: cobra.NoArgs,
+	}
+	af := addAcceleratorFlags(cmd)
+	nf := addNetworkFlags(cmd)
+	cmd.Flags().StringVar(&out, "out", "report.html", "HTML file to write")
+	cmd.Flags().StringVar(&models, "models", "simulator,systolic", "comma-separated cost models: "+strings.Join(cost.Names(), ", "))
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		a, err := af.Accelerator()
+		if err != nil {
+			return err
+		}
+		name, layers, err := nf.Layers()
+		if err != nil {
+			return err
+		}
+		page := &report.Page{Title: fmt.Sprintf("%s on %s", name, a)}
+		var first *cost.Report
+		var sections []report.Section
+		for _, mn := range strings.Split(models, ",") {
+			m, err := cost.ByName(strings.TrimSpace(mn))
+			if err != nil {
+				return fmt.Errorf("flag --models: %w", err)
+			}
+			r, err := m.Estimate(a, layers)
+			if err != nil {
+				return err
+			}
+			r.Network = name
+			if first == nil {
+				first = r
+			}
+			sec, err := report.CostSection(r)
+			if err != nil {
+				return err
+			}
+			sections = append(sections, sec)
+		}
+		if nf.arch != "" {
+			net, err := loadNetwork(nf.arch)
+			if err != nil {
+				return err
+			}
+			svg, err := report.NetworkSVG(net, report.UtilizationAnnotator(first))
+			if err != nil {
+				return err
+			}
+			page.Sections = append(page.Sections, report.Section{Heading: "Network",
+				Text: fmt.Sprintf("Utilization per array layer from the %s model.", first.Model), SVGs: [][]byte{svg}})
+		}
+		page.Sections = append(page.Sections, sections...)
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		if err := page.Write(f); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", out, err)
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
+		return nil
+	}
+	return cmd
+}
