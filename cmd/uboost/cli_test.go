@@ -48,6 +48,23 @@ func writeFile(t *testing.T, name, content string) string {
 	return path
 }
 
+// expectOneLineError runs uboost with args and checks it fails with exactly one line on stderr, matching
+// the regexp want, and no panic or stack trace.
+func expectOneLineError(t *testing.T, want string, args ...string) {
+	t.Helper()
+	_, stderr, ok := run(t, args...)
+	if ok {
+		t.Fatalf("exit status 0, want non-zero")
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if len(lines) != 1 || strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine") {
+		t.Fatalf("stderr is not one error line:\n%s", stderr)
+	}
+	if !regexp.MustCompile(want).MatchString(lines[0]) {
+		t.Errorf("stderr = %q, want match %q", lines[0], want)
+	}
+}
+
 // TestBadInput: every kind of bad input exits non-zero with exactly one line on stderr that names the
 // file, row and field where there is one — never a panic or stack trace.
 func TestBadInput(t *testing.T) {
@@ -74,19 +91,7 @@ func TestBadInput(t *testing.T) {
 		{"bad accelerator json", []string{"estimate", "--arch", "resnet18", "--accel", writeFile(t, "accel.json", `{"rows": 0}`)}, `^uboost: .*accel.json: field "rows": want a positive integer, got 0`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, stderr, ok := run(t, c.args...)
-			if ok {
-				t.Fatalf("exit status 0, want non-zero")
-			}
-			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
-			if len(lines) != 1 || strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine") {
-				t.Fatalf("stderr is not one error line:\n%s", stderr)
-			}
-			if !regexp.MustCompile(c.want).MatchString(lines[0]) {
-				t.Errorf("stderr = %q, want match %q", lines[0], c.want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { expectOneLineError(t, c.want, c.args...) })
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -116,18 +115,6 @@ func TestTrainBadInput(t *testing.T) {
 		{"evaluate empty dir", []string{"evaluate", t.TempDir()}, `^uboost: .*config.json: no such file`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, stderr, ok := run(t, c.args...)
-			if ok {
-				t.Fatalf("exit status 0, want non-zero")
-			}
-			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
-			if len(lines) != 1 || strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine") {
-				t.Fatalf("stderr is not one error line:\n%s", stderr)
-			}
-			if !regexp.MustCompile(c.want).MatchString(lines[0]) {
-				t.Errorf("stderr = %q, want match %q", lines[0], c.want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { expectOneLineError(t, c.want, c.args...) })
 	}
 }
