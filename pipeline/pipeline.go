@@ -17,7 +17,6 @@ package pipeline
 
 import (
 	stdctx "context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -31,6 +30,7 @@ import (
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/data"
+	"github.com/uboost/uboost/internal/jsonfile"
 	"github.com/uboost/uboost/search"
 	"github.com/uboost/uboost/sim"
 	"github.com/uboost/uboost/train"
@@ -146,7 +146,7 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	if err := writeReport(dir, cfg, net, res, reports); err != nil {
 		return nil, err
 	}
-	return res, writeJSON(filepath.Join(dir, ResultFile), res)
+	return res, jsonfile.Write(filepath.Join(dir, ResultFile), res)
 }
 
 // prepare creates the run directory and its config.json, or checks a resumed one.
@@ -158,7 +158,7 @@ func prepare(cfg Config, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return writeJSON(path, cfg)
+	return jsonfile.Write(path, cfg)
 }
 
 // Search runs the micro and channel stages into dir (reusing finished stages when resuming), writes
@@ -169,7 +169,7 @@ func Search(cfg Config, ds *data.Dataset, dir string) (*arch.Network, float64, e
 	}
 	statePath := filepath.Join(dir, searchState)
 	if cfg.Resume {
-		if err := readJSON(statePath, &spent); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := jsonfile.Read(statePath, &spent); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, 0, err
 		}
 		if net, err := arch.Load(filepath.Join(dir, ArchFile)); err == nil {
@@ -187,7 +187,7 @@ func Search(cfg Config, ds *data.Dataset, dir string) (*arch.Network, float64, e
 		return nil, 0, err
 	}
 	spent.Seconds += time.Since(start).Seconds()
-	if err := writeJSON(statePath, spent); err != nil {
+	if err := jsonfile.Write(statePath, spent); err != nil {
 		return nil, 0, err
 	}
 	return ch.Network, spent.Seconds, ch.Network.Save(filepath.Join(dir, ArchFile))
@@ -220,7 +220,7 @@ func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir 
 		net, err := arch.Load(filepath.Join(sub, search.ArchFile))
 		if err == nil {
 			var w search.Widths
-			if err := readJSON(filepath.Join(sub, search.WidthsFile), &w); err != nil {
+			if err := jsonfile.Read(filepath.Join(sub, search.WidthsFile), &w); err != nil {
 				return nil, err
 			}
 			return &search.ChannelResult{Genotype: g, Widths: w, Network: net}, nil
@@ -262,7 +262,7 @@ func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, 
 // order.
 func searchedWidths(dir string) ([]int, error) {
 	var w search.Widths
-	if err := readJSON(filepath.Join(dir, ChannelDir, search.WidthsFile), &w); err != nil {
+	if err := jsonfile.Read(filepath.Join(dir, ChannelDir, search.WidthsFile), &w); err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(w))
@@ -275,27 +275,4 @@ func searchedWidths(dir string) ([]int, error) {
 		widths[i] = w[n]
 	}
 	return widths, nil
-}
-
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }

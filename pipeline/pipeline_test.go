@@ -8,6 +8,7 @@ import (
 	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/internal/jsonfile"
 	"github.com/uboost/uboost/search"
 	"github.com/uboost/uboost/sim"
 )
@@ -52,7 +53,7 @@ func TestSearchedWidthsInNameOrder(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, ChannelDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeJSON(filepath.Join(dir, ChannelDir, search.WidthsFile), search.Widths{"c2.xp_pre": 40, "c1.xp_pre": 48, "c1.t1": 16}); err != nil {
+	if err := jsonfile.Write(filepath.Join(dir, ChannelDir, search.WidthsFile), search.Widths{"c2.xp_pre": 40, "c1.xp_pre": 48, "c1.t1": 16}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := searchedWidths(dir)

@@ -26,6 +26,7 @@ import (
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/data"
+	"github.com/uboost/uboost/internal/jsonfile"
 )
 
 // Progress is one step's report to the caller (the CLI draws it as a progress bar).
@@ -124,7 +125,7 @@ func RunMicro(cfg *Config, split *data.Split, dir string, opt RunOptions) (*Micr
 		return nil, err
 	}
 	res.Network.Search = searchInfo(cfg, StageMicro)
-	if err := writeJSONFile(filepath.Join(dir, GenotypeFile), res.Genotype); err != nil {
+	if err := jsonfile.Write(filepath.Join(dir, GenotypeFile), res.Genotype); err != nil {
 		return nil, err
 	}
 	return res, res.Network.Save(filepath.Join(dir, ArchFile))
@@ -149,7 +150,7 @@ func RunChannel(cfg *Config, split *data.Split, g *Genotype, dir string, opt Run
 		return nil, err
 	}
 	res.Network.Search = searchInfo(cfg, StageChannel)
-	if err := writeJSONFile(filepath.Join(dir, WidthsFile), res.Widths); err != nil {
+	if err := jsonfile.Write(filepath.Join(dir, WidthsFile), res.Widths); err != nil {
 		return nil, err
 	}
 	return res, res.Network.Save(filepath.Join(dir, ArchFile))
@@ -387,7 +388,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			}
 		}
 	}
-	if err := writeJSONFile(filepath.Join(dir, "config.json"), cfg); err != nil {
+	if err := jsonfile.Write(filepath.Join(dir, "config.json"), cfg); err != nil {
 		return nil, err
 	}
 
@@ -527,7 +528,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 		if err := metrics.sync(); err != nil {
 			return nil, err
 		}
-		if err := writeJSONFile(statePath, st); err != nil {
+		if err := jsonfile.Write(statePath, st); err != nil {
 			return nil, err
 		}
 	}
@@ -595,20 +596,6 @@ func (m *metricsFile) sync() error {
 func (m *metricsFile) Close() error {
 	m.w.Flush()
 	return m.f.Close()
-}
-
-// writeJSONFile writes v as indented JSON through a temporary file and a rename, so readers never see
-// half a file.
-func writeJSONFile(path string, v any) error {
-	raw, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // softmax returns exp(x_i − max) / Σ exp(x_j − max).

@@ -48,6 +48,7 @@ import (
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/data"
 	"github.com/uboost/uboost/engine"
+	"github.com/uboost/uboost/internal/jsonfile"
 	"github.com/uboost/uboost/nn"
 )
 
@@ -294,7 +295,7 @@ func runSession(ctx stdctx.Context, backend backends.Backend, cfg Config, net *a
 	}
 	res.TrainSeconds = priorSeconds + stepTime.Seconds()
 	res.Backend = backend.Name()
-	if err := writeJSON(filepath.Join(outDir, ResultFile), res); err != nil {
+	if err := jsonfile.Write(filepath.Join(outDir, ResultFile), res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -419,7 +420,7 @@ func prepareDir(cfg Config, net *arch.Network, dir string) (*Result, error) {
 			return nil, fmt.Errorf("%s: the run trains a different network (%q) than the one given (%q)", filepath.Join(dir, ArchFile), savedNet.Name, net.Name)
 		}
 		var res Result
-		if err := readJSON(filepath.Join(dir, ResultFile), &res); err == nil {
+		if err := jsonfile.Read(filepath.Join(dir, ResultFile), &res); err == nil {
 			return &res, nil
 		}
 		return nil, nil
@@ -431,7 +432,7 @@ func prepareDir(cfg Config, net *arch.Network, dir string) (*Result, error) {
 		return nil, err
 	}
 	// config.json last: its presence marks a run directory.
-	return nil, writeJSON(cfgPath, cfg)
+	return nil, jsonfile.Write(cfgPath, cfg)
 }
 
 // sameRecipe reports the first field in which two recipes differ.
@@ -454,7 +455,7 @@ func sameRecipe(saved, given Config) error {
 // LoadRun reads a run directory's recipe and network.
 func LoadRun(dir string) (Config, *arch.Network, error) {
 	var cfg Config
-	if err := readJSON(filepath.Join(dir, ConfigFile), &cfg); err != nil {
+	if err := jsonfile.Read(filepath.Join(dir, ConfigFile), &cfg); err != nil {
 		return cfg, nil, err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -495,29 +496,4 @@ func writeJSONLine(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
-}
-
-// writeJSON writes v as indented JSON through a temporary file and a rename, so a reader never sees a
-// half-written file.
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
