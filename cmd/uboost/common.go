@@ -121,6 +121,27 @@ func (f *networkFlags) Layers() (name string, layers []accel.Layer, err error) {
 	return "", nil, fmt.Errorf("no network: give --topology FILE.csv or --arch FILE.json|ZOO-NAME")
 }
 
+// price prices the network the flags select, on the accelerator they describe, with each model in
+// turn; the reports carry the network's name.
+func price(af *acceleratorFlags, nf *networkFlags, models ...cost.Model) ([]*cost.Report, error) {
+	a, err := af.Accelerator()
+	if err != nil {
+		return nil, err
+	}
+	name, layers, err := nf.Layers()
+	if err != nil {
+		return nil, err
+	}
+	reports := make([]*cost.Report, len(models))
+	for i, m := range models {
+		if reports[i], err = m.Estimate(a, layers); err != nil {
+			return nil, err
+		}
+		reports[i].Network = name
+	}
+	return reports, nil
+}
+
 // loadNetwork reads an arch.json file, or builds a zoo network when the argument names one and is not a
 // file.
 func loadNetwork(spec string) (*arch.Network, error) {

@@ -31,20 +31,11 @@ Models: ` + strings.Join(cost.Names(), ", ") + `.`,
 		if err != nil {
 			return err
 		}
-		a, err := af.Accelerator()
+		reports, err := price(af, nf, m)
 		if err != nil {
 			return err
 		}
-		name, layers, err := nf.Layers()
-		if err != nil {
-			return err
-		}
-		r, err := m.Estimate(a, layers)
-		if err != nil {
-			return err
-		}
-		r.Network = name
-		return writeReport(cmd, r, asJSON)
+		return writeReport(cmd, reports[0], asJSON)
 	}
 	return cmd
 }

@@ -14,7 +14,7 @@ import (
 func init() { root.AddCommand(newReportCmd()) }
 
 func newReportCmd() *cobra.Command {
-	var out, models string
+	var out, modelNames string
 	cmd := &cobra.Command{
 		Use:   "report (--topology FILE.csv | --arch FILE.json|ZOO-NAME) --out FILE.html [flags]",
 		Short: "Write an HTML report of how a network uses the array: drawing, per-layer tables and utilization bars",
@@ -27,32 +27,24 @@ simulator's bars are split into its PE-cycle breakdown).`,
 	af := addAcceleratorFlags(cmd)
 	nf := addNetworkFlags(cmd)
 	cmd.Flags().StringVar(&out, "out", "report.html", "HTML file to write")
-	cmd.Flags().StringVar(&models, "models", "simulator,systolic", "comma-separated cost models: "+strings.Join(cost.Names(), ", "))
+	cmd.Flags().StringVar(&modelNames, "models", "simulator,systolic", "comma-separated cost models: "+strings.Join(cost.Names(), ", "))
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		a, err := af.Accelerator()
-		if err != nil {
-			return err
-		}
-		name, layers, err := nf.Layers()
-		if err != nil {
-			return err
-		}
-		page := &report.Page{Title: fmt.Sprintf("%s on %s", name, a)}
-		var first *cost.Report
-		var sections []report.Section
-		for _, mn := range strings.Split(models, ",") {
+		var models []cost.Model
+		for _, mn := range strings.Split(modelNames, ",") {
 			m, err := cost.ByName(strings.TrimSpace(mn))
 			if err != nil {
 				return fmt.Errorf("flag --models: %w", err)
 			}
-			r, err := m.Estimate(a, layers)
-			if err != nil {
-				return err
-			}
-			r.Network = name
-			if first == nil {
-				first = r
-			}
+			models = append(models, m)
+		}
+		reports, err := price(af, nf, models...)
+		if err != nil {
+			return err
+		}
+		first := reports[0]
+		page := &report.Page{Title: fmt.Sprintf("%s on %s", first.Network, first.Accelerator)}
+		var sections []report.Section
+		for _, r := range reports {
 			sec, err := report.CostSection(r)
 			if err != nil {
 				return err

@@ -68,19 +68,11 @@ package documentation (go doc github.com/uboost/uboost/sim).`,
 		if err != nil {
 			return err
 		}
-		a, err := af.Accelerator()
+		reports, err := price(af, nf, cost.NewSimulator(opt))
 		if err != nil {
 			return err
 		}
-		name, layers, err := nf.Layers()
-		if err != nil {
-			return err
-		}
-		r, err := cost.NewSimulator(opt).Estimate(a, layers)
-		if err != nil {
-			return err
-		}
-		r.Network = name
+		r := reports[0]
 		if err := writeReport(cmd, r, asJSON); err != nil || asJSON {
 			return err
 		}
