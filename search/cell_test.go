@@ -163,6 +163,7 @@ func TestConfigValidate(t *testing.T) {
 		{"cost", func(c *Config) { c.Cost = "tpu" }},
 		{"weight_fraction", func(c *Config) { c.WeightFraction = 1 }},
 		{"lambda", func(c *Config) { c.Lambda = math.Inf(1) }},
+		{"alpha_init_std", func(c *Config) { c.AlphaInitStd = -1 }},
 	} {
 		c, _ := Preset("demo")
 		tc.edit(c)

@@ -109,6 +109,10 @@ type Config struct {
 	// SharedAlphas shares one set of op logits among all cells in the micro stage (the reference code);
 	// false gives each cell its own.
 	SharedAlphas bool `json:"shared_alphas"`
+	// AlphaInitStd is the standard deviation of the op logits' Gaussian initialization: 1 in the
+	// reference (torch.randn), whose ~1500 architecture steps per stage wash the draw out. A search with
+	// a few dozen steps keeps it small (DARTS' 1e-3), or the seed's draw, not the loss, picks the ops.
+	AlphaInitStd float64 `json:"alpha_init_std"`
 
 	// Cost term of the loss: CE + Lambda·latency_ms − Beta·utilization.
 	Cost        CostModel          `json:"cost"`
@@ -151,7 +155,8 @@ var Presets = []string{"demo", "cifar10", "imagenet100"}
 
 // Preset returns a named configuration:
 //   - "demo": the built-in 28×28 data on 2 cores — stem 16, 2 cells each pooled, width 16, channels
-//     16..48 step 8, batch 32, 3+3 epochs of 24 batches; a micro+channel search takes minutes;
+//     16..48 step 8, batch 32, 3+3 epochs of 24 batches, op logits initialized near uniform (std
+//     1e-3); a micro+channel search takes minutes;
 //   - "cifar10": the paper's CIFAR-10 setup (§2.7 paper column) — stem 128, 3 cells each pooled,
 //     width 128, channels 64..280 step 8, batch 64, 10+30 epochs, SGD lr 0.05 momentum 0.9;
 //   - "imagenet100": the paper's 9-cell layout (pool after cells 1, 4, 7), otherwise as cifar10.
@@ -162,7 +167,7 @@ func Preset(name string) (*Config, error) {
 	chans, _ := ChannelOptions(64, 280, 8)
 	c := &Config{
 		Preset: name, Cells: 3, Pool: []bool{true, true, true}, StemChannels: 128, StemPool: true,
-		Width: 128, Channels: chans, Ops: slices.Clone(AllOps), SharedAlphas: true,
+		Width: 128, Channels: chans, Ops: slices.Clone(AllOps), SharedAlphas: true, AlphaInitStd: 1,
 		Cost: CostSystolic, Ceil: cost.TightCeil, Lambda: 1, Beta: 1,
 		Aggregation: AggMACWeighted, WidthCost: WidthExpectedCost,
 		Accel:       accel.Default().WithBatch(64),
@@ -180,6 +185,7 @@ func Preset(name string) (*Config, error) {
 		c.Cells, c.Pool, c.StemChannels, c.Width = 2, []bool{true, true}, 16, 16
 		c.Channels, _ = ChannelOptions(16, 48, 8)
 		c.EpochsMicro, c.EpochsChannel, c.BatchSize, c.StepsPerEpoch = 3, 3, 32, 24
+		c.AlphaInitStd = 1e-3 // ~15 architecture steps per stage: see AlphaInitStd
 	default:
 		return nil, fmt.Errorf("unknown preset %q (want %s)", name, strings.Join(Presets, ", "))
 	}
@@ -247,6 +253,8 @@ func (c *Config) Validate() error {
 		return bad("lr_step_epochs", "want a positive step and gamma, got %d and %g", c.LRStepEpochs, c.LRGamma)
 	case !(c.Tau > 0) || !(c.TauDecay > 0 && c.TauDecay <= 1) || c.TauMin < 0:
 		return bad("tau", "want τ > 0, decay in (0, 1] and τ_min ≥ 0")
+	case !(c.AlphaInitStd >= 0) || math.IsInf(c.AlphaInitStd, 1):
+		return bad("alpha_init_std", "want a finite, non-negative standard deviation, got %g", c.AlphaInitStd)
 	case !(c.Lambda >= 0) || !(c.Beta >= 0) || math.IsInf(c.Lambda, 1) || math.IsInf(c.Beta, 1):
 		return bad("lambda", "want finite, non-negative λ and β, got %g and %g", c.Lambda, c.Beta)
 	}

@@ -95,8 +95,8 @@ func (s *supernet) widthLayers() []string {
 }
 
 // initArch creates the architecture variables with their initial values, drawn from the seed with a
-// Go RNG so they do not depend on graph building order: op logits N(0,1) per edge (reference
-// torch.randn), width logits a unit Gaussian bump at a random option (PAPER.md §2.3). On --resume the
+// Go RNG so they do not depend on graph building order: op logits N(0, AlphaInitStd²) per edge
+// (reference torch.randn: std 1), width logits a unit Gaussian bump at a random option (PAPER.md §2.3). On --resume the
 // checkpoint's values replace them.
 func (s *supernet) initArch(ctx *context.Context, dt dtypes.DType) {
 	actx := ctx.In(scopeArch).Checked(false)
@@ -109,7 +109,7 @@ func (s *supernet) initArch(ctx *context.Context, dt dtypes.DType) {
 		for i := range n {
 			v := make([]float64, len(Edges)*len(s.cfg.Ops))
 			for k := range v {
-				v[k] = rng.NormFloat64()
+				v[k] = s.cfg.AlphaInitStd * rng.NormFloat64()
 			}
 			actx.In(s.alphaScope(i)).VariableWithValue("alpha", tensorOf(dt, v, len(Edges), len(s.cfg.Ops)))
 		}
