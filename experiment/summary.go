@@ -180,7 +180,17 @@ type Verdict struct {
 	MaxAccuracyDrop float64 `json:"max_accuracy_drop_points"`
 	// HVRatio is the baseline's hypervolume over U-Boost's (above 1: U-Boost's trade-off is better).
 	HVRatio float64 `json:"hypervolume_ratio"`
-	Text    string  `json:"text"`
+	// The comparison matched by accuracy rather than by λ, since the same λ weighs each cost model's
+	// own, differently scaled latency: every baseline run against the fastest U-Boost run (any λ and
+	// seed) at most SimilarPoints less accurate. Matched counts the baseline runs that have such a
+	// U-Boost run; the speedups (baseline latency over that U-Boost run's) span MatchedMin–MatchedMax
+	// with geometric mean MatchedGeoMean.
+	Matched        int     `json:"matched_runs"`
+	BaselineRuns   int     `json:"baseline_runs"`
+	MatchedMin     float64 `json:"matched_min_speedup"`
+	MatchedGeoMean float64 `json:"matched_geomean_speedup"`
+	MatchedMax     float64 `json:"matched_max_speedup"`
+	Text           string  `json:"text"`
 }
 
 // Summary is the experiment's summary.json: every run and what the comparison concludes from them.
@@ -377,6 +387,7 @@ func verdicts(s *Summary, similar float64) []Verdict {
 				slower = append(slower, why)
 			}
 		}
+		matchByAccuracy(&v, s.Runs, similar)
 		v.Text = verdictText(v, slower, similar)
 		if v.Compared == 0 {
 			v.MinSpeedup, v.MaxSpeedup = 0, 0
@@ -384,6 +395,46 @@ func verdicts(s *Summary, similar float64) []Verdict {
 		out = append(out, v)
 	}
 	return out
+}
+
+// matchByAccuracy fills v's accuracy-matched comparison from the finished runs.
+func matchByAccuracy(v *Verdict, runs []Run, similar float64) {
+	logSum := 0.0
+	for _, b := range runs {
+		if b.Method != v.Baseline {
+			continue
+		}
+		v.BaselineRuns++
+		fastest := math.Inf(1)
+		for _, u := range runs {
+			if u.Method == UBoost && 100*(b.TestAccuracy-u.TestAccuracy) <= similar+1e-9 {
+				fastest = min(fastest, u.SimLatencyMS)
+			}
+		}
+		if math.IsInf(fastest, 1) || !(fastest > 0) {
+			continue
+		}
+		sp := b.SimLatencyMS / fastest
+		if v.Matched == 0 {
+			v.MatchedMin, v.MatchedMax = sp, sp
+		}
+		v.Matched++
+		v.MatchedMin, v.MatchedMax = min(v.MatchedMin, sp), max(v.MatchedMax, sp)
+		logSum += math.Log(sp)
+	}
+	if v.Matched > 0 {
+		v.MatchedGeoMean = math.Exp(logSum / float64(v.Matched))
+	}
+}
+
+// matchedText is the verdict's sentence on the accuracy-matched comparison.
+func matchedText(v Verdict, similar float64) string {
+	if v.Matched == 0 {
+		return fmt.Sprintf(" Matched by accuracy instead of λ: no U-Boost run comes within %.1f pt of any %s run.", similar, v.Baseline)
+	}
+	return fmt.Sprintf(" Matched by accuracy instead of λ (each %s run against the fastest U-Boost run at most %.1f pt "+
+		"less accurate): U-Boost is %.2f–%.2f× faster, geometric mean %.2f×, for %d of %d %s runs.", v.Baseline, similar,
+		v.MatchedMin, v.MatchedMax, v.MatchedGeoMean, v.Matched, v.BaselineRuns, v.Baseline)
 }
 
 // verdictText states a verdict in one paragraph with its numbers.
@@ -399,6 +450,7 @@ func verdictText(v Verdict, misses []string, similar float64) string {
 		}
 		hv = fmt.Sprintf(" U-Boost's hypervolume is %s: %s's is %.2f× U-Boost's.", word, v.Baseline, v.HVRatio)
 	}
+	hv += matchedText(v, similar)
 	switch {
 	case v.Wins == v.Compared:
 		return fmt.Sprintf("U-Boost vs %s: YES — at all %d λ values U-Boost is faster on the simulated array at similar "+
