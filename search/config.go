@@ -155,8 +155,8 @@ var Presets = []string{"demo", "cifar10", "imagenet100"}
 
 // Preset returns a named configuration:
 //   - "demo": the built-in 28×28 data on 2 cores — stem 16, 2 cells each pooled, width 16, channels
-//     16..48 step 8, batch 32, 3+3 epochs of 24 batches, op logits initialized near uniform (std
-//     1e-3); a micro+channel search takes minutes;
+//     16..48 step 8, batch 32, 3+3 epochs of 96 batches (≈ 58 architecture steps per stage), op
+//     logits initialized near uniform (std 1e-3); a micro+channel search takes a minute or two;
 //   - "cifar10": the paper's CIFAR-10 setup (§2.7 paper column) — stem 128, 3 cells each pooled,
 //     width 128, channels 64..280 step 8, batch 64, 10+30 epochs, SGD lr 0.05 momentum 0.9;
 //   - "imagenet100": the paper's 9-cell layout (pool after cells 1, 4, 7), otherwise as cifar10.
@@ -184,8 +184,10 @@ func Preset(name string) (*Config, error) {
 	case "demo":
 		c.Cells, c.Pool, c.StemChannels, c.Width = 2, []bool{true, true}, 16, 16
 		c.Channels, _ = ChannelOptions(16, 48, 8)
-		c.EpochsMicro, c.EpochsChannel, c.BatchSize, c.StepsPerEpoch = 3, 3, 32, 24
-		c.AlphaInitStd = 1e-3 // ~15 architecture steps per stage: see AlphaInitStd
+		// 96 batches: with 24 (≈ 15 architecture steps per stage) every cost model ended at nearly the
+		// same network; with 96 FLOPs already picks separable convolutions that U-Boost avoids.
+		c.EpochsMicro, c.EpochsChannel, c.BatchSize, c.StepsPerEpoch = 3, 3, 32, 96
+		c.AlphaInitStd = 1e-3 // a few dozen architecture steps per stage: see AlphaInitStd
 	default:
 		return nil, fmt.Errorf("unknown preset %q (want %s)", name, strings.Join(Presets, ", "))
 	}
