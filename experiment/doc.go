@@ -3,8 +3,8 @@
 // utilization term β), FLOPs, roofline and a lookup table (β = 0, as the paper's run scripts) — over a
 // grid of latency weights λ and seeds, and tabulates what each found: accuracy, latency and utilization
 // on the simulated array, hypervolume per method, the speedup of U-Boost over the fastest baseline per
-// λ and over each baseline's runs matched by accuracy instead of λ (the same λ weighs each model's own,
-// differently scaled latency), and how often searched channel widths land on multiples of the array size.
+// λ and along the accuracy axis (the ratio of the Pareto staircases: the same λ weighs each model's
+// own, differently scaled latency), and how often searched channel widths land on multiples of the array size.
 //
 // One configuration (method, λ, seed) is one Job. A job is one independent `uboost search` process
 // that writes its own run directory, DIR/runs/<method>-l<λ>-s<seed>/, and finishes by writing

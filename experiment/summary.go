@@ -180,17 +180,16 @@ type Verdict struct {
 	MaxAccuracyDrop float64 `json:"max_accuracy_drop_points"`
 	// HVRatio is the baseline's hypervolume over U-Boost's (above 1: U-Boost's trade-off is better).
 	HVRatio float64 `json:"hypervolume_ratio"`
-	// The comparison matched by accuracy rather than by λ, since the same λ weighs each cost model's
-	// own, differently scaled latency: every baseline run against the fastest U-Boost run (any λ and
-	// seed) at most SimilarPoints less accurate. Matched counts the baseline runs that have such a
-	// U-Boost run; the speedups (baseline latency over that U-Boost run's) span MatchedMin–MatchedMax
-	// with geometric mean MatchedGeoMean.
-	Matched        int     `json:"matched_runs"`
-	BaselineRuns   int     `json:"baseline_runs"`
-	MatchedMin     float64 `json:"matched_min_speedup"`
-	MatchedGeoMean float64 `json:"matched_geomean_speedup"`
-	MatchedMax     float64 `json:"matched_max_speedup"`
-	Text           string  `json:"text"`
+	// The comparison along the accuracy axis rather than by λ, since the same λ weighs each cost
+	// model's own, differently scaled latency: at every accuracy level some run reached (FrontLevels of
+	// them where both methods have a run at least that accurate), the fastest such baseline run over the
+	// fastest such U-Boost run — the ratio of the two Pareto staircases, symmetric in the methods. The
+	// ratios span FrontMin–FrontMax with geometric mean FrontGeoMean.
+	FrontLevels  int     `json:"front_levels"`
+	FrontMin     float64 `json:"front_min_speedup"`
+	FrontGeoMean float64 `json:"front_geomean_speedup"`
+	FrontMax     float64 `json:"front_max_speedup"`
+	Text         string  `json:"text"`
 }
 
 // Summary is the experiment's summary.json: every run and what the comparison concludes from them.
@@ -387,7 +386,7 @@ func verdicts(s *Summary, similar float64) []Verdict {
 				slower = append(slower, why)
 			}
 		}
-		matchByAccuracy(&v, s.Runs, similar)
+		compareFronts(&v, s.Runs)
 		v.Text = verdictText(v, slower, similar)
 		if v.Compared == 0 {
 			v.MinSpeedup, v.MaxSpeedup = 0, 0
@@ -397,44 +396,52 @@ func verdicts(s *Summary, similar float64) []Verdict {
 	return out
 }
 
-// matchByAccuracy fills v's accuracy-matched comparison from the finished runs.
-func matchByAccuracy(v *Verdict, runs []Run, similar float64) {
-	logSum := 0.0
-	for _, b := range runs {
-		if b.Method != v.Baseline {
-			continue
-		}
-		v.BaselineRuns++
-		fastest := math.Inf(1)
-		for _, u := range runs {
-			if u.Method == UBoost && 100*(b.TestAccuracy-u.TestAccuracy) <= similar+1e-9 {
-				fastest = min(fastest, u.SimLatencyMS)
+// compareFronts fills v's comparison of U-Boost's and the baseline's Pareto staircases.
+func compareFronts(v *Verdict, runs []Run) {
+	// fastest is the lowest latency of the method's runs at least acc accurate (+Inf when none is).
+	fastest := func(method string, acc float64) float64 {
+		best := math.Inf(1)
+		for _, r := range runs {
+			if r.Method == method && r.TestAccuracy >= acc {
+				best = min(best, r.SimLatencyMS)
 			}
 		}
-		if math.IsInf(fastest, 1) || !(fastest > 0) {
+		return best
+	}
+	var levels []float64
+	for _, r := range runs {
+		if r.Method == v.Baseline || r.Method == UBoost {
+			levels = append(levels, r.TestAccuracy)
+		}
+	}
+	slices.Sort(levels)
+	logSum := 0.0
+	for _, acc := range slices.Compact(levels) {
+		b, u := fastest(v.Baseline, acc), fastest(UBoost, acc)
+		if math.IsInf(b, 1) || math.IsInf(u, 1) || !(u > 0) {
 			continue
 		}
-		sp := b.SimLatencyMS / fastest
-		if v.Matched == 0 {
-			v.MatchedMin, v.MatchedMax = sp, sp
+		sp := b / u
+		if v.FrontLevels == 0 {
+			v.FrontMin, v.FrontMax = sp, sp
 		}
-		v.Matched++
-		v.MatchedMin, v.MatchedMax = min(v.MatchedMin, sp), max(v.MatchedMax, sp)
+		v.FrontLevels++
+		v.FrontMin, v.FrontMax = min(v.FrontMin, sp), max(v.FrontMax, sp)
 		logSum += math.Log(sp)
 	}
-	if v.Matched > 0 {
-		v.MatchedGeoMean = math.Exp(logSum / float64(v.Matched))
+	if v.FrontLevels > 0 {
+		v.FrontGeoMean = math.Exp(logSum / float64(v.FrontLevels))
 	}
 }
 
-// matchedText is the verdict's sentence on the accuracy-matched comparison.
-func matchedText(v Verdict, similar float64) string {
-	if v.Matched == 0 {
-		return fmt.Sprintf(" Matched by accuracy instead of λ: no U-Boost run comes within %.1f pt of any %s run.", similar, v.Baseline)
+// frontText is the verdict's sentence on the Pareto staircases.
+func frontText(v Verdict) string {
+	if v.FrontLevels == 0 {
+		return ""
 	}
-	return fmt.Sprintf(" Matched by accuracy instead of λ (each %s run against the fastest U-Boost run at most %.1f pt "+
-		"less accurate): U-Boost is %.2f–%.2f× faster, geometric mean %.2f×, for %d of %d %s runs.", v.Baseline, similar,
-		v.MatchedMin, v.MatchedMax, v.MatchedGeoMean, v.Matched, v.BaselineRuns, v.Baseline)
+	return fmt.Sprintf(" Along the accuracy axis instead of by λ (at each accuracy both reach, the fastest %s run "+
+		"at least that accurate over the fastest such U-Boost run): %.2f–%.2f×, geometric mean %.2f×, over %d "+
+		"accuracy levels (above 1: U-Boost is faster).", v.Baseline, v.FrontMin, v.FrontMax, v.FrontGeoMean, v.FrontLevels)
 }
 
 // verdictText states a verdict in one paragraph with its numbers.
@@ -450,7 +457,7 @@ func verdictText(v Verdict, misses []string, similar float64) string {
 		}
 		hv = fmt.Sprintf(" U-Boost's hypervolume is %s: %s's is %.2f× U-Boost's.", word, v.Baseline, v.HVRatio)
 	}
-	hv += matchedText(v, similar)
+	hv += frontText(v)
 	switch {
 	case v.Wins == v.Compared:
 		return fmt.Sprintf("U-Boost vs %s: YES — at all %d λ values U-Boost is faster on the simulated array at similar "+

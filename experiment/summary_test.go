@@ -144,15 +144,15 @@ func TestSummarizeFixture(t *testing.T) {
 		!near(v.MaxAccuracyDrop, 2) || !near(v.HVRatio, 1.56/0.72) {
 		t.Errorf("verdict = %+v", v)
 	}
-	// Matched by accuracy (U-Boost runs at most 1 pt less accurate, any λ): flops (91%, 0.20 ms) and
-	// (91%, 0.16 ms) against U-Boost's (90%, 0.05 ms): 4× and 3.2×; both (90%, 0.12 ms) against the same
-	// run (89% would do; 88% would not): 2.4×.
-	if v.Matched != 4 || v.BaselineRuns != 4 || !near(v.MatchedMin, 2.4) || !near(v.MatchedMax, 4) ||
-		!near(v.MatchedGeoMean, math.Pow(4*3.2*2.4*2.4, 0.25)) {
-		t.Errorf("accuracy-matched verdict = %+v", v)
+	// Along the accuracy axis, levels 88, 90, 91, 92 %: at 88 the fastest U-Boost run is 0.03 ms and
+	// flops' 0.12 (4×); at 90, 0.05 and 0.12 (2.4×); at 91, 0.07 (only the 92% run) and 0.16 (16/7×); at
+	// 92 flops has no run, so the level is skipped.
+	if v.FrontLevels != 3 || !near(v.FrontMin, 16.0/7) || !near(v.FrontMax, 4) ||
+		!near(v.FrontGeoMean, math.Cbrt(4*2.4*16/7)) {
+		t.Errorf("front comparison = %+v", v)
 	}
 	for _, frag := range []string{"PARTLY", "at 1 of 2 λ", "3.00–4.00×", "λ=1: 4.00× latency ratio, accuracy -2.0 pt", "2.17× U-Boost's",
-		"U-Boost is 2.40–4.00× faster, geometric mean 2.93×, for 4 of 4 flops runs"} {
+		"2.29–4.00×, geometric mean 2.80×, over 3 accuracy levels"} {
 		if !strings.Contains(v.Text, frag) {
 			t.Errorf("verdict text lacks %q:\n%s", frag, v.Text)
 		}
@@ -180,10 +180,15 @@ func TestVerdictWords(t *testing.T) {
 	if v := s.Verdicts[1]; v.Baseline != "lut" || v.Wins != 0 || !strings.Contains(v.Text, "NO") || !strings.Contains(v.Text, "0.80–0.80×") {
 		t.Errorf("lut verdict = %+v", v)
 	}
-	// A baseline more accurate than every U-Boost run by over the margin has no accuracy match.
-	s2 := Summarize([]Run{runs[0], {Method: "flops", Lambda: 1, TestAccuracy: 0.92, SimLatencyMS: 0.2}}, 1, 8)
-	if v := s2.Verdicts[0]; v.Matched != 0 || v.BaselineRuns != 1 || !strings.Contains(v.Text, "no U-Boost run comes within 1.0 pt") {
-		t.Errorf("unmatched verdict = %+v", v)
+	// The comparison is symmetric: swapping the methods' roles inverts the front ratio (roofline's
+	// 0.10 ms at 90.5% against U-Boost's 0.05 at 90%: level 90 gives 2×, level 90.5 has no U-Boost run).
+	if v := s.Verdicts[0]; v.FrontLevels != 1 || !near(v.FrontGeoMean, 2) {
+		t.Errorf("roofline front = %+v", v)
+	}
+	swapped := []Run{{Method: "roofline", Lambda: 1, TestAccuracy: 0.90, SimLatencyMS: 0.05},
+		{Method: UBoost, Lambda: 1, TestAccuracy: 0.905, SimLatencyMS: 0.10}}
+	if v := Summarize(swapped, 1, 8).Verdicts[0]; v.FrontLevels != 1 || !near(v.FrontGeoMean, 0.5) {
+		t.Errorf("swapped front = %+v", v)
 	}
 	// The fastest baseline at λ=1 is lut: 0.04/0.05 = 0.8.
 	if len(s.Speedups) != 1 || s.Speedups[0].Baseline != "lut" || !near(s.Speedups[0].Speedup, 0.8) {
