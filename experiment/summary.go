@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/internal/jsonfile"
 	"github.com/uboost/uboost/report"
 )
 
@@ -488,13 +489,5 @@ func joinSemi(xs []string) string {
 
 // WriteSummary writes the summary as DIR/summary.json.
 func WriteSummary(dir string, s *Summary) error {
-	data, err := json.MarshalIndent(s, "", " ")
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(dir, "summary.json")
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return jsonfile.Write(filepath.Join(dir, "summary.json"), s)
 }

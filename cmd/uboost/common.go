@@ -177,6 +177,19 @@ func writeReport(cmd *cobra.Command, r *cost.Report, asJSON bool) error {
 	return nil
 }
 
+// createFile creates path and fills it with write; a write error names the file.
+func createFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
 // writeJSON writes v as one JSON document.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

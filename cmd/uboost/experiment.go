@@ -96,27 +96,11 @@ func runExperiment(cmd *cobra.Command, f *experimentFlags) error {
 		return err
 	}
 	path := filepath.Join(f.out, "report.html")
-	w, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := page.Write(w); err != nil {
-		w.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := w.Close(); err != nil {
+	if err := createFile(path, page.Write); err != nil {
 		return err
 	}
 	mdPath := filepath.Join(f.out, "report.md")
-	md, err := os.Create(mdPath)
-	if err != nil {
-		return err
-	}
-	if err := s.WriteMarkdown(md); err != nil {
-		md.Close()
-		return fmt.Errorf("%s: %w", mdPath, err)
-	}
-	if err := md.Close(); err != nil {
+	if err := createFile(mdPath, s.WriteMarkdown); err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -64,15 +63,7 @@ simulator's bars are split into its PE-cycle breakdown).`,
 				Text: fmt.Sprintf("Utilization per array layer from the %s model.", first.Model), SVGs: [][]byte{svg}})
 		}
 		page.Sections = append(page.Sections, sections...)
-		f, err := os.Create(out)
-		if err != nil {
-			return err
-		}
-		if err := page.Write(f); err != nil {
-			f.Close()
-			return fmt.Errorf("%s: %w", out, err)
-		}
-		if err := f.Close(); err != nil {
+		if err := createFile(out, page.Write); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -100,16 +100,8 @@ both smooth ceilings (evaluated between integers too) and the simulator settings
 			if err != nil {
 				return err
 			}
-			f, err := os.Create(svgPath)
-			if err != nil {
-				return err
-			}
 			title := fmt.Sprintf("%d×%d conv, c→c channels, %d×%d output, batch 1, on %s", svgKernel, svgKernel, cfg.GridSpatial, cfg.GridSpatial, svgArray)
-			if err := validation.WriteSVG(f, title, curves); err != nil {
-				f.Close()
-				return fmt.Errorf("%s: %w", svgPath, err)
-			}
-			if err := f.Close(); err != nil {
+			if err := createFile(svgPath, func(w io.Writer) error { return validation.WriteSVG(w, title, curves) }); err != nil {
 				return err
 			}
 		}
