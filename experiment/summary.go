@@ -2,12 +2,11 @@ package experiment
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/internal/jsonfile"
@@ -71,13 +70,9 @@ func methodOf(costModel string) string {
 // ReadRun reads one run's result.json. It fails, naming the file and field, when a field the
 // comparison needs is missing or out of range.
 func ReadRun(path string) (Run, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Run{}, err
-	}
 	var f resultFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return Run{}, fmt.Errorf("%s: %w", path, err)
+	if err := jsonfile.Read(path, &f); err != nil {
+		return Run{}, err
 	}
 	bad := func(field, want string) error {
 		return fmt.Errorf("%s: field %q: %s", path, field, want)
@@ -468,23 +463,12 @@ func verdictText(v Verdict, misses []string, similar float64) string {
 	case v.Wins == 0:
 		return fmt.Sprintf("U-Boost vs %s: NO — at none of %d λ values is U-Boost faster at similar accuracy "+
 			"(within %.1f pt); latency ratios %.2f–%.2f×. Per λ: %s.%s", v.Baseline, v.Compared, similar,
-			v.MinSpeedup, v.MaxSpeedup, joinSemi(misses), hv)
+			v.MinSpeedup, v.MaxSpeedup, strings.Join(misses, "; "), hv)
 	default:
 		return fmt.Sprintf("U-Boost vs %s: PARTLY — U-Boost is faster at similar accuracy (within %.1f pt) at %d of %d λ "+
 			"values; latency ratios %.2f–%.2f×. Where not: %s.%s", v.Baseline, similar, v.Wins, v.Compared,
-			v.MinSpeedup, v.MaxSpeedup, joinSemi(misses), hv)
+			v.MinSpeedup, v.MaxSpeedup, strings.Join(misses, "; "), hv)
 	}
-}
-
-func joinSemi(xs []string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += "; "
-		}
-		out += x
-	}
-	return out
 }
 
 // WriteSummary writes the summary as DIR/summary.json.
