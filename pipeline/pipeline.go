@@ -140,7 +140,7 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	}
 	res.TestAccuracy, res.Top5, res.Params = tres.TestAccuracy, tres.Top5, tres.Params
 	res.Seed, res.SearchSeconds, res.TrainSeconds = cfg.Seed, secs, tres.TrainSeconds
-	if res.Widths, err = searchedWidths(dir); err != nil {
+	if res.Widths, err = searchedWidths(dir, net); err != nil {
 		return nil, err
 	}
 	if err := writeReport(dir, cfg, net, res, reports); err != nil {
@@ -258,16 +258,18 @@ func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, 
 	return res, reports, nil
 }
 
-// searchedWidths returns the channel stage's width choices (dir/channel/widths.json) in layer-name
-// order.
-func searchedWidths(dir string) ([]int, error) {
+// searchedWidths returns the channel stage's width choices (dir/channel/widths.json) of the layers net
+// still has, in layer-name order: Derive prunes dead cells, whose widths were searched but never run.
+func searchedWidths(dir string, net *arch.Network) ([]int, error) {
 	var w search.Widths
 	if err := jsonfile.Read(filepath.Join(dir, ChannelDir, search.WidthsFile), &w); err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(w))
-	for n := range w {
-		names = append(names, n)
+	for _, n := range net.Nodes {
+		if _, ok := w[n.Name]; ok {
+			names = append(names, n.Name)
+		}
 	}
 	sort.Strings(names)
 	widths := make([]int, len(names))

@@ -56,12 +56,18 @@ func TestSearchedWidthsInNameOrder(t *testing.T) {
 	if err := jsonfile.Write(filepath.Join(dir, ChannelDir, search.WidthsFile), search.Widths{"c2.xp_pre": 40, "c1.xp_pre": 48, "c1.t1": 16}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := searchedWidths(dir)
+	net := &arch.Network{Nodes: []arch.Node{{Name: "stem"}, {Name: "c2.xp_pre"}, {Name: "c1.xp_pre"}, {Name: "c1.t1"}}}
+	got, err := searchedWidths(dir, net)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 3 || got[0] != 16 || got[1] != 48 || got[2] != 40 {
 		t.Errorf("widths = %v, want [16 48 40] (c1.t1, c1.xp_pre, c2.xp_pre)", got)
+	}
+	// A layer Derive pruned (cell 1 dead) was searched but is not in the network: its width is left out.
+	net.Nodes = []arch.Node{{Name: "stem"}, {Name: "c2.xp_pre"}}
+	if got, err = searchedWidths(dir, net); err != nil || len(got) != 1 || got[0] != 40 {
+		t.Errorf("widths of the pruned network = %v, %v; want [40]", got, err)
 	}
 }
 
