@@ -239,7 +239,9 @@ func (c *convPlan) depthwise(out, in, ker []float32) {
 // im2colGemm computes the convolution group by group as sgemm of gathered input taps
 // (rows: output positions; columns: kernel position × input channel of the group) by the
 // kernel, in chunks of rows and, when a row alone is huge (weight gradients contract over whole
-// images), of kernel positions accumulated with beta=1.
+// images), of kernel positions accumulated with beta=1. The threads split the chunks (whole images
+// or runs of output rows) between them, each gathering into its own cache-sized buffer and running
+// single-threaded sgemms: no thread waits for another until the convolution is done.
 func (c *convPlan) im2colGemm(out, in, ker []float32) {
 	ngroups := c.groups * c.bgroups
 	fg := c.oc / ngroups
@@ -251,17 +253,25 @@ func (c *convPlan) im2colGemm(out, in, ker []float32) {
 		rowsPer = min(rows, 256)
 		kpPer = max(1, colBudget/(rowsPer*c.ki))
 	}
-	col := getScratch(min(rowsPer, rows) * min(kpPer, c.kpos) * c.ki)
-	defer putScratch(col)
-	for g := range ngroups {
-		ciOff, bOff := 0, 0
-		if c.groups > 1 {
-			ciOff = g * c.ki
-		} else {
-			bOff = g * c.ob
-		}
-		fOff := g * fg
-		for r0 := 0; r0 < rows; r0 += rowsPer {
+	t := Threads()
+	nChunks, rowsPer := evenChunks(rows, rowsPer, 64, t)
+	gemm := sgemmSerial
+	if ngroups*nChunks < t {
+		gemm = sgemm // too few chunks to share: split each product instead
+	}
+	parallelFor(ngroups*nChunks, 1, func(lo, hi int) {
+		col := getScratch(min(rowsPer, rows) * min(kpPer, c.kpos) * c.ki)
+		defer putScratch(col)
+		for task := lo; task < hi; task++ {
+			g, chunk := task/nChunks, task%nChunks
+			ciOff, bOff := 0, 0
+			if c.groups > 1 {
+				ciOff = g * c.ki
+			} else {
+				bOff = g * c.ob
+			}
+			fOff := g * fg
+			r0 := chunk * rowsPer
 			r1 := min(rows, r0+rowsPer)
 			for k0 := 0; k0 < c.kpos; k0 += kpPer {
 				k1 := min(c.kpos, k0+kpPer)
@@ -271,11 +281,11 @@ func (c *convPlan) im2colGemm(out, in, ker []float32) {
 				if k0 == 0 {
 					beta = 0
 				}
-				sgemm(false, false, r1-r0, fg, width, 1, col, width, ker[k0*c.ki*c.ko+fOff:], c.ko,
+				gemm(false, false, r1-r0, fg, width, 1, col, width, ker[k0*c.ki*c.ko+fOff:], c.ko,
 					beta, out[r0*c.oc+fOff:], c.oc)
 			}
 		}
-	}
+	})
 }
 
 // fillCols gathers rows [r0, r1) and kernel positions [k0, k1) of the im2col matrix.
@@ -286,22 +296,20 @@ func (c *convPlan) fillCols(col, in []float32, r0, r1, k0, k1, ciOff, bOff int) 
 		c.fillCols2D(col, in, r0, r1, bOff)
 		return
 	}
-	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
-		oc := make([]int, c.n)
-		for r := r0 + lo; r < r0+hi; r++ {
-			ob := c.rowBase(r, oc)
-			dst := col[(r-r0)*width : (r-r0+1)*width]
-			for kp := k0; kp < k1; kp++ {
-				d := dst[(kp-k0)*ki : (kp-k0+1)*ki]
-				off := c.tapOffset(bOff+ob, oc, kp)
-				if off < 0 {
-					clear(d)
-					continue
-				}
-				copy(d, in[off+ciOff:off+ciOff+ki])
+	oc := make([]int, c.n)
+	for r := r0; r < r1; r++ {
+		ob := c.rowBase(r, oc)
+		dst := col[(r-r0)*width : (r-r0+1)*width]
+		for kp := k0; kp < k1; kp++ {
+			d := dst[(kp-k0)*ki : (kp-k0+1)*ki]
+			off := c.tapOffset(bOff+ob, oc, kp)
+			if off < 0 {
+				clear(d)
+				continue
 			}
+			copy(d, in[off+ciOff:off+ciOff+ki])
 		}
-	})
+	}
 }
 
 // isKernelGradient recognizes the convolution the engine's VJP builds for a kernel gradient,
@@ -335,24 +343,58 @@ func (c *convPlan) isKernelGradient() bool {
 // kernelGradientGemm computes dK as colᵀ·v: col has one row per (batch, output position) of the
 // original convolution and one column per (kernel position, channel) — the forward im2col of x,
 // gathered in contiguous channel runs — and v is read in place as a [(batch, position) × F]
-// matrix. Chunks of rows accumulate into dK with beta=1.
+// matrix. Chunks of rows accumulate into dK with beta=1. The threads split the rows (images)
+// between them, each summing its share into its own copy of dK; the copies are added in thread
+// order, so the result does not depend on timing.
 func (c *convPlan) kernelGradientGemm(out, in, ker []float32) {
 	// Conv terms: "batch" ob = original input channel, "channels" ci = original batch,
 	// kernel positions q = original output positions, output positions p = original kernel taps.
 	width := c.opos * c.ob // columns: (p, ob)
 	rows := c.ic * c.kpos  // rows: (ci, q)
-	rowsPer := max(1, colBudget/max(width, 1))
-	col := getScratch(min(rowsPer, rows) * width)
-	defer putScratch(col)
-	for r0 := 0; r0 < rows; r0 += rowsPer {
-		r1 := min(rows, r0+rowsPer)
-		c.fillWgradCols(col, in, r0, r1)
-		beta := float32(1)
-		if r0 == 0 {
-			beta = 0
-		}
-		sgemm(true, false, width, c.oc, r1-r0, 1, col, width, ker[r0*c.ko:], c.ko, beta, out, c.oc)
+	t := Threads()
+	nChunks, rowsPer := evenChunks(rows, max(1, colBudget/max(width, 1)), 64, t)
+	if nChunks == 0 {
+		clear(out) // an empty sum
+		return
 	}
+	gemm := sgemmSerial
+	if nChunks < t {
+		gemm = sgemm
+	}
+	parts := make([][]float32, t)
+	nParts := parallelChunks(nChunks, 1, t, func(part, lo, hi int) {
+		acc := out
+		if part > 0 {
+			acc = getScratch(len(out))
+			parts[part] = acc
+		}
+		col := getScratch(min(rowsPer, rows) * width)
+		defer putScratch(col)
+		for chunk := lo; chunk < hi; chunk++ {
+			r0 := chunk * rowsPer
+			r1 := min(rows, r0+rowsPer)
+			c.fillWgradCols(col, in, r0, r1)
+			beta := float32(1)
+			if chunk == lo {
+				beta = 0
+			}
+			gemm(true, false, width, c.oc, r1-r0, 1, col, width, ker[r0*c.ko:], c.ko, beta, acc, c.oc)
+		}
+	})
+	for _, p := range parts[1:nParts] {
+		addTo(out, p)
+		putScratch(p)
+	}
+}
+
+// addTo sets dst[i] += src[i], split over the threads when long.
+func addTo(dst, src []float32) {
+	parallelFor(len(dst), 16384, func(lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		for i := range d {
+			d[i] += s[i]
+		}
+	})
 }
 
 // wgradTap returns the input offset (first of the ob run) of row (ci, q) at output position p,
@@ -376,29 +418,27 @@ func (c *convPlan) fillWgradCols(col, in []float32, r0, r1 int) {
 		c.fillWgradCols2D(col, in, r0, r1)
 		return
 	}
-	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
-		qc := make([]int, c.n)
-		pc := make([]int, c.n)
-		for r := r0 + lo; r < r0+hi; r++ {
-			ci, q := r/c.kpos, r%c.kpos
-			copy(qc, c.kcoords[q])
-			dst := col[(r-r0)*width : (r-r0+1)*width]
-			for p := 0; p < c.opos; p++ {
-				rem := p
-				for d := c.n - 1; d >= 0; d-- {
-					pc[d] = rem % c.os[d]
-					rem /= c.os[d]
-				}
-				d := dst[p*ob : (p+1)*ob]
-				off := c.wgradTap(ci, qc, pc)
-				if off < 0 {
-					clear(d)
-					continue
-				}
-				copy(d, in[off:off+ob])
+	qc := make([]int, c.n)
+	pc := make([]int, c.n)
+	for r := r0; r < r1; r++ {
+		ci, q := r/c.kpos, r%c.kpos
+		copy(qc, c.kcoords[q])
+		dst := col[(r-r0)*width : (r-r0+1)*width]
+		for p := 0; p < c.opos; p++ {
+			rem := p
+			for d := c.n - 1; d >= 0; d-- {
+				pc[d] = rem % c.os[d]
+				rem /= c.os[d]
 			}
+			d := dst[p*ob : (p+1)*ob]
+			off := c.wgradTap(ci, qc, pc)
+			if off < 0 {
+				clear(d)
+				continue
+			}
+			copy(d, in[off:off+ob])
 		}
-	})
+	}
 }
 
 // depthwiseKernelGradient computes dK[p, c] = Σ_{b,q} x[b, tap(p, q), c]·v[b, q, c] directly,
@@ -485,48 +525,46 @@ func (c *convPlan) fillCols2D(col, in []float32, r0, r1, bOff int) {
 	tabH := c.tabs[0]
 	width := c.kpos * C
 	span := kw * C
-	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
-		for r := r0 + lo; r < r0+hi; r++ {
-			x := r % ow
-			y := (r / ow) % oh
-			b := r/(ow*oh) + bOff
-			dst := col[(r-r0)*width : (r-r0+1)*width]
-			x0 := x*sw - padW                     // input column of the kw=0 tap
-			lo, hi := max(0, -x0), min(kw, iw-x0) // taps inside the row (dW = 1)
-			for i := 0; i < kh; i++ {
-				d := dst[i*span : (i+1)*span]
-				yi := tabH[y*kh+i]
-				if yi < 0 {
-					clear(d)
-					continue
-				}
-				if dW != 1 {
-					rowBase := (b*ih + yi) * iw
-					for j := 0; j < kw; j++ {
-						xi := x0 + j*dW
-						if xi < 0 || xi >= iw {
-							clear(d[j*C : (j+1)*C])
-							continue
-						}
-						copy(d[j*C:(j+1)*C], in[(rowBase+xi)*C:(rowBase+xi+1)*C])
-					}
-					continue
-				}
-				if lo >= hi {
-					clear(d)
-					continue
-				}
-				if lo > 0 {
-					clear(d[:lo*C])
-				}
-				if hi < kw {
-					clear(d[hi*C:])
-				}
-				base := ((b*ih+yi)*iw + x0 + lo) * C
-				copy(d[lo*C:hi*C], in[base:base+(hi-lo)*C])
+	for r := r0; r < r1; r++ {
+		x := r % ow
+		y := (r / ow) % oh
+		b := r/(ow*oh) + bOff
+		dst := col[(r-r0)*width : (r-r0+1)*width]
+		x0 := x*sw - padW                     // input column of the kw=0 tap
+		lo, hi := max(0, -x0), min(kw, iw-x0) // taps inside the row (dW = 1)
+		for i := 0; i < kh; i++ {
+			d := dst[i*span : (i+1)*span]
+			yi := tabH[y*kh+i]
+			if yi < 0 {
+				clear(d)
+				continue
 			}
+			if dW != 1 {
+				rowBase := (b*ih + yi) * iw
+				for j := 0; j < kw; j++ {
+					xi := x0 + j*dW
+					if xi < 0 || xi >= iw {
+						clear(d[j*C : (j+1)*C])
+						continue
+					}
+					copy(d[j*C:(j+1)*C], in[(rowBase+xi)*C:(rowBase+xi+1)*C])
+				}
+				continue
+			}
+			if lo >= hi {
+				clear(d)
+				continue
+			}
+			if lo > 0 {
+				clear(d[:lo*C])
+			}
+			if hi < kw {
+				clear(d[hi*C:])
+			}
+			base := ((b*ih+yi)*iw + x0 + lo) * C
+			copy(d[lo*C:hi*C], in[base:base+(hi-lo)*C])
 		}
-	})
+	}
 }
 
 // fillWgradCols2D is fillWgradCols for images. When the original convolution has no dilation
@@ -542,45 +580,43 @@ func (c *convPlan) fillWgradCols2D(col, in []float32, r0, r1 int) {
 	width := c.opos * ob
 	span := pw * ob
 	dW, padW := c.p.kernelDilations[1], c.p.paddings[1][0]
-	parallelFor(r1-r0, max(1, 16384/max(width, 1)), func(lo, hi int) {
-		for r := r0 + lo; r < r0+hi; r++ {
-			b, q := r/c.kpos, r%c.kpos
-			y, x := q/qw, q%qw
-			dst := col[(r-r0)*width : (r-r0+1)*width]
-			x0 := x*dW - padW // x column of tap pw=0
-			lo, hi := max(0, -x0), min(pw, iw-x0)
-			for i := 0; i < ph; i++ {
-				d := dst[i*span : (i+1)*span]
-				yi := tabH[i*qh+y]
-				if yi < 0 {
-					clear(d)
-					continue
-				}
-				if sW != 1 {
-					rowBase := (b*ih + yi) * iw
-					for j := 0; j < pw; j++ {
-						xi := x0 + j*sW
-						if xi < 0 || xi >= iw {
-							clear(d[j*ob : (j+1)*ob])
-							continue
-						}
-						copy(d[j*ob:(j+1)*ob], in[(rowBase+xi)*ob:(rowBase+xi+1)*ob])
-					}
-					continue
-				}
-				if lo >= hi {
-					clear(d)
-					continue
-				}
-				if lo > 0 {
-					clear(d[:lo*ob])
-				}
-				if hi < pw {
-					clear(d[hi*ob:])
-				}
-				base := ((b*ih+yi)*iw + x0 + lo) * ob
-				copy(d[lo*ob:hi*ob], in[base:base+(hi-lo)*ob])
+	for r := r0; r < r1; r++ {
+		b, q := r/c.kpos, r%c.kpos
+		y, x := q/qw, q%qw
+		dst := col[(r-r0)*width : (r-r0+1)*width]
+		x0 := x*dW - padW // x column of tap pw=0
+		lo, hi := max(0, -x0), min(pw, iw-x0)
+		for i := 0; i < ph; i++ {
+			d := dst[i*span : (i+1)*span]
+			yi := tabH[i*qh+y]
+			if yi < 0 {
+				clear(d)
+				continue
 			}
+			if sW != 1 {
+				rowBase := (b*ih + yi) * iw
+				for j := 0; j < pw; j++ {
+					xi := x0 + j*sW
+					if xi < 0 || xi >= iw {
+						clear(d[j*ob : (j+1)*ob])
+						continue
+					}
+					copy(d[j*ob:(j+1)*ob], in[(rowBase+xi)*ob:(rowBase+xi+1)*ob])
+				}
+				continue
+			}
+			if lo >= hi {
+				clear(d)
+				continue
+			}
+			if lo > 0 {
+				clear(d[:lo*ob])
+			}
+			if hi < pw {
+				clear(d[hi*ob:])
+			}
+			base := ((b*ih+yi)*iw + x0 + lo) * ob
+			copy(d[lo*ob:hi*ob], in[base:base+(hi-lo)*ob])
 		}
-	})
+	}
 }

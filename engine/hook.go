@@ -169,9 +169,13 @@ func nodeMultiOutputs(n *simplego.Node) []*simplego.Node {
 }
 
 // setSimplegoThreads caps simplego's own worker pool and makes it run ops one after another:
-// the engine's kernels spread each large op over the threads themselves, and simplego's parallel
-// op scheduler reads its use counts without synchronization (go test -race flags it) to decide
-// which ops may overwrite their inputs.
+// the engine's kernels spread each large op over the threads themselves. simplego's parallel op
+// scheduler is not race-free in GoMLX v0.26.0: (*Executable).executeNode (backends/simplego/exec.go,
+// line 430) reads execBuf.numUsed and execBuf.owned without execBuf.mu to decide whether an op may
+// overwrite its input, while the op that finished before it updates them under the lock (line 478).
+// go test -race flags that read and, through it, in-place writes into buffers another op has just
+// read. The fix belongs in GoMLX (take the lock for that read); short of it, running independent ops
+// concurrently needs an op scheduler of the engine's own.
 func setSimplegoThreads(b *simplego.Backend, n int) {
 	sgSetMaxParallelism(unsafe.Add(unsafe.Pointer(b), offBackendWorkers), n)
 	*(*int)(unsafe.Add(unsafe.Pointer(b), offBackendOpsExec)) = sgOpsSequential

@@ -39,18 +39,35 @@ func parallelChunks(n, minChunk, maxParts int, body func(chunk, lo, hi int)) int
 	}
 	var wg sync.WaitGroup
 	step := (n + parts - 1) / parts
-	chunks := 0
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
+	chunks := (n + step - 1) / step
+	// Chunks 1.. run on new goroutines and chunk 0 on the caller's, which would otherwise only wait.
+	for chunk := 1; chunk < chunks; chunk++ {
+		lo, hi := chunk*step, min((chunk+1)*step, n)
 		wg.Add(1)
-		go func(chunk int) {
+		go func() {
 			defer wg.Done()
 			body(chunk, lo, hi)
-		}(chunks)
-		chunks++
+		}()
 	}
+	body(0, 0, min(step, n))
 	wg.Wait()
 	return chunks
+}
+
+// evenChunks cuts n items into chunks of at most about maxPer items (but not under minPer, when
+// n allows) whose count is a multiple of t where possible, so that t threads taking contiguous
+// runs of chunks get equal shares. It returns the number of chunks and the items per chunk (the
+// last may have fewer).
+func evenChunks(n, maxPer, minPer, t int) (chunks, per int) {
+	if n <= 0 {
+		return 0, 1
+	}
+	maxPer, t = max(maxPer, 1), max(t, 1)
+	chunks = (n + maxPer - 1) / maxPer
+	chunks = (chunks + t - 1) / t * t
+	chunks = max(1, min(chunks, n/max(minPer, 1)))
+	per = (n + chunks - 1) / chunks
+	return (n + per - 1) / per, per
 }
 
 // Scratch float32 slices, pooled by power-of-two capacity so that the im2col and packing

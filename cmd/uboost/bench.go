@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,7 @@ func newBenchStepCmd() *cobra.Command {
 	cfg := stepbench.DefaultConfig()
 	var asJSON bool
 	var profile string
+	sn := supernetBench{preset: "demo", stage: string(search.StageMicro), input: arch.Shape{H: 28, W: 28, C: 1}}
 	cmd := &cobra.Command{
 		Use:   "step",
 		Short: "Time one full training step (forward, backward, both optimizers) of a CNN",
@@ -41,7 +43,9 @@ steps, after one untimed step that compiles the graph), peak_rss_mb (the process
 and cpu_seconds_per_step (user+system CPU time per timed step, steadier than wall time on a shared machine).
 
 --model probe is the design probe's two-block supernet on 32×32×3 inputs; bench/torch_probe.py is the
-same network in PyTorch, for the side-by-side. --model supernet times the search's own supernet (demo preset, micro stage, weight phase) at --batch.
+same network in PyTorch, for the side-by-side. --model supernet times the weight-phase step of a search
+preset's own supernet (--preset, --stage, --input), at the preset's batch size unless --batch is given:
+the step the experiments spend their time in.
 GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built with -tags xla).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -58,7 +62,10 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 			}
 			run := stepbench.Run
 			if cfg.Model == "supernet" {
-				run = benchSupernet
+				if !cmd.Flags().Changed("batch") {
+					cfg.Batch = 0 // the preset's
+				}
+				run = sn.run
 			}
 			res, err := run(cfg)
 			if err != nil {
@@ -85,8 +92,11 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Model, "model", cfg.Model, "model to time: probe, or supernet (the demo preset's micro-stage supernet, weight phase, 28×28×1)")
-	fl.IntVar(&cfg.Batch, "batch", cfg.Batch, "images per step")
+	fl.StringVar(&cfg.Model, "model", cfg.Model, "model to time: probe, or supernet (a search preset's supernet, weight phase)")
+	fl.IntVar(&cfg.Batch, "batch", cfg.Batch, "images per step (--model supernet: the preset's batch size unless set)")
+	fl.StringVar(&sn.preset, "preset", sn.preset, "--model supernet: search preset ("+strings.Join(search.Presets, ", ")+")")
+	fl.StringVar(&sn.stage, "stage", sn.stage, "--model supernet: search stage, micro (every op on every edge) or channel")
+	fl.Var(&shapeFlag{&sn.input}, "input", "--model supernet: input images, HxWxC")
 	fl.IntVar(&cfg.Channels, "channels", cfg.Channels, "channels of every layer of the probe")
 	fl.IntVar(&cfg.Threads, "threads", runtime.NumCPU(), "cores the engine may use")
 	fl.IntVar(&cfg.Steps, "steps", cfg.Steps, "timed steps (after one untimed compile step)")
@@ -97,32 +107,49 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 	return cmd
 }
 
-// benchSupernet times the weight-phase step of the demo preset's micro-stage supernet (all 8 ops on
-// every edge) on 28×28×1 images, the heaviest step of the demo search.
-func benchSupernet(cfg stepbench.Config) (*stepbench.Result, error) {
-	if cfg.Batch < 1 || cfg.Steps < 1 {
-		return nil, fmt.Errorf("bench: batch %d, steps %d: both must be positive", cfg.Batch, cfg.Steps)
+// supernetBench is the setting of `bench step --model supernet`.
+type supernetBench struct {
+	preset, stage string
+	input         arch.Shape
+}
+
+// run times the weight-phase step of the preset's supernet for the stage (the micro stage carries all
+// candidate ops on every edge) on synthetic input-shaped images with 10 classes.
+func (sb supernetBench) run(cfg stepbench.Config) (*stepbench.Result, error) {
+	if cfg.Batch < 0 || cfg.Steps < 1 {
+		return nil, fmt.Errorf("bench: batch %d, steps %d: want batch ≥ 1 and steps ≥ 1", cfg.Batch, cfg.Steps)
+	}
+	stage := search.Stage(sb.stage)
+	if stage != search.StageMicro && stage != search.StageChannel {
+		return nil, fmt.Errorf("bench: --stage %q: want %s or %s", sb.stage, search.StageMicro, search.StageChannel)
 	}
 	if cfg.Threads > 0 {
 		engine.SetThreads(cfg.Threads)
 	}
-	scfg, err := search.Preset("demo")
+	scfg, err := search.Preset(sb.preset)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bench: --preset: %w", err)
 	}
-	scfg.BatchSize = cfg.Batch
+	if cfg.Batch > 0 {
+		scfg.BatchSize = cfg.Batch
+	}
 	scfg.WithSeed(int64(cfg.Seed))
 	start := time.Now()
-	st, err := search.NewStepper(scfg, search.StageMicro, "weights", arch.Shape{H: 28, W: 28, C: 1}, 10)
+	st, err := search.NewStepper(scfg, stage, "weights", sb.input, 10)
 	if err != nil {
 		return nil, err
 	}
-	res := &stepbench.Result{Model: "supernet", Backend: engine.Backend().Name(), Batch: cfg.Batch,
-		Threads: engine.Threads(), Steps: cfg.Steps, FirstStepS: time.Since(start).Seconds()}
+	res := &stepbench.Result{Model: "supernet " + sb.preset + " " + sb.stage, Backend: engine.Backend().Name(),
+		Batch: scfg.BatchSize, Threads: engine.Threads(), Steps: cfg.Steps, FirstStepS: time.Since(start).Seconds()}
 	if ok, lib := engine.BLAS(); ok {
 		res.BLAS = lib
 	} else {
 		res.BLAS = "pure-Go GEMM"
+	}
+	if cfg.ProfileOps {
+		engine.ProfileOps(true)
+		engine.OpProfile() // drop the compile step's
+		defer engine.ProfileOps(false)
 	}
 	cpu0 := stepbench.CPUSeconds()
 	for range cfg.Steps {
@@ -136,7 +163,35 @@ func benchSupernet(cfg stepbench.Config) (*stepbench.Result, error) {
 	sorted := slices.Clone(res.StepSeconds)
 	slices.Sort(sorted)
 	res.SecondsPerStep = sorted[len(sorted)/2]
-	res.ImagesPerSecond = float64(cfg.Batch) / res.SecondsPerStep
+	res.ImagesPerSecond = float64(res.Batch) / res.SecondsPerStep
 	res.PeakRSSMB = stepbench.PeakRSSMB()
+	if cfg.ProfileOps {
+		for _, t := range engine.OpProfile() {
+			res.Profile = append(res.Profile, stepbench.OpShare{Op: t.Op, CallsPerStep: float64(t.Calls) / float64(cfg.Steps),
+				SecondsStep: t.Time.Seconds() / float64(cfg.Steps)})
+		}
+	}
 	return res, nil
 }
+
+// shapeFlag is an image shape flag written HxWxC.
+type shapeFlag struct{ s *arch.Shape }
+
+func (f *shapeFlag) String() string {
+	if f.s == nil {
+		return ""
+	}
+	return fmt.Sprintf("%dx%dx%d", f.s.H, f.s.W, f.s.C)
+}
+
+func (f *shapeFlag) Set(v string) error {
+	var h, w, c int
+	var rest string
+	if n, _ := fmt.Sscanf(v+" ", "%dx%dx%d%s", &h, &w, &c, &rest); n != 3 || h < 1 || w < 1 || c < 1 {
+		return fmt.Errorf("%q: want HxWxC with positive sizes, e.g. 32x32x3", v)
+	}
+	*f.s = arch.Shape{H: h, W: w, C: c}
+	return nil
+}
+
+func (f *shapeFlag) Type() string { return "HxWxC" }
