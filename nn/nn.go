@@ -87,8 +87,7 @@ func Apply(ctx *context.Context, nd *arch.Node, inputs []*graph.Node) *graph.Nod
 		y = graph.Concatenate(inputs, 3)
 	case arch.OpPad:
 		_, _, _, p := nd.Geometry()
-		zero := graph.ScalarZero(x.Graph(), x.DType())
-		y = graph.Pad(x, zero, graph.PadAxis{}, graph.PadAxis{Start: p, End: p}, graph.PadAxis{Start: p, End: p}, graph.PadAxis{})
+		y = zeroPad(x, p)
 	case arch.OpIdentity:
 		y = x
 	case arch.OpZero:
@@ -122,6 +121,21 @@ func Activation(act string, x *graph.Node) *graph.Node {
 		return graph.Mul(x, hardSigmoid(x))
 	}
 	panic(fmt.Sprintf("nn: unknown activation %q", act))
+}
+
+// zeroPad surrounds each map of x [N, H, W, C] with p cells of zeros, by concatenation (GoMLX's Pad
+// has no gradient).
+func zeroPad(x *graph.Node, p int) *graph.Node {
+	if p == 0 {
+		return x
+	}
+	for _, axis := range []int{1, 2} {
+		dims := x.Shape().Clone().Dimensions
+		dims[axis] = p
+		zeros := graph.Zeros(x.Graph(), shapes.Make(x.DType(), dims...))
+		x = graph.Concatenate([]*graph.Node{zeros, x, zeros}, axis)
+	}
+	return x
 }
 
 // hardSigmoid is min(max(x/6 + 1/2, 0), 1).

@@ -267,11 +267,14 @@ func (im *importer) shape(node string) (arch.Shape, error) {
 	return im.shapes[node], nil
 }
 
-// add appends an arch node named after the ONNX node (made unique) and returns its name.
+// add appends an arch node named after the ONNX node and returns its name. PyTorch's names are module
+// paths ("/layer1/layer1.0/conv1/Conv"); '/' becomes '.', since uboost uses '/' to name a node's batch
+// norm and activation layers and GoMLX to separate variable scopes. A taken name gets "#2", "#3", ….
 func (im *importer) add(onnxName string, nd arch.Node) string {
-	name := onnxName
+	base := strings.ReplaceAll(strings.TrimPrefix(onnxName, "/"), "/", ".")
+	name := base
 	for k := 2; name == "" || im.names[name]; k++ {
-		name = fmt.Sprintf("%s#%d", onnxName, k)
+		name = fmt.Sprintf("%s#%d", base, k)
 	}
 	im.names[name] = true
 	nd.Name = name
@@ -646,8 +649,9 @@ func (im *importer) sum(nd *onnx.NodeProto) error {
 	return nil
 }
 
-// mul lowers Mul(x, Sigmoid(x)) to a swish and Mul(x, HardSigmoid(x)) to a hard swish of x, and a
-// product of a map with a 1×1×C gate (squeeze-excitation) to a mul node.
+// mul lowers Mul(x, Sigmoid(x)) to a swish and Mul(x, HardSigmoid(x)) to a hard swish of x, a product
+// of a map with a 1×1×C gate (squeeze-excitation) to a mul node, and a product with the constant 0 to
+// a zero node.
 func (im *importer) mul(nd *onnx.NodeProto) error {
 	in := nd.GetInput()
 	if len(in) != 2 {
@@ -666,6 +670,20 @@ func (im *importer) mul(nd *onnx.NodeProto) error {
 				im.set(nd, v)
 				return nil
 			}
+		}
+	}
+	for i := range 2 {
+		// Mul by a constant zero: uboost's zero op (a search's pruned edge), as Export writes it.
+		if c, ok := im.consts[in[1-i]]; ok {
+			if vals, err := tensorFloats(c); err != nil || len(vals) != 1 || vals[0] != 0 {
+				return fmt.Errorf("product with a constant: only a map times 0 (zero) or a [N, C, 1, 1] gate is supported")
+			}
+			x, err := im.mapInput(nd, i)
+			if err != nil {
+				return err
+			}
+			im.set(nd, &value{node: im.add(nd.GetName(), arch.Node{Op: arch.OpZero, Inputs: []string{x.node}}), flat: x.flat})
+			return nil
 		}
 	}
 	a, err := im.mapInput(nd, 0)
