@@ -21,6 +21,8 @@ const (
 	Sigmoid   Op = "sigmoid"
 	Identity  Op = "identity"
 	Zero      Op = "zero"
+	Concat    Op = "concat" // channels of several maps side by side
+	Pad       Op = "pad"    // zero border around a map
 )
 
 // IsGEMM says whether the op runs on the array.
@@ -44,10 +46,13 @@ type Layer struct {
 	StrideW   int    `json:"stride_w,omitempty"`
 	DilationH int    `json:"dilation_h,omitempty"`
 	DilationW int    `json:"dilation_w,omitempty"`
+	// Groups splits a convolution's channels into independent groups (ResNeXt, RegNet); 0 or 1 is an
+	// ordinary convolution. A depthwise layer is its own op, not Groups = InC.
+	Groups int `json:"groups,omitempty"`
 }
 
 // GEMM is a matrix product [M×K]·[K×N] repeated Count times with different operands (Count > 1 only
-// for depthwise convolutions, one product per channel).
+// for depthwise convolutions, one product per channel, and grouped ones, one per group).
 type GEMM struct {
 	M, K, N int64
 	Count   int64
@@ -73,6 +78,8 @@ func (g GEMM) String() string {
 // Lower returns the GEMM a layer becomes on a weight-stationary array at the given batch
 // (U-Boost NAS §3.2, DESIGN.md "Lowering"):
 //   - conv k1×k2, c→f (any stride or dilation): [b·h·w × k1k2c]·[k1k2c × f], h×w the output size;
+//   - grouped conv in G groups: G products [b·h·w × k1k2·c/G]·[k1k2·c/G × f/G], each group's outputs
+//     reading only its own c/G input channels;
 //   - depthwise k1×k2 on c channels: c products [b·h·w × k1k2]·[k1k2 × 1];
 //   - dense c→f: [b × c]·[c × f];
 //   - every other op: no product (Count 0).
@@ -81,7 +88,8 @@ func (l Layer) Lower(batch int) GEMM {
 	out := b * int64(l.OutH) * int64(l.OutW)
 	switch l.Op {
 	case Conv:
-		return GEMM{M: out, K: int64(l.KH) * int64(l.KW) * int64(l.InC), N: int64(l.OutC), Count: 1}
+		g := int64(max(l.Groups, 1))
+		return GEMM{M: out, K: int64(l.KH) * int64(l.KW) * int64(l.InC) / g, N: int64(l.OutC) / g, Count: g}
 	case Depthwise:
 		return GEMM{M: out, K: int64(l.KH) * int64(l.KW), N: 1, Count: int64(l.InC)}
 	case Dense:
@@ -135,7 +143,10 @@ func (l Layer) Validate() error {
 		if l.Op == Depthwise && l.OutC != l.InC {
 			return fieldErr("out_c", "a depthwise layer keeps its %d channels, got %d", l.InC, l.OutC)
 		}
-	case Dense, MaxPool, AvgPool, Add, Mul, BN, ReLU, Swish, Sigmoid, Identity, Zero:
+		if g := max(l.Groups, 1); l.Groups < 0 || l.InC%g != 0 || l.OutC%g != 0 {
+			return fieldErr("groups", "want a positive divisor of in_c %d and out_c %d, got %d", l.InC, l.OutC, l.Groups)
+		}
+	case Dense, MaxPool, AvgPool, Add, Mul, BN, ReLU, Swish, Sigmoid, Identity, Zero, Concat, Pad:
 	default:
 		return fieldErr("op", "unknown layer op %q", l.Op)
 	}

@@ -30,15 +30,17 @@ const InputName = "input"
 
 // Node ops. Conv, Depthwise and Dense carry weights; the rest are parameter-free.
 const (
-	OpConv      = "conv"      // k×k convolution (Kernel, Stride, Dilation, Padding, Channels)
+	OpConv      = "conv"      // k×k convolution (Kernel, Stride, Dilation, Padding, Channels, Groups)
 	OpDepthwise = "depthwise" // k×k depthwise convolution, channels unchanged
 	OpDense     = "dense"     // fully connected layer on the flattened input (Channels outputs)
-	OpMaxPool   = "maxpool"   // k×k max pooling (Kernel, Stride, Padding)
+	OpMaxPool   = "maxpool"   // k×k max pooling (Kernel, Stride, Padding), or over the whole map when Global
 	OpAvgPool   = "avgpool"   // k×k average pooling, or over the whole map when Global
 	OpAdd       = "add"       // element-wise sum of equally shaped inputs
 	OpMul       = "mul"       // element-wise product; a 1×1×C input broadcasts (squeeze-excitation)
 	OpIdentity  = "identity"  // passes its input through
 	OpZero      = "zero"      // outputs zeros shaped like its input
+	OpConcat    = "concat"    // channels of equally sized inputs side by side, in input order
+	OpPad       = "pad"       // zero border of Padding cells on each side
 )
 
 // Activations a weighted node may apply after its (optional) batch norm.
@@ -48,6 +50,10 @@ const (
 	ActReLU6   = "relu6"
 	ActSwish   = "swish"
 	ActSigmoid = "sigmoid"
+	// ActHardSigmoid is min(max(x/6 + 1/2, 0), 1) and ActHardSwish x·hardsigmoid(x), as PyTorch and
+	// MobileNetV3 define them.
+	ActHardSigmoid = "hardsigmoid"
+	ActHardSwish   = "hardswish"
 )
 
 // Shape is a feature map's height, width and channels (one image; NHWC without N).
@@ -71,8 +77,12 @@ type Node struct {
 	// Padding on each side; nil means "same" for stride 1: dilation·(kernel−1)/2.
 	Padding  *int `json:"padding,omitempty"`
 	Channels int  `json:"channels,omitempty"`
-	// BN and Act follow a conv, depthwise or dense node; an add node may take Act (the ReLU after a
-	// ResNet residual sum).
+	// Groups splits a conv's input and output channels into that many independent groups (ResNeXt,
+	// RegNet); 0 or 1 is an ordinary convolution.
+	Groups int `json:"groups,omitempty"`
+	// BN and Act follow a conv, depthwise, dense or identity node (batch norm first); an add node may
+	// take Act (the ReLU after a ResNet residual sum). An identity node with them is a batch norm or
+	// activation that follows no weighted node (imported networks).
 	BN     bool   `json:"bn,omitempty"`
 	Act    string `json:"act,omitempty"`
 	Global bool   `json:"global,omitempty"`

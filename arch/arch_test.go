@@ -149,9 +149,9 @@ func TestParseErrors(t *testing.T) {
 		{"unknown activation", mutate(t, func(_ map[string]any, n []any) { node(n, 0)["act"] = "gelu" }),
 			`nodes[0] ("stem"): field "act": unknown activation "gelu"`},
 		{"bn on a pool", mutate(t, func(_ map[string]any, n []any) { node(n, 3)["bn"] = true }),
-			`nodes[3] ("pool"): field "bn": only conv, depthwise and dense nodes take bn`},
+			`nodes[3] ("pool"): field "bn": only conv, depthwise, dense and identity nodes take bn`},
 		{"act on a pool", mutate(t, func(_ map[string]any, n []any) { node(n, 3)["act"] = "relu" }),
-			`nodes[3] ("pool"): field "act": only conv, depthwise, dense and add nodes take act`},
+			`nodes[3] ("pool"): field "act": only conv, depthwise, dense, identity and add nodes take act`},
 		// pw is 4×4×8 (stride-2 depthwise), stem is 8×8×8.
 		{"add shape mismatch", mutate(t, func(_ map[string]any, n []any) { node(n, 4)["inputs"] = []any{"pw", "stem"} }),
 			`nodes[4] ("sum"): field "inputs": input "stem" is 8×8×8, want 4×4×8 like "pw"`},

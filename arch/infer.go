@@ -108,7 +108,7 @@ func inferNode(i int, nd *Node, in []Shape) (Shape, error) {
 	for _, v := range []struct {
 		f string
 		v int
-	}{{"kernel", nd.Kernel}, {"stride", nd.Stride}, {"dilation", nd.Dilation}, {"channels", nd.Channels}} {
+	}{{"kernel", nd.Kernel}, {"stride", nd.Stride}, {"dilation", nd.Dilation}, {"channels", nd.Channels}, {"groups", nd.Groups}} {
 		if v.v < 0 {
 			return Shape{}, nodeErr(i, nd, v.f, "want a positive integer, got %d", v.v)
 		}
@@ -117,19 +117,21 @@ func inferNode(i int, nd *Node, in []Shape) (Shape, error) {
 		return Shape{}, nodeErr(i, nd, "padding", "want a non-negative integer, got %d", *nd.Padding)
 	}
 	switch nd.Act {
-	case ActNone, ActReLU, ActReLU6, ActSwish, ActSigmoid:
+	case ActNone, ActReLU, ActReLU6, ActSwish, ActSigmoid, ActHardSigmoid, ActHardSwish:
 	default:
 		return Shape{}, nodeErr(i, nd, "act", "unknown activation %q", nd.Act)
 	}
-	weighted := nd.Op == OpConv || nd.Op == OpDepthwise || nd.Op == OpDense
-	if !weighted && (nd.BN || nd.Act != ActNone) {
-		// An add may take an activation: ResNet applies its ReLU after the residual sum.
-		if nd.BN {
-			return Shape{}, nodeErr(i, nd, "bn", "only conv, depthwise and dense nodes take bn")
-		}
-		if nd.Op != OpAdd {
-			return Shape{}, nodeErr(i, nd, "act", "only conv, depthwise, dense and add nodes take act")
-		}
+	// An identity node carries a batch norm or activation that follows no weighted node (imported
+	// networks); an add may take an activation: ResNet applies its ReLU after the residual sum.
+	hosts := nd.Op == OpConv || nd.Op == OpDepthwise || nd.Op == OpDense || nd.Op == OpIdentity
+	if nd.BN && !hosts {
+		return Shape{}, nodeErr(i, nd, "bn", "only conv, depthwise, dense and identity nodes take bn")
+	}
+	if nd.Act != ActNone && !hosts && nd.Op != OpAdd {
+		return Shape{}, nodeErr(i, nd, "act", "only conv, depthwise, dense, identity and add nodes take act")
+	}
+	if nd.Groups > 1 && nd.Op != OpConv {
+		return Shape{}, nodeErr(i, nd, "groups", "only conv nodes take groups")
 	}
 	window := func(c int) (Shape, error) {
 		if err := wantInputs(1); err != nil {
@@ -148,8 +150,19 @@ func inferNode(i int, nd *Node, in []Shape) (Shape, error) {
 		if nd.Channels <= 0 {
 			return Shape{}, nodeErr(i, nd, "channels", "want a positive integer, got %d", nd.Channels)
 		}
+		if g := or1(nd.Groups); len(in) == 1 && (in[0].C%g != 0 || nd.Channels%g != 0) {
+			return Shape{}, nodeErr(i, nd, "groups", "%d groups do not divide %d input and %d output channels", g, in[0].C, nd.Channels)
+		}
 		return window(nd.Channels)
-	case OpDepthwise, OpMaxPool:
+	case OpMaxPool:
+		if nd.Global {
+			if err := wantInputs(1); err != nil {
+				return Shape{}, err
+			}
+			return Shape{H: 1, W: 1, C: in[0].C}, nil
+		}
+		fallthrough
+	case OpDepthwise:
 		if nd.Channels != 0 && len(in) == 1 && nd.Channels != in[0].C {
 			return Shape{}, nodeErr(i, nd, "channels", "%s keeps its %d input channels, got %d", nd.Op, in[0].C, nd.Channels)
 		}
@@ -192,6 +205,24 @@ func inferNode(i int, nd *Node, in []Shape) (Shape, error) {
 			return Shape{}, nodeErr(i, nd, "inputs", "cannot multiply %s by %s", a, b)
 		}
 		return a, nil
+	case OpConcat:
+		if len(in) < 1 {
+			return Shape{}, nodeErr(i, nd, "inputs", "want at least one input")
+		}
+		out := in[0]
+		for j, s := range in[1:] {
+			if s.H != out.H || s.W != out.W {
+				return Shape{}, nodeErr(i, nd, "inputs", "input %q is %s, want %d×%d like %q", nd.Inputs[j+1], s, out.H, out.W, nd.Inputs[0])
+			}
+			out.C += s.C
+		}
+		return out, nil
+	case OpPad:
+		if err := wantInputs(1); err != nil {
+			return Shape{}, err
+		}
+		_, _, _, p := nd.Geometry()
+		return Shape{H: in[0].H + 2*p, W: in[0].W + 2*p, C: in[0].C}, nil
 	case OpIdentity, OpZero:
 		if err := wantInputs(1); err != nil {
 			return Shape{}, err

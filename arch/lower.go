@@ -2,9 +2,10 @@ package arch
 
 import "github.com/uboost/uboost/accel"
 
-// Layers lowers the network to the accelerator's layers, in node order. A conv, depthwise or dense node
-// becomes its GEMM layer followed by zero-cycle "NAME/bn" and "NAME/ACT" layers when it has them; pooling,
-// add, mul, identity and zero nodes become zero-cycle layers. Input sizes are the padded ones, as in
+// Layers lowers the network to the accelerator's layers, in node order. A conv (grouped or not),
+// depthwise or dense node becomes its GEMM layer; pooling, add, mul, concat, pad, identity and zero
+// nodes become zero-cycle layers; a node is followed by zero-cycle "NAME/bn" and "NAME/ACT" layers
+// when it has them (hard sigmoid and hard swish are reported as sigmoid and swish). Input sizes are the padded ones, as in
 // SCALE-Sim topologies. The network must be valid (Load and Parse validate).
 func (n *Network) Layers() ([]accel.Layer, error) {
 	shapes, err := n.Infer()
@@ -30,10 +31,18 @@ func (n *Network) Layers() ([]accel.Layer, error) {
 		switch nd.Op {
 		case OpConv:
 			window(accel.Conv)
+			if nd.Groups > 1 {
+				l.Groups = nd.Groups
+			}
 		case OpDepthwise:
 			window(accel.Depthwise)
 		case OpMaxPool:
-			window(accel.MaxPool)
+			if nd.Global {
+				l.Op = accel.MaxPool
+				l.KH, l.KW, l.StrideH, l.StrideW, l.DilationH, l.DilationW = in.H, in.W, 1, 1, 1, 1
+			} else {
+				window(accel.MaxPool)
+			}
 		case OpAvgPool:
 			if nd.Global {
 				l.Op = accel.AvgPool
@@ -51,6 +60,10 @@ func (n *Network) Layers() ([]accel.Layer, error) {
 			l.Op = accel.Identity
 		case OpZero:
 			l.Op = accel.Zero
+		case OpConcat:
+			l.Op, l.InC = accel.Concat, out.C
+		case OpPad:
+			l.Op = accel.Pad
 		}
 		layers = append(layers, l)
 		post := accel.Layer{InH: out.H, InW: out.W, InC: out.C, OutH: out.H, OutW: out.W, OutC: out.C}
@@ -63,9 +76,9 @@ func (n *Network) Layers() ([]accel.Layer, error) {
 			switch nd.Act {
 			case ActReLU, ActReLU6:
 				post.Op = accel.ReLU
-			case ActSwish:
+			case ActSwish, ActHardSwish:
 				post.Op = accel.Swish
-			case ActSigmoid:
+			case ActSigmoid, ActHardSigmoid:
 				post.Op = accel.Sigmoid
 			}
 			layers = append(layers, post)

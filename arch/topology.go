@@ -219,6 +219,7 @@ func readExtent(out, k, s int) int { return (out-1)*s + k }
 
 // WriteTopology writes the GEMM layers (conv, depthwise, dense) as a SCALE-Sim topology CSV, so that a
 // network can be simulated by SCALE-Sim; the other layers take no array time and are left out. A
+// grouped conv becomes one row per group ("NAME_g0", …). A
 // depthwise layer's name gets "_DP" unless it has "DP" already, and "DP" in another layer's name is
 // lower-cased, so that SCALE-Sim reads each kind back as written. A dense layer becomes a 1×1
 // convolution on a 1×1 map over its flattened input. The IFMAP written is the extent the windows read,
@@ -263,9 +264,21 @@ func WriteTopology(w io.Writer, layers []accel.Layer) error {
 			inH, inW = readExtent(l.OutH, l.KH, l.StrideH), readExtent(l.OutW, l.KW, l.StrideW)
 		}
 		wide = wide || sH != sW
-		rows = append(rows, []string{name,
-			strconv.Itoa(inH), strconv.Itoa(inW), strconv.Itoa(kH), strconv.Itoa(kW),
-			strconv.Itoa(c), strconv.Itoa(f), strconv.Itoa(sH), strconv.Itoa(sW)})
+		// SCALE-Sim has no groups: a grouped conv is written as its G independent convolutions of
+		// c/G channels to f/G filters, the G GEMMs it lowers to.
+		groups := 1
+		if l.Op == accel.Conv && l.Groups > 1 {
+			groups, c, f = l.Groups, c/l.Groups, f/l.Groups
+		}
+		for g := range groups {
+			rowName := name
+			if groups > 1 {
+				rowName = fmt.Sprintf("%s_g%d", name, g)
+			}
+			rows = append(rows, []string{rowName,
+				strconv.Itoa(inH), strconv.Itoa(inW), strconv.Itoa(kH), strconv.Itoa(kW),
+				strconv.Itoa(c), strconv.Itoa(f), strconv.Itoa(sH), strconv.Itoa(sW)})
+		}
 	}
 	n := minTopologyColumns
 	if wide {

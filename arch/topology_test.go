@@ -245,6 +245,35 @@ func TestWriteTopologyWideStrides(t *testing.T) {
 	}
 }
 
+// TestWriteTopologyGrouped: a 3×3 conv of 8 channels to 4 filters in 2 groups becomes two rows of 4
+// channels to 2 filters; read back, the two rows' MACs sum to the grouped layer's (2·36·36·2 per
+// group on a 6×6 output).
+func TestWriteTopologyGrouped(t *testing.T) {
+	l := topoLayer("g", accel.Conv, 8, 8, 8, 3, 3, 4, 1, 1, 6, 6)
+	l.Groups = 2
+	var buf bytes.Buffer
+	if err := WriteTopology(&buf, []accel.Layer{l}); err != nil {
+		t.Fatal(err)
+	}
+	want := "Layer name,IFMAP Height,IFMAP Width,Filter Height,Filter Width,Channels,Num Filter,Strides,\n" +
+		"g_g0,8,8,3,3,4,2,1,\n" +
+		"g_g1,8,8,3,3,4,2,1,\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	back, err := ParseTopology("g.csv", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var macs int64
+	for _, b := range back {
+		macs += b.Lower(1).MACs()
+	}
+	if macs != l.Lower(1).MACs() || macs != 2*36*36*2 {
+		t.Errorf("rows' MACs %d, grouped layer's %d, want %d", macs, l.Lower(1).MACs(), 2*36*36*2)
+	}
+}
+
 func TestWriteTopologyInvalidLayer(t *testing.T) {
 	bad := topoLayer("bad", accel.Depthwise, 8, 8, 4, 3, 3, 8, 1, 1, 6, 6)
 	err := WriteTopology(&bytes.Buffer{}, []accel.Layer{bad})

@@ -57,14 +57,18 @@ func Apply(ctx *context.Context, nd *arch.Node, inputs []*graph.Node) *graph.Nod
 	var y *graph.Node
 	switch nd.Op {
 	case arch.OpConv:
-		y = conv(ctx, nd, x, nd.Channels, 1)
+		y = conv(ctx, nd, x, nd.Channels, max(nd.Groups, 1))
 	case arch.OpDepthwise:
 		c := x.Shape().Dimensions[3]
 		y = conv(ctx, nd, x, c, c)
 	case arch.OpDense:
 		y = dense(ctx, nd, x)
 	case arch.OpMaxPool:
-		y = pool(nd, x, graph.MaxPool)
+		if nd.Global {
+			y = graph.ReduceAndKeep(x, graph.ReduceMax, 1, 2)
+		} else {
+			y = pool(nd, x, graph.MaxPool)
+		}
 	case arch.OpAvgPool:
 		if nd.Global {
 			y = graph.ReduceAndKeep(x, graph.ReduceMean, 1, 2)
@@ -79,6 +83,11 @@ func Apply(ctx *context.Context, nd *arch.Node, inputs []*graph.Node) *graph.Nod
 	case arch.OpMul:
 		// A 1×1×C gate (squeeze-excitation) scales every pixel of its channel.
 		y = graph.Mul(x, graph.BroadcastToDims(inputs[1], x.Shape().Dimensions...))
+	case arch.OpConcat:
+		y = graph.Concatenate(inputs, 3)
+	case arch.OpPad:
+		_, _, _, p := nd.Geometry()
+		y = zeroPad(x, p)
 	case arch.OpIdentity:
 		y = x
 	case arch.OpZero:
@@ -106,8 +115,33 @@ func Activation(act string, x *graph.Node) *graph.Node {
 		return graph.Mul(x, graph.Sigmoid(x))
 	case arch.ActSigmoid:
 		return graph.Sigmoid(x)
+	case arch.ActHardSigmoid:
+		return hardSigmoid(x)
+	case arch.ActHardSwish:
+		return graph.Mul(x, hardSigmoid(x))
 	}
 	panic(fmt.Sprintf("nn: unknown activation %q", act))
+}
+
+// zeroPad surrounds each map of x [N, H, W, C] with p cells of zeros, by concatenation (GoMLX's Pad
+// has no gradient).
+func zeroPad(x *graph.Node, p int) *graph.Node {
+	if p == 0 {
+		return x
+	}
+	for _, axis := range []int{1, 2} {
+		dims := x.Shape().Clone().Dimensions
+		dims[axis] = p
+		zeros := graph.Zeros(x.Graph(), shapes.Make(x.DType(), dims...))
+		x = graph.Concatenate([]*graph.Node{zeros, x, zeros}, axis)
+	}
+	return x
+}
+
+// hardSigmoid is min(max(x/6 + 1/2, 0), 1).
+func hardSigmoid(x *graph.Node) *graph.Node {
+	y := graph.AddScalar(graph.DivScalar(x, 6), 0.5)
+	return graph.Min(graph.Max(y, graph.ZerosLike(y)), graph.OnesLike(y))
 }
 
 // heNormal initializes a weight of the given fan-in with N(0, 2/fanIn), the variance that keeps

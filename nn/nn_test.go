@@ -38,6 +38,45 @@ func tinyNet() *arch.Network {
 	}
 }
 
+// tinyImportedNet exercises the ops ONNX import adds on a 5×5×4 input: a zero pad, a grouped conv,
+// a standalone batch norm with hard swish, a channel concat, hard sigmoid and global max pooling.
+func tinyImportedNet() *arch.Network {
+	return &arch.Network{
+		Format: arch.Format, Name: "tiny-imported", Input: arch.Shape{H: 5, W: 5, C: 4}, Classes: 3,
+		Nodes: []arch.Node{
+			{Name: "pad", Op: arch.OpPad, Inputs: []string{"input"}, Padding: intp(1)},
+			{Name: "g", Op: arch.OpConv, Inputs: []string{"pad"}, Kernel: 3, Padding: intp(0), Channels: 6, Groups: 2},
+			{Name: "bn", Op: arch.OpIdentity, Inputs: []string{"g"}, BN: true, Act: arch.ActHardSwish},
+			{Name: "cat", Op: arch.OpConcat, Inputs: []string{"bn", "input"}},
+			{Name: "hs", Op: arch.OpIdentity, Inputs: []string{"cat"}, Act: arch.ActHardSigmoid},
+			{Name: "gmax", Op: arch.OpMaxPool, Inputs: []string{"hs"}, Global: true},
+			{Name: "fc", Op: arch.OpDense, Inputs: []string{"gmax"}, Channels: 3},
+		},
+	}
+}
+
+// TestGroupedConvExact checks a 1×1 conv of 4 channels to 2 in 2 groups with all-ones weights on an
+// input whose channels hold 1, 2, 4, 8: group 0 sums channels 0 and 1 (3), group 1 channels 2 and 3
+// (12). A full convolution would give 15 in both outputs.
+func TestGroupedConvExact(t *testing.T) {
+	ctx := context.New()
+	nd := &arch.Node{Name: "g", Op: arch.OpConv, Inputs: []string{"input"}, Kernel: 1, Channels: 2, Groups: 2}
+	exec := context.MustNewExec(engine.Backend(), ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+		return Apply(ctx, nd, []*graph.Node{x})
+	})
+	x := tensors.FromFlatDataAndDimensions([]float32{1, 2, 4, 8}, 1, 1, 1, 4)
+	exec.MustExec(x)
+	w := ctx.GetVariableByScopeAndName("/g", "weights")
+	if got := w.Shape().Dimensions; len(got) != 4 || got[2] != 2 || got[3] != 2 {
+		t.Fatalf("grouped kernel shape %v, want [1 1 2 2]", got)
+	}
+	w.MustSetValue(tensors.FromFlatDataAndDimensions([]float32{1, 1, 1, 1}, 1, 1, 2, 2))
+	got := tensors.MustCopyFlatData[float32](exec.MustExec(x)[0])
+	if len(got) != 2 || got[0] != 3 || got[1] != 12 {
+		t.Errorf("grouped conv output %v, want [3 12]", got)
+	}
+}
+
 // TestShapesMatchInfer builds the graphs of the tiny net and of zoo networks and checks every
 // node's output shape against arch.Network.Infer.
 func TestShapesMatchInfer(t *testing.T) {
@@ -45,7 +84,7 @@ func TestShapesMatchInfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nets := []*arch.Network{tinyNet(), smallcnn}
+	nets := []*arch.Network{tinyNet(), tinyImportedNet(), smallcnn}
 	names := []string{"mobilenetv2", "resnet18", "efficientnetb0"}
 	if testing.Short() {
 		names = names[:1]

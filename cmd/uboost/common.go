@@ -13,6 +13,7 @@ import (
 	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/onnxio"
 )
 
 // acceleratorFlags are the flags that describe an accelerator; defaults are the paper's platform.
@@ -88,17 +89,20 @@ func (f *acceleratorFlags) Accelerator() (*accel.Accelerator, error) {
 	return a, nil
 }
 
-// networkFlags select the network to price: a SCALE-Sim topology CSV, an arch.json file or a zoo name.
+// networkFlags select the network to price: a SCALE-Sim topology CSV, an arch.json or ONNX file or a
+// zoo name.
 type networkFlags struct {
 	topology string
 	arch     string
+	input    string
 }
 
-// addNetworkFlags registers --topology and --arch on cmd.
+// addNetworkFlags registers --topology, --arch and --input on cmd.
 func addNetworkFlags(cmd *cobra.Command) *networkFlags {
 	f := &networkFlags{}
 	cmd.Flags().StringVar(&f.topology, "topology", "", "SCALE-Sim topology CSV file")
-	cmd.Flags().StringVar(&f.arch, "arch", "", "arch.json file or zoo name ("+strings.Join(arch.ZooNames(), ", ")+")")
+	cmd.Flags().StringVar(&f.arch, "arch", "", archFlagUsage)
+	addInputFlag(cmd, &f.input)
 	return f
 }
 
@@ -111,14 +115,14 @@ func (f *networkFlags) Layers() (name string, layers []accel.Layer, err error) {
 		layers, err = arch.ReadTopology(f.topology)
 		return strings.TrimSuffix(filepath.Base(f.topology), filepath.Ext(f.topology)), layers, err
 	case f.arch != "":
-		net, err := loadNetwork(f.arch)
+		net, err := loadNetwork(f.arch, f.input)
 		if err != nil {
 			return "", nil, err
 		}
 		layers, err = net.Layers()
 		return net.Name, layers, err
 	}
-	return "", nil, fmt.Errorf("no network: give --topology FILE.csv or --arch FILE.json|ZOO-NAME")
+	return "", nil, fmt.Errorf("no network: give --topology FILE.csv or --arch FILE.json|FILE.onnx|ZOO-NAME")
 }
 
 // price prices the network the flags select, on the accelerator they describe, with each model in
@@ -142,9 +146,19 @@ func price(af *acceleratorFlags, nf *networkFlags, models ...cost.Model) ([]*cos
 	return reports, nil
 }
 
-// loadNetwork reads an arch.json file, or builds a zoo network when the argument names one and is not a
-// file.
-func loadNetwork(spec string) (*arch.Network, error) {
+// loadNetwork reads an arch.json or ONNX file (by extension), or builds a zoo network when the argument
+// names one and is not a file. input ("HxWxC", or empty) sets an ONNX file's symbolic image size.
+func loadNetwork(spec, input string) (*arch.Network, error) {
+	if onnxio.IsONNX(spec) {
+		shape, err := parseInputShape(input)
+		if err != nil {
+			return nil, err
+		}
+		return onnxio.Load(spec, shape)
+	}
+	if input != "" {
+		return nil, fmt.Errorf("flag --input: only an ONNX file's image size can be set, not %s's", spec)
+	}
 	if _, err := os.Stat(spec); err == nil || strings.ContainsAny(spec, "/.") {
 		return arch.Load(spec)
 	}

@@ -13,7 +13,7 @@ func newEstimateCmd() *cobra.Command {
 	var model string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "estimate (--topology FILE.csv | --arch FILE.json|ZOO-NAME) [flags]",
+		Use:   "estimate (--topology FILE.csv | --arch FILE.json|FILE.onnx|ZOO-NAME) [flags]",
 		Short: "Price a network on an accelerator with an analytical cost model",
 		Long: `estimate lowers every layer of a network to GEMMs on an R×C weight-stationary array and prints
 per layer the GEMM, MACs, cycles, latency and utilization, and the network totals (utilization is

@@ -15,7 +15,7 @@ func init() { root.AddCommand(newReportCmd()) }
 func newReportCmd() *cobra.Command {
 	var out, modelNames string
 	cmd := &cobra.Command{
-		Use:   "report (--topology FILE.csv | --arch FILE.json|ZOO-NAME) --out FILE.html [flags]",
+		Use:   "report (--topology FILE.csv | --arch FILE.json|FILE.onnx|ZOO-NAME) --out FILE.html [flags]",
 		Short: "Write an HTML report of how a network uses the array: drawing, per-layer tables and utilization bars",
 		Long: `report prices a network with each --models cost model on the accelerator the flags describe and writes
 one self-contained HTML page (inline SVG, no external assets): the network drawn with each layer's
@@ -51,7 +51,7 @@ simulator's bars are split into its PE-cycle breakdown).`,
 			sections = append(sections, sec)
 		}
 		if nf.arch != "" {
-			net, err := loadNetwork(nf.arch)
+			net, err := loadNetwork(nf.arch, nf.input)
 			if err != nil {
 				return err
 			}

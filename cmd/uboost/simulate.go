@@ -44,7 +44,7 @@ func (f *simulatorFlags) Options() (sim.Options, error) {
 func newSimulateCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "simulate (--topology FILE.csv | --arch FILE.json|ZOO-NAME) [flags]",
+		Use:   "simulate (--topology FILE.csv | --arch FILE.json|FILE.onnx|ZOO-NAME) [flags]",
 		Short: "Run a network through the cycle-level systolic-array simulator",
 		Long: `simulate steps every weight tile of every layer through --arrays R×C weight-stationary arrays:
 weights shifted in one row per cycle (the next tile's load hidden behind the current fold when

@@ -26,12 +26,12 @@ func init() { root.AddCommand(newTrainCmd()) }
 func newTrainCmd() *cobra.Command {
 	def := train.DefaultConfig()
 	var (
-		cfg      = def
-		archSpec string
-		out      string
-		noAug    bool
-		progress string
-		asJSON   bool
+		cfg                  = def
+		archSpec, inputShape string
+		out                  string
+		noAug                bool
+		progress             string
+		asJSON               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train --arch ARCH --out RUN",
@@ -63,7 +63,7 @@ steps. "uboost train --out RUN --resume" continues a run where it stopped, with 
 				}
 			}
 			if archSpec != "" {
-				if net, err = loadNetwork(archSpec); err != nil {
+				if net, err = loadNetwork(archSpec, inputShape); err != nil {
 					return err
 				}
 			}
@@ -100,7 +100,8 @@ steps. "uboost train --out RUN --resume" continues a run where it stopped, with 
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&archSpec, "arch", "", "arch.json file or zoo name of the network to train")
+	fl.StringVar(&archSpec, "arch", "", archFlagUsage)
+	addInputFlag(cmd, &inputShape)
 	fl.StringVar(&cfg.Data, "data", def.Data, "data set spec: builtin, fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, imagenet100:DIR, folder:DIR")
 	fl.Float64Var(&cfg.ValFraction, "val", 0, "fraction of the training split held out for validation (logged each epoch)")
 	fl.IntVar(&cfg.Epochs, "epochs", def.Epochs, "training epochs")
