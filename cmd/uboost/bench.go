@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,6 +56,9 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 					return fmt.Errorf("--cpuprofile: %w", err)
 				}
 				defer pprof.StopCPUProfile()
+			}
+			if !slices.Contains(benchModels, cfg.Model) {
+				return fmt.Errorf("flag --model: unknown model %q (want %s)", cfg.Model, strings.Join(benchModels, " or "))
 			}
 			run := stepbench.Run
 			if cfg.Model == "supernet" {
@@ -140,3 +144,6 @@ func benchSupernet(cfg stepbench.Config) (*stepbench.Result, error) {
 	res.PeakRSSMB = stepbench.PeakRSSMB()
 	return res, nil
 }
+
+// benchModels are the models `uboost bench step --model` times.
+var benchModels = []string{"probe", "supernet"}

@@ -1,0 +1,63 @@
+package pipeline
+
+import (
+	stdctx "context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/search"
+	"github.com/uboost/uboost/train"
+)
+
+func checkConfig(t *testing.T) Config {
+	t.Helper()
+	scfg, err := search.Preset("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{Search: scfg, Train: train.DefaultConfig(), Data: "builtin", Seed: 1}
+}
+
+// TestResumeRefusesOtherConfig is finding 1 for `uboost search`: resuming with another λ, array and
+// cost model exited 0 and mixed two runs. prepare now refuses, naming every differing field; the
+// training's logging cadence and json:"-" fields (threads, callbacks) may change.
+func TestResumeRefusesOtherConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "x")
+	cfg := checkConfig(t)
+	if err := prepare(cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	same := checkConfig(t)
+	same.Resume, same.Train.LogEvery, same.Train.Threads = true, 7, 3
+	if err := prepare(same, dir); err != nil {
+		t.Errorf("resume with the same configuration: %v", err)
+	}
+	other := checkConfig(t)
+	other.Resume = true
+	other.Search.WithAccelerator(accel.New(32, 32)).WithCost(search.CostFlops, 99, other.Search.Beta)
+	err := prepare(other, dir)
+	for _, want := range []string{dir + ": --resume with a different configuration: ", "search.accelerator.cols 128 → 32",
+		"search.accelerator.rows 128 → 32", `search.cost "systolic" → "flops"`, "search.lambda 1 → 99"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %q", err, want)
+		}
+	}
+}
+
+// TestHardwareCheckedFirst is finding 7: an array whose weight tiles the SRAM cannot stage failed
+// only after search and training, when the result was priced. Run now fails before creating anything.
+func TestHardwareCheckedFirst(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := checkConfig(t)
+	cfg.Search.WithAccelerator(accel.New(4096, 4096))
+	_, err := Run(stdctx.Background(), cfg, dir)
+	if err == nil || !strings.Contains(err.Error(), `field "sram_bytes"`) {
+		t.Errorf("err = %v, want the SRAM fit named", err)
+	}
+	if _, statErr := os.Stat(dir); !os.IsNotExist(statErr) {
+		t.Errorf("run directory created before the configuration was checked: %v", statErr)
+	}
+}
