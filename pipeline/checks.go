@@ -2,6 +2,10 @@ package pipeline
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/uboost/uboost/search"
 
 	"github.com/uboost/uboost/sim"
 	"github.com/uboost/uboost/train"
@@ -28,4 +32,20 @@ func checkHardware(cfg Config) error {
 		return fmt.Errorf("the result could not be priced: %w", err)
 	}
 	return nil
+}
+
+// stagesComplete says whether both search stages of dir left their results (micro/genotype.json,
+// channel/widths.json and their metrics, which the report draws). A resumed run reuses the searched
+// network only then; when a stage directory was deleted, Search re-runs what is missing instead of the
+// run failing at its report every time.
+func stagesComplete(dir string) bool {
+	for _, p := range []string{
+		filepath.Join(dir, MicroDir, search.GenotypeFile), filepath.Join(dir, MicroDir, search.MetricsFile),
+		filepath.Join(dir, ChannelDir, search.WidthsFile), filepath.Join(dir, ChannelDir, search.MetricsFile),
+	} {
+		if _, err := os.Stat(p); err != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -61,3 +61,20 @@ func TestHardwareCheckedFirst(t *testing.T) {
 		t.Errorf("run directory created before the configuration was checked: %v", statErr)
 	}
 }
+
+// TestStagesComplete is finding 5's "a deleted micro/ makes the run fail forever": the searched
+// network is reused on resume only while both stage directories hold their results.
+func TestStagesComplete(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"micro/genotype.json", "micro/metrics.jsonl", "channel/widths.json", "channel/metrics.jsonl"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte("{}"), 0o644)
+	}
+	if !stagesComplete(dir) {
+		t.Error("complete stages not recognized")
+	}
+	os.RemoveAll(filepath.Join(dir, MicroDir))
+	if stagesComplete(dir) {
+		t.Error("a deleted micro/ still counts as complete: the report would fail on every resume")
+	}
+}

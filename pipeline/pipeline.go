@@ -189,7 +189,7 @@ func Search(ctx stdctx.Context, cfg Config, ds *data.Dataset, dir string) (*arch
 		if err := jsonfile.Read(statePath, &spent); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, 0, err
 		}
-		if net, err := arch.Load(filepath.Join(dir, ArchFile)); err == nil {
+		if net, err := arch.Load(filepath.Join(dir, ArchFile)); err == nil && stagesComplete(dir) {
 			return net, spent.Seconds, nil
 		}
 	}
