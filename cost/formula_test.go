@@ -138,14 +138,15 @@ func TestLUTSnapsChannels(t *testing.T) {
 			t.Errorf("Snap(%d) = %d, want %d", c, got, want)
 		}
 	}
-	// A 3×3 conv 128→280 is looked up as 128→256: 9·2·256 = 4608 cycles, whereas the exact model
-	// needs 9·3·256 = 6912.
+	// A 3×3 conv 128→280 is looked up as 128→256: 9·2·256 = 4608 cycles, scaled by its MACs over the
+	// entry's, 280/256, to ⌈5040⌉ = 5040 (the entry's utilization), whereas the exact model needs
+	// 9·3·256 = 6912.
 	r, err := lut.Estimate(accel.Default(), []accel.Layer{conv("c", 18, 128, 280, 3, 1, 1, 16)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Layers[0].Cycles != 4608 {
-		t.Errorf("lut cycles = %d, want 4608", r.Layers[0].Cycles)
+	if r.Layers[0].Cycles != 5040 {
+		t.Errorf("lut cycles = %d, want 5040", r.Layers[0].Cycles)
 	}
 }
 
