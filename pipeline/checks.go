@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/uboost/uboost/internal/runconfig"
 	"github.com/uboost/uboost/search"
 
 	"github.com/uboost/uboost/sim"
@@ -48,4 +49,15 @@ func stagesComplete(dir string) bool {
 		}
 	}
 	return true
+}
+
+// checkStageConfig refuses to reuse or continue a stage directory started with another search
+// configuration (a finished stage is otherwise reloaded without running, so the search stage's own
+// check would never see it).
+func checkStageConfig(sub string, cfg *search.Config) error {
+	path := filepath.Join(sub, search.ConfigFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil // nothing started there
+	}
+	return runconfig.Check(path, cfg)
 }

@@ -214,6 +214,9 @@ func Search(ctx stdctx.Context, cfg Config, ds *data.Dataset, dir string) (*arch
 func MicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.RunOptions) (*search.MicroResult, error) {
 	sub := filepath.Join(dir, MicroDir)
 	if opt.Resume {
+		if err := checkStageConfig(sub, cfg); err != nil {
+			return nil, err
+		}
 		g, gErr := search.LoadGenotype(filepath.Join(sub, search.GenotypeFile))
 		net, nErr := arch.Load(filepath.Join(sub, search.ArchFile))
 		if gErr == nil && nErr == nil {
@@ -234,6 +237,9 @@ func MicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.Run
 func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir string, opt search.RunOptions) (*search.ChannelResult, error) {
 	sub := filepath.Join(dir, ChannelDir)
 	if opt.Resume {
+		if err := checkStageConfig(sub, cfg); err != nil {
+			return nil, err
+		}
 		net, err := arch.Load(filepath.Join(sub, search.ArchFile))
 		if err == nil {
 			var w search.Widths
