@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -95,20 +96,22 @@ func (a *Accelerator) Milliseconds(cycles float64) float64 { return cycles / a.C
 // Validate reports the first setting that makes the accelerator impossible, naming its field.
 func (a *Accelerator) Validate() error {
 	switch {
-	case a.Rows <= 0:
-		return fieldErr("rows", "want a positive integer, got %d", a.Rows)
-	case a.Cols <= 0:
-		return fieldErr("cols", "want a positive integer, got %d", a.Cols)
+	case a.Rows <= 0 || a.Rows > MaxArrayDim:
+		return fieldErr("rows", "want an integer in 1..%d, got %d", MaxArrayDim, a.Rows)
+	case a.Cols <= 0 || a.Cols > MaxArrayDim:
+		return fieldErr("cols", "want an integer in 1..%d, got %d", MaxArrayDim, a.Cols)
 	case !(a.ClockHz > 0) || a.ClockHz > 1e13:
 		return fieldErr("clock_hz", "want a positive frequency, got %g", a.ClockHz)
 	case !(a.BandwidthBps > 0) || a.BandwidthBps > 1e16:
 		return fieldErr("bandwidth_bytes_per_s", "want a positive bandwidth, got %g", a.BandwidthBps)
-	case a.SRAMBytes <= 0:
-		return fieldErr("sram_bytes", "want a positive size, got %d", a.SRAMBytes)
-	case a.ElementBytes <= 0:
-		return fieldErr("element_bytes", "want a positive integer, got %d", a.ElementBytes)
-	case a.Batch <= 0:
-		return fieldErr("batch", "want a positive integer, got %d", a.Batch)
+	case !(a.BytesPerCycle() >= MinBytesPerCycle):
+		return fieldErr("bandwidth_bytes_per_s", "want at least %g bytes per clock cycle, got %g", MinBytesPerCycle, a.BytesPerCycle())
+	case a.SRAMBytes <= 0 || a.SRAMBytes > MaxSRAMBytes:
+		return fieldErr("sram_bytes", "want a size in 1..%d bytes, got %d", int64(MaxSRAMBytes), a.SRAMBytes)
+	case a.ElementBytes <= 0 || a.ElementBytes > MaxElementBytes:
+		return fieldErr("element_bytes", "want an integer in 1..%d, got %d", MaxElementBytes, a.ElementBytes)
+	case a.Batch <= 0 || a.Batch > MaxBatch:
+		return fieldErr("batch", "want an integer in 1..%d, got %d", MaxBatch, a.Batch)
 	case a.Weights != DoubleBuffer && a.Weights != SingleBuffer:
 		return fieldErr("weight_buffering", "want %q or %q, got %q", DoubleBuffer, SingleBuffer, a.Weights)
 	}
@@ -142,8 +145,8 @@ func ParseArray(s string) (rows, cols int, err error) {
 	}
 	rows, err1 := strconv.Atoi(r)
 	cols, err2 := strconv.Atoi(c)
-	if err1 != nil || err2 != nil || rows <= 0 || cols <= 0 {
-		return 0, 0, fmt.Errorf("want two positive integers ROWSxCOLS, got %q", s)
+	if err1 != nil || err2 != nil || rows <= 0 || cols <= 0 || rows > MaxArrayDim || cols > MaxArrayDim {
+		return 0, 0, fmt.Errorf("want two integers in 1..%d, ROWSxCOLS, got %q", MaxArrayDim, s)
 	}
 	return rows, cols, nil
 }
@@ -160,6 +163,9 @@ func ParseJSON(data []byte) (*Accelerator, error) {
 			return nil, fieldErr(typeErr.Field, "want a %s, got a JSON %s", typeErr.Type, typeErr.Value)
 		}
 		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after the accelerator's JSON object")
 	}
 	if err := a.Validate(); err != nil {
 		return nil, err

@@ -34,7 +34,7 @@ func TestParseJSON(t *testing.T) {
 		t.Errorf("BytesPerCycle %g, Milliseconds(2500) %g", a.BytesPerCycle(), a.Milliseconds(2500))
 	}
 	for in, want := range map[string]string{
-		`{"rows": 0}`:                    `field "rows": want a positive integer, got 0`,
+		`{"rows": 0}`:                    `field "rows": want an integer in 1..4096, got 0`,
 		`{"rows": "x"}`:                  `field "rows": want a int, got a JSON string`,
 		`{"weight_buffering": "triple"}`: `field "weight_buffering": want "double" or "single", got "triple"`,
 		`{"bandwidth_bytes_per_s": -1}`:  `field "bandwidth_bytes_per_s": want a positive bandwidth, got -1`,

@@ -114,8 +114,11 @@ func (l Layer) Bytes(batch, elementBytes int) (weights, inputs, outputs int64) {
 	return
 }
 
-// Validate reports a layer whose shape is impossible, naming the field.
+// Validate reports a layer whose shape is impossible or beyond the limits (limits.go), naming the field.
 func (l Layer) Validate() error {
+	if err := l.checkLimits(); err != nil {
+		return err
+	}
 	pos := func(field string, v int) error {
 		if v <= 0 {
 			return fieldErr(field, "want a positive integer, got %d", v)

@@ -18,8 +18,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/uboost/uboost/internal/atomicfile"
+	"github.com/uboost/uboost/internal/inputfile"
 )
 
 // Format is the version tag every arch.json carries.
@@ -113,7 +115,7 @@ func (n *Network) Output() string {
 
 // Load reads and validates an arch.json file. Errors name the file and the offending field.
 func Load(path string) (*Network, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.MaxBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -175,11 +177,11 @@ func describeJSONError(data []byte, err error) error {
 	return fmt.Errorf("malformed JSON: %v", err)
 }
 
-// Save writes the network as indented JSON.
+// Save writes the network as indented JSON, atomically.
 func (n *Network) Save(path string) error {
 	data, err := json.MarshalIndent(n, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return atomicfile.WriteBytes(path, append(data, '\n'))
 }

@@ -142,7 +142,7 @@ func TestParseErrors(t *testing.T) {
 		{"negative channels", mutate(t, func(_ map[string]any, n []any) { node(n, 0)["channels"] = -8.0 }),
 			`nodes[0] ("stem"): field "channels": want a positive integer, got -8`},
 		{"negative padding", mutate(t, func(_ map[string]any, n []any) { node(n, 1)["padding"] = -1.0 }),
-			`nodes[1] ("dw"): field "padding": want a non-negative integer, got -1`},
+			`nodes[1] ("dw"): field "padding": want an integer in 0..16384, got -1`},
 		// 8×8 input, no padding: a 9×9 window cannot fit.
 		{"kernel larger than input", mutate(t, func(_ map[string]any, n []any) { node(n, 0)["kernel"] = 9.0; node(n, 0)["padding"] = 0.0 }),
 			`nodes[0] ("stem"): field "kernel": window 9 (kernel 9, dilation 1) larger than padded input 8×8×3`},

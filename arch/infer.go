@@ -1,6 +1,10 @@
 package arch
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/uboost/uboost/accel"
+)
 
 // NodeError is a problem with one node, naming it and the field.
 type NodeError struct {
@@ -52,6 +56,9 @@ func (n *Network) Validate() error {
 	}
 	if n.Input.H <= 0 || n.Input.W <= 0 || n.Input.C <= 0 {
 		return fmt.Errorf("field %q: want positive h, w, c, got %s", "input", n.Input)
+	}
+	if n.Input.H > accel.MaxFeatureDim || n.Input.W > accel.MaxFeatureDim || n.Input.C > accel.MaxChannels {
+		return fmt.Errorf("field %q: want h, w ≤ %d and c ≤ %d, got %s", "input", accel.MaxFeatureDim, accel.MaxChannels, n.Input)
 	}
 	if n.Classes <= 0 {
 		return fmt.Errorf("field %q: want a positive integer, got %d", "classes", n.Classes)
@@ -113,8 +120,8 @@ func inferNode(i int, nd *Node, in []Shape) (Shape, error) {
 			return Shape{}, nodeErr(i, nd, v.f, "want a positive integer, got %d", v.v)
 		}
 	}
-	if nd.Padding != nil && *nd.Padding < 0 {
-		return Shape{}, nodeErr(i, nd, "padding", "want a non-negative integer, got %d", *nd.Padding)
+	if nd.Padding != nil && (*nd.Padding < 0 || *nd.Padding > accel.MaxFeatureDim) {
+		return Shape{}, nodeErr(i, nd, "padding", "want an integer in 0..%d, got %d", accel.MaxFeatureDim, *nd.Padding)
 	}
 	switch nd.Act {
 	case ActNone, ActReLU, ActReLU6, ActSwish, ActSigmoid, ActHardSigmoid, ActHardSwish:

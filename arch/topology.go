@@ -1,15 +1,16 @@
 package arch
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/internal/inputfile"
 )
 
 // SCALE-Sim topology CSV: one layer a row, in SCALE-Sim's column order
@@ -46,12 +47,11 @@ const (
 // ReadTopology reads a SCALE-Sim topology CSV file into layers. Errors name the file as given, the
 // 1-based row and the column.
 func ReadTopology(path string) ([]accel.Layer, error) {
-	f, err := os.Open(path)
+	data, err := inputfile.Read(path, inputfile.MaxBytes)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return ParseTopology(path, f)
+	return ParseTopology(path, bytes.NewReader(data))
 }
 
 // ParseTopology reads a SCALE-Sim topology CSV from r; name is the file name used in errors

@@ -96,5 +96,5 @@ func validateInputs(a *accel.Accelerator, layers []accel.Layer) error {
 			return fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
 		}
 	}
-	return nil
+	return accel.CheckWork(a, layers, 1)
 }

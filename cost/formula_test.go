@@ -2,6 +2,7 @@ package cost
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/uboost/uboost/accel"
@@ -137,14 +138,15 @@ func TestLUTSnapsChannels(t *testing.T) {
 			t.Errorf("Snap(%d) = %d, want %d", c, got, want)
 		}
 	}
-	// A 3×3 conv 128→280 is looked up as 128→256: 9·2·256 = 4608 cycles, whereas the exact model
-	// needs 9·3·256 = 6912.
+	// A 3×3 conv 128→280 is looked up as 128→256: 9·2·256 = 4608 cycles, scaled by its MACs over the
+	// entry's, 280/256, to ⌈5040⌉ = 5040 (the entry's utilization), whereas the exact model needs
+	// 9·3·256 = 6912.
 	r, err := lut.Estimate(accel.Default(), []accel.Layer{conv("c", 18, 128, 280, 3, 1, 1, 16)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Layers[0].Cycles != 4608 {
-		t.Errorf("lut cycles = %d, want 4608", r.Layers[0].Cycles)
+	if r.Layers[0].Cycles != 5040 {
+		t.Errorf("lut cycles = %d, want 5040", r.Layers[0].Cycles)
 	}
 }
 
@@ -157,10 +159,39 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("zero stride: err = %v", err)
 	}
 	if _, err := Systolic().Estimate(accel.New(0, 128), []accel.Layer{good}); err == nil ||
-		err.Error() != `accelerator: field "rows": want a positive integer, got 0` {
+		err.Error() != `accelerator: field "rows": want an integer in 1..4096, got 0` {
 		t.Errorf("0x128 array: err = %v", err)
 	}
 	if _, err := ByName("magic"); err == nil {
 		t.Error("ByName(magic) gave no error")
+	}
+}
+
+// TestNoOverflow is finding 2: a layer whose counts overflowed int64 (negative cycles, utilization
+// −73009%, +Inf) is refused by every model with the layer named; at the limits of the fields the
+// counts stay positive and utilization ≤ 1.
+func TestNoOverflow(t *testing.T) {
+	huge := accel.Layer{Name: "fc", Op: accel.Dense, InH: 1, InW: 1, InC: accel.MaxChannels, OutH: 1, OutW: 1, OutC: accel.MaxChannels}
+	// 2^8 layers of 2^52 MACs each on one PE: the 256th crosses 2^60 PE-cycles.
+	many := make([]accel.Layer, 1<<8)
+	for i := range many {
+		many[i] = huge
+	}
+	for _, name := range Names() {
+		m, _ := ByName(name)
+		if _, err := m.Estimate(accel.New(1, 1).WithBatch(accel.MaxBatch), many); err == nil || !strings.HasPrefix(err.Error(), "layer 256 (fc): ") {
+			t.Errorf("%s: 2^60 PE-cycles: err = %v", name, err)
+		}
+		// A ResNet 3×3 256→256 layer at 56×56, batch 1024, on the largest array: one tile of
+		// M = 1024·56·56 ≈ 3.2·10^6 rows, about (3.2·10^6 + 3·4096)·4096² ≈ 5.4·10^13 PE-cycles < 2^48.
+		big := accel.New(accel.MaxArrayDim, accel.MaxArrayDim).WithBatch(1024).SRAM(1 << 30)
+		r, err := m.Estimate(big, []accel.Layer{conv("c", 58, 256, 256, 3, 1, 1, 56)})
+		if err != nil {
+			t.Errorf("%s on 4096×4096 at batch 1024: %v", name, err)
+			continue
+		}
+		if tot := r.Total; tot.Cycles <= 0 || tot.MACs <= 0 || !(tot.Utilization > 0 && tot.Utilization <= 1) {
+			t.Errorf("%s on 4096×4096 at batch 1024: %+v", name, tot)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package cost
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/uboost/uboost/accel"
 )
@@ -85,6 +86,7 @@ func (t *LUT) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report, err
 		if err != nil {
 			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
 		}
+		cycles = scaleToMACs(cycles, g.MACs(), t.snapLayer(l).Lower(a.Batch).MACs())
 		r.Layers[i] = LayerCost{
 			Name: l.Name, Op: l.Op, GEMM: g.String(), MACs: g.MACs(), Cycles: cycles,
 			LatencyMs:   a.Milliseconds(float64(cycles)),
@@ -97,4 +99,15 @@ func (t *LUT) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report, err
 
 func init() {
 	registry["lut"] = func() Model { return NewLUT(Systolic()) }
+}
+
+// scaleToMACs prices a layer with more MACs than its table entry (channels beyond the table's
+// MaxChannels, or rounded down to the grid) at the entry's utilization: entry cycles scaled by the MAC
+// ratio, rounded up. Pricing it at the entry's cycles alone reported utilization over 100% (VGG-16's
+// 512-channel layers on the 256-channel table: 103%). Layers at or below their entry keep its cycles.
+func scaleToMACs(cycles, macs, entryMACs int64) int64 {
+	if entryMACs <= 0 || macs <= entryMACs {
+		return cycles
+	}
+	return int64(math.Ceil(float64(cycles) * float64(macs) / float64(entryMACs)))
 }

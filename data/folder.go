@@ -139,6 +139,11 @@ func (s *folderSource) readCache(path string) bool {
 	return err == nil
 }
 
+// MaxImagePixels bounds the pixels of one image of an image folder: 2^24 (4096×4096, 64 MiB decoded),
+// above the largest ImageNet photographs (about 12 megapixels), so that a few loader workers decoding
+// at once stay well under a gigabyte.
+const MaxImagePixels = 1 << 24
+
 // decodeInto decodes the JPEG or PNG image at path, crops its central square (the largest one, so the
 // shorter side is kept whole, as a resize of the shorter side followed by a center crop would), scales
 // it bilinearly to size×size and writes its RGB pixels (HWC) to dst.
@@ -148,6 +153,18 @@ func decodeInto(path string, size int, dst []uint8) error {
 		return err
 	}
 	defer f.Close()
+	// The header first: a small file may declare a huge image (a 3 MB PNG of 20000×20000 decodes
+	// to 1.6 GB), and the loader decodes several at once.
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, badf("undecodable image: %v", err))
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
+		return fmt.Errorf("%s: %w", path, badf("%dx%d image: more than the %d pixels supported", cfg.Width, cfg.Height, MaxImagePixels))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	img, _, err := image.Decode(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, badf("undecodable image: %v", err))

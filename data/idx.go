@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 )
 
 // IDX is one array in the IDX format of MNIST and Fashion-MNIST: a magic number (two zero bytes, the
@@ -25,7 +26,11 @@ const maxIDXBytes = 1 << 32
 
 // ReadIDX reads one IDX array from r; name is the file name used in errors. A short payload is reported
 // with the index of the first incomplete record (a record is one entry of the first dimension).
-func ReadIDX(r io.Reader, name string) (*IDX, error) {
+func ReadIDX(r io.Reader, name string) (*IDX, error) { return readIDX(r, name, -1) }
+
+// readIDX is ReadIDX for input known to hold avail bytes (header included; -1: unknown): a header
+// claiming more is refused before anything is allocated.
+func readIDX(r io.Reader, name string, avail int64) (*IDX, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, badf("magic: truncated header"))
@@ -53,6 +58,9 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 		}
 		total *= int64(dims[i])
 	}
+	if header := 4 + 4*int64(nd); avail >= 0 && header+total > avail {
+		return nil, fmt.Errorf("%s: %w", name, badf("dimensions %v declare %d data bytes, the file holds %d", dims, total, avail-header))
+	}
 	buf, err := readAllLimited(r, total)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -75,7 +83,7 @@ func ReadIDXFile(path string) (*IDX, error) {
 		return nil, err
 	}
 	defer closeFn()
-	return ReadIDX(r, path)
+	return readIDX(r, path, idxSize(path))
 }
 
 // WriteIDX writes data as an unsigned-byte IDX array with the given dimensions. It is the inverse of
@@ -128,4 +136,31 @@ func idxImages(images, labels *IDX, imagesName, labelsName string, classes int) 
 		m.Labels[i] = int32(l)
 	}
 	return m, nil
+}
+
+// idxSize returns the bytes an IDX file holds once unzipped: its size, or for a gzipped file the
+// length its gzip trailer records (exact below 4 GiB, the largest payload ReadIDX accepts); -1 when
+// unknown.
+func idxSize(path string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return -1
+	}
+	var head [2]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil || head != [2]byte{0x1f, 0x8b} {
+		return fi.Size()
+	}
+	var trailer [4]byte
+	if fi.Size() < 18 {
+		return -1
+	}
+	if _, err := f.ReadAt(trailer[:], fi.Size()-4); err != nil {
+		return -1
+	}
+	return int64(binary.LittleEndian.Uint32(trailer[:]))
 }

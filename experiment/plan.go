@@ -122,7 +122,9 @@ func ParseFloats(s string) ([]float64, error) {
 		if err != nil {
 			return nil, fmt.Errorf("want a comma-separated list of numbers, got %q", f)
 		}
-		out = append(out, x)
+		if !slices.Contains(out, x) { // "2,2.0" is one λ, one run directory
+			out = append(out, x)
+		}
 	}
 	return out, nil
 }

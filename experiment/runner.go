@@ -25,9 +25,10 @@ const LogFile = "run.log"
 // RunDir returns the directory of a job inside the experiment directory dir: dir/runs/<job name>.
 func RunDir(dir string, j Job) string { return filepath.Join(dir, "runs", j.Name()) }
 
-// Finished reports whether the job's run directory holds its result.json.
+// Finished reports whether the job's run directory holds a complete result.json (one ReadRun
+// accepts); a truncated one is not finished, and the job is run again (resumed).
 func Finished(dir string, j Job) bool {
-	_, err := os.Stat(filepath.Join(RunDir(dir, j), ResultFile))
+	_, err := ReadRun(filepath.Join(RunDir(dir, j), ResultFile))
 	return err == nil
 }
 

@@ -99,8 +99,8 @@ func ReadRun(path string) (Run, error) {
 	}, nil
 }
 
-// Collect reads every DIR/runs/*/result.json, in run-directory order. Runs without a result.json are
-// unfinished and left out; a result.json that cannot be read is an error.
+// Collect reads every DIR/runs/*/result.json, in run-directory order. Runs without a complete
+// result.json (missing, truncated or invalid: see Finished) are unfinished and left out.
 func Collect(dir string) ([]Run, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "runs", "*", ResultFile))
 	if err != nil {
@@ -111,7 +111,7 @@ func Collect(dir string) ([]Run, error) {
 	for _, p := range paths {
 		r, err := ReadRun(p)
 		if err != nil {
-			return nil, err
+			continue // not finished (Finished): a rerun resumes it
 		}
 		r.Dir, _ = filepath.Rel(dir, filepath.Dir(p))
 		runs = append(runs, r)

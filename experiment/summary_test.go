@@ -245,8 +245,10 @@ func TestReadRunErrors(t *testing.T) {
 			t.Errorf("ReadRun(%s) error = %v, want one naming the file and %q", name, err, field)
 		}
 	}
-	if _, err := Collect(dir); err == nil {
-		t.Error("Collect over broken result.json files succeeded")
+	// Finding 5: a truncated result.json blocked --report-only and every rerun. It is now an
+	// unfinished run: left out of the summary, and not Finished, so the runner resumes it.
+	if runs, err := Collect(dir); err != nil || len(runs) != 0 {
+		t.Errorf("Collect over broken result.json files = %d runs, %v; want none and no error", len(runs), err)
 	}
 }
 

@@ -2,13 +2,12 @@ package onnxio
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/internal/atomicfile"
 )
 
 // Export's format: opset 17 (IR version 8), the newest that both PyTorch 1.13's exporter and the
@@ -317,32 +316,5 @@ func Write(path string, mp *onnx.ModelProto) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, data)
-}
-
-// writeAtomic writes data to path through a synced temporary file renamed into place.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteBytes(path, data)
 }

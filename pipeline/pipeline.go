@@ -31,6 +31,8 @@ import (
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/data"
 	"github.com/uboost/uboost/internal/jsonfile"
+	"github.com/uboost/uboost/internal/runconfig"
+	"github.com/uboost/uboost/internal/runlock"
 	"github.com/uboost/uboost/search"
 	"github.com/uboost/uboost/sim"
 	"github.com/uboost/uboost/train"
@@ -68,6 +70,8 @@ type Config struct {
 	// Progress receives the search stages' steps; OnLoop the training loop (for a progress bar).
 	Progress func(search.Progress) `json:"-"`
 	OnLoop   func(*gtrain.Loop)    `json:"-"`
+	// Warn receives one-line warnings (a broken checkpoint set aside on resume).
+	Warn func(string) `json:"-"`
 }
 
 // Metrics are a network's figures under one cost model at batch 1.
@@ -110,6 +114,14 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	if err := cfg.Train.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkHardware(cfg); err != nil {
+		return nil, err
+	}
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
 	if err := prepare(cfg, dir); err != nil {
 		return nil, err
 	}
@@ -120,13 +132,13 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	if cfg.TrainLimit > 0 {
 		ds.Train = ds.Train.Take(cfg.TrainLimit)
 	}
-	net, secs, err := Search(cfg, ds, dir)
+	net, secs, err := Search(ctx, cfg, ds, dir)
 	if err != nil {
 		return nil, err
 	}
 	tcfg := cfg.Train
 	tcfg.Data = cfg.Data
-	tcfg.OnLoop = cfg.OnLoop
+	tcfg.OnLoop, tcfg.Warn = cfg.OnLoop, cfg.Warn
 	tdir := filepath.Join(dir, TrainDir)
 	_, statErr := os.Stat(filepath.Join(tdir, train.ConfigFile))
 	tcfg.Resume = cfg.Resume && statErr == nil
@@ -152,8 +164,13 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 // prepare creates the run directory and its config.json, or checks a resumed one.
 func prepare(cfg Config, dir string) error {
 	path := filepath.Join(dir, ConfigFile)
-	if _, err := os.Stat(path); err == nil && !cfg.Resume {
-		return fmt.Errorf("%s already holds a run; give --resume to continue it or choose another --out", dir)
+	if _, err := os.Stat(path); err == nil {
+		if !cfg.Resume {
+			return fmt.Errorf("%s already holds a run; give --resume to continue it or choose another --out", dir)
+		}
+		if err := runconfig.Check(path, cfg, resumableFields()...); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -163,7 +180,7 @@ func prepare(cfg Config, dir string) error {
 
 // Search runs the micro and channel stages into dir (reusing finished stages when resuming), writes
 // dir/arch.json and returns the searched network and the search's wall time over all sessions.
-func Search(cfg Config, ds *data.Dataset, dir string) (*arch.Network, float64, error) {
+func Search(ctx stdctx.Context, cfg Config, ds *data.Dataset, dir string) (*arch.Network, float64, error) {
 	var spent struct {
 		Seconds float64 `json:"seconds"`
 	}
@@ -172,12 +189,12 @@ func Search(cfg Config, ds *data.Dataset, dir string) (*arch.Network, float64, e
 		if err := jsonfile.Read(statePath, &spent); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, 0, err
 		}
-		if net, err := arch.Load(filepath.Join(dir, ArchFile)); err == nil {
+		if net, err := arch.Load(filepath.Join(dir, ArchFile)); err == nil && stagesComplete(dir) {
 			return net, spent.Seconds, nil
 		}
 	}
 	start := time.Now()
-	opt := search.RunOptions{Resume: cfg.Resume, Progress: cfg.Progress}
+	opt := search.RunOptions{Resume: cfg.Resume, Progress: cfg.Progress, Warn: cfg.Warn, Context: ctx}
 	micro, err := MicroStage(cfg.Search, ds, dir, opt)
 	if err != nil {
 		return nil, 0, err
@@ -197,6 +214,9 @@ func Search(cfg Config, ds *data.Dataset, dir string) (*arch.Network, float64, e
 func MicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.RunOptions) (*search.MicroResult, error) {
 	sub := filepath.Join(dir, MicroDir)
 	if opt.Resume {
+		if err := checkStageConfig(sub, cfg); err != nil {
+			return nil, err
+		}
 		g, gErr := search.LoadGenotype(filepath.Join(sub, search.GenotypeFile))
 		net, nErr := arch.Load(filepath.Join(sub, search.ArchFile))
 		if gErr == nil && nErr == nil {
@@ -217,6 +237,9 @@ func MicroStage(cfg *search.Config, ds *data.Dataset, dir string, opt search.Run
 func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir string, opt search.RunOptions) (*search.ChannelResult, error) {
 	sub := filepath.Join(dir, ChannelDir)
 	if opt.Resume {
+		if err := checkStageConfig(sub, cfg); err != nil {
+			return nil, err
+		}
 		net, err := arch.Load(filepath.Join(sub, search.ArchFile))
 		if err == nil {
 			var w search.Widths

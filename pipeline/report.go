@@ -9,6 +9,7 @@ import (
 
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/internal/atomicfile"
 	"github.com/uboost/uboost/report"
 	"github.com/uboost/uboost/search"
 	"github.com/uboost/uboost/train"
@@ -63,15 +64,7 @@ func writeReport(dir string, cfg Config, net *arch.Network, res *Result, reports
 	}
 	page.Sections = append(page.Sections, report.Section{Heading: "Configuration", Pre: string(conf)})
 
-	f, err := os.Create(filepath.Join(dir, ReportFile))
-	if err != nil {
-		return err
-	}
-	if err := page.Write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.Write(filepath.Join(dir, ReportFile), page.Write)
 }
 
 // readLines decodes every JSON line of a metrics.jsonl file into a T.

@@ -3,8 +3,8 @@ package search
 import (
 	"bufio"
 	"bytes"
+	stdctx "context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -18,7 +18,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
@@ -51,6 +50,11 @@ type RunOptions struct {
 	Resume bool
 	// Progress, when set, is called after every step.
 	Progress func(Progress)
+	// Warn, when set, receives one-line warnings (a broken checkpoint set aside on resume).
+	Warn func(string)
+	// Context, when set, stops the stage between steps once it is cancelled (Ctrl-C, SIGTERM); the
+	// last epoch's checkpoint is kept for Resume.
+	Context stdctx.Context
 }
 
 // Metric is one line of metrics.jsonl: a training step, or an epoch summary (Phase "epoch") that also
@@ -347,6 +351,8 @@ func (s *supernet) sgdUpdate(ctx *context.Context, g *graph.Graph, vars []*conte
 type stageState struct {
 	EpochsDone int    `json:"epochs_done"`
 	Checkpoint string `json:"checkpoint"`
+	// Previous is the checkpoint of the epoch before, kept to resume from when Checkpoint is broken.
+	Previous string `json:"previous,omitempty"`
 }
 
 // runStage trains a supernet for the given epochs, alternating weight and architecture batches, with a
@@ -360,46 +366,15 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			return nil, err
 		}
 	}
-	ck := filepath.Join(dir, ckptDir)
-	statePath := filepath.Join(dir, stateFile)
-	var st stageState
-	if raw, err := os.ReadFile(statePath); err == nil {
-		if !opt.Resume {
-			return nil, fmt.Errorf("%s: a %s stage was already run here; resume it or choose another directory", dir, s.stage)
-		}
-		if err := json.Unmarshal(raw, &st); err != nil {
-			return nil, fmt.Errorf("%s: %w", statePath, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	if err := os.MkdirAll(ck, 0o755); err != nil {
-		return nil, err
-	}
-	// Drop what a killed run left beyond the last complete checkpoint (or everything, starting afresh).
-	entries, err := os.ReadDir(ck)
+	lock, st, err := openStageDir(s, dir, opt)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		if st.Checkpoint == "" || !strings.HasPrefix(e.Name(), st.Checkpoint+".") {
-			if err := os.RemoveAll(filepath.Join(ck, e.Name())); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := jsonfile.Write(filepath.Join(dir, "config.json"), cfg); err != nil {
-		return nil, err
-	}
-
-	ctx := context.New()
-	ctx.SetParam(context.ParamInitialSeed, cfg.Seed)
-	if err := ctx.SetRNGStateFromSeed(cfg.Seed); err != nil {
-		return nil, err
-	}
-	handler, err := checkpoints.Build(ctx).Dir(ck).Keep(2).Done()
+	defer lock.Release()
+	ck, statePath := filepath.Join(dir, ckptDir), filepath.Join(dir, stateFile)
+	ctx, handler, err := openStageCheckpoint(cfg, ck, &st, opt.Warn)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ck, err)
+		return nil, err
 	}
 	dt := dtypes.Float32
 	s.initArch(ctx, dt)
@@ -450,6 +425,10 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 		tau, lr := cfg.tauAt(epoch), cfg.lrAt(epoch)
 		tauT, lrT := tensors.FromScalar(float32(tau)), tensors.FromScalar(float32(lr))
 		for step := range steps {
+			if opt.Context != nil && opt.Context.Err() != nil {
+				return nil, fmt.Errorf("%s stage stopped at epoch %d step %d (%w); the checkpoint after epoch %d is kept in %s for --resume",
+					s.stage, epoch+1, step+1, opt.Context.Err(), st.EpochsDone, ck)
+			}
 			b, err := loader.Next()
 			if err != nil {
 				return nil, fmt.Errorf("%s stage epoch %d step %d: %w", s.stage, epoch+1, step+1, err)
@@ -524,7 +503,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 		if err != nil || len(names) == 0 {
 			return nil, fmt.Errorf("%s: checkpoint not listed after saving: %v", ck, err)
 		}
-		st = stageState{EpochsDone: epoch + 1, Checkpoint: names[len(names)-1]}
+		st = stageState{EpochsDone: epoch + 1, Checkpoint: names[len(names)-1], Previous: st.Checkpoint}
 		if err := metrics.sync(); err != nil {
 			return nil, err
 		}

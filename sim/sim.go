@@ -17,9 +17,10 @@ const MaxPrefetch = 1 << 10
 // DefaultPrefetch is the staging slots per array when Options.Prefetch is 0: a double buffer.
 const DefaultPrefetch = 2
 
-// MaxTiles bounds the weight tiles of one layer. The simulator visits every tile, so an absurd layer
-// (a typo in a topology file) is refused instead of running for hours.
-const MaxTiles = 1 << 28
+// MaxTiles bounds the weight tiles of one layer. The simulator visits every tile (about 3·10^6 a
+// second), so an absurd layer (a typo in a topology file) is refused within a second or two instead of
+// running for minutes; real layers have at most a few 10^4 tiles even on an 8×8 array.
+const MaxTiles = 1 << 22
 
 // MaxRows bounds the rows a GEMM streams (batch · output pixels), keeping PE-cycle counts in int64.
 const MaxRows = 1 << 36
@@ -130,6 +131,14 @@ func Simulate(a *accel.Accelerator, layers []accel.Layer, opt Options) (*Result,
 	if need := stagingBytes(a, opt); !opt.IdealMemory && a.SRAMBytes < need {
 		return nil, fmt.Errorf("accelerator: %w", &accel.FieldError{Field: "sram_bytes",
 			Err: fmt.Errorf("%d bytes cannot stage %d %dx%d weight tiles per array (%d bytes)", a.SRAMBytes, opt.Slots(), a.Rows, a.Cols, need)})
+	}
+	for i, l := range layers {
+		if err := l.Validate(); err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
+		}
+	}
+	if err := accel.CheckWork(a, layers, opt.NumArrays()); err != nil {
+		return nil, err
 	}
 	res := &Result{Arrays: opt.NumArrays(), PEs: int64(opt.NumArrays()) * a.PEs(), Layers: make([]LayerResult, 0, len(layers))}
 	for i, l := range layers {

@@ -337,7 +337,7 @@ func TestBadInput(t *testing.T) {
 		{"too many tiles", tiny(), sim.Options{}, []accel.Layer{dense(1<<20, 1<<20)}, "weight tiles"},
 		{"overflowing GEMM", tiny(), sim.Options{}, []accel.Layer{{Name: "huge", Op: accel.Conv,
 			InH: 1, InW: 1, InC: 1 << 40, OutH: 1 << 40, OutW: 1 << 40, OutC: 1, KH: 1, KW: 1,
-			StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1}}, "out of range"},
+			StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1}}, `field "out_h": want at most 16384`},
 	}
 	for _, tc := range cases {
 		_, err := sim.Simulate(tc.a, tc.layers, tc.opt)

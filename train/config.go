@@ -65,7 +65,14 @@ type Config struct {
 	// OnLoop, when set, is called with GoMLX's training loop before training starts, so that a command
 	// can attach a progress bar (ui/commandline.AttachProgressBar) or other hooks. Libraries never print.
 	OnLoop func(loop *gtrain.Loop) `json:"-"`
+	// Warn, when set, receives one-line warnings (a broken checkpoint set aside on resume).
+	Warn func(string) `json:"-"`
 }
+
+// ResumableFields are the recipe's JSON fields a resumed run may change: they say how often the run
+// logs, checkpoints and evaluates, not what it computes. Every other field (the data included) must
+// equal the stored config.json's.
+var ResumableFields = []string{"log_every", "checkpoint_every", "eval_batch"}
 
 // DefaultConfig returns the recipe used for the final training of searched networks: 15 epochs of
 // batches of 128, Nesterov SGD (μ 0.9, peak rate 0.1, weight decay 5e-4, clipping at norm 5) on a

@@ -30,7 +30,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"time"
 
@@ -48,7 +47,11 @@ import (
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/data"
 	"github.com/uboost/uboost/engine"
+	"github.com/uboost/uboost/internal/atomicfile"
+	"github.com/uboost/uboost/internal/checkpoint"
 	"github.com/uboost/uboost/internal/jsonfile"
+	"github.com/uboost/uboost/internal/runconfig"
+	"github.com/uboost/uboost/internal/runlock"
 	"github.com/uboost/uboost/nn"
 )
 
@@ -133,6 +136,11 @@ func Run(ctx stdctx.Context, cfg Config, net *arch.Network, ds *data.Dataset, ou
 	if cfg.Threads > 0 {
 		engine.SetThreads(cfg.Threads)
 	}
+	lock, err := runlock.Acquire(outDir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
 	done, err := prepareDir(cfg, net, outDir)
 	if err != nil || done != nil {
 		return done, err
@@ -356,16 +364,22 @@ func openContext(cfg Config, dir string, must bool) (*context.Context, *checkpoi
 	if err := dropBrokenCheckpoints(dir); err != nil {
 		return nil, nil, err
 	}
-	mctx := context.New()
-	// GoMLX treats seed 0 as "random"; every uboost seed, 0 included, must be reproducible.
-	mctx.SetParam(context.ParamInitialSeed, int64(cfg.Seed)+0x5eed)
-	build := checkpoints.Build
-	if must {
-		build = checkpoints.Load
-	}
-	h, err := build(mctx).Dir(dir).Keep(2).Done()
+	var mctx *context.Context
+	h, warning, err := checkpoint.Open(dir, func() (*checkpoints.Handler, error) {
+		mctx = context.New()
+		// GoMLX treats seed 0 as "random"; every uboost seed, 0 included, must be reproducible.
+		mctx.SetParam(context.ParamInitialSeed, int64(cfg.Seed)+0x5eed)
+		build := checkpoints.Build
+		if must {
+			build = checkpoints.Load
+		}
+		return build(mctx).Dir(dir).Keep(2).Done()
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoints %s: %w", dir, err)
+	}
+	if warning != "" && cfg.Warn != nil {
+		cfg.Warn(warning)
 	}
 	return mctx, h, nil
 }
@@ -407,12 +421,12 @@ func prepareDir(cfg Config, net *arch.Network, dir string) (*Result, error) {
 		if !cfg.Resume {
 			return nil, fmt.Errorf("%s already holds a run; resume it or choose another output directory", dir)
 		}
-		saved, savedNet, err := LoadRun(dir)
+		_, savedNet, err := LoadRun(dir)
 		if err != nil {
 			return nil, err
 		}
-		if err := sameRecipe(saved, cfg); err != nil {
-			return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		if err := runconfig.Check(cfgPath, cfg, ResumableFields...); err != nil {
+			return nil, err
 		}
 		a, _ := json.Marshal(savedNet)
 		b, _ := json.Marshal(net)
@@ -433,23 +447,6 @@ func prepareDir(cfg Config, net *arch.Network, dir string) (*Result, error) {
 	}
 	// config.json last: its presence marks a run directory.
 	return nil, jsonfile.Write(cfgPath, cfg)
-}
-
-// sameRecipe reports the first field in which two recipes differ.
-func sameRecipe(saved, given Config) error {
-	a, b := reflect.ValueOf(saved), reflect.ValueOf(given)
-	t := a.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if tag == "-" || tag == "data" {
-			continue
-		}
-		if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
-			return fmt.Errorf("field %q: the run was started with %v, resumed with %v", tag, a.Field(i).Interface(), b.Field(i).Interface())
-		}
-	}
-	return nil
 }
 
 // LoadRun reads a run directory's recipe and network.
@@ -486,7 +483,7 @@ func truncateMetrics(path string, step int) error {
 	if len(keep) == len(blob) {
 		return nil
 	}
-	return os.WriteFile(path, keep, 0o644)
+	return atomicfile.WriteBytes(path, keep)
 }
 
 func writeJSONLine(w io.Writer, v any) error {

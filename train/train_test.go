@@ -250,7 +250,7 @@ func TestRunErrors(t *testing.T) {
 	}
 	cfg = tinyConfig()
 	cfg.Resume, cfg.Epochs = true, 3
-	if _, err := Run(stdctx.Background(), cfg, tinyNet(), ds, dir); err == nil || !strings.Contains(err.Error(), `field "epochs"`) {
+	if _, err := Run(stdctx.Background(), cfg, tinyNet(), ds, dir); err == nil || !strings.HasSuffix(err.Error(), "--resume with a different configuration: epochs 2 → 3") {
 		t.Errorf("resume with other epochs: %v", err)
 	}
 	if _, err := Evaluate(t.TempDir(), ds); err == nil {

@@ -60,6 +60,9 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 				}
 				defer pprof.StopCPUProfile()
 			}
+			if !slices.Contains(benchModels, cfg.Model) {
+				return fmt.Errorf("flag --model: unknown model %q (want %s)", cfg.Model, strings.Join(benchModels, " or "))
+			}
 			run := stepbench.Run
 			if cfg.Model == "supernet" {
 				if !cmd.Flags().Changed("batch") {
@@ -195,3 +198,6 @@ func (f *shapeFlag) Set(v string) error {
 }
 
 func (f *shapeFlag) Type() string { return "HxWxC" }
+
+// benchModels are the models `uboost bench step --model` times.
+var benchModels = []string{"probe", "supernet"}

@@ -10,9 +10,12 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
 	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/internal/atomicfile"
+	"github.com/uboost/uboost/internal/inputfile"
 	"github.com/uboost/uboost/onnxio"
 )
 
@@ -49,7 +52,7 @@ func addAcceleratorFlags(cmd *cobra.Command) *acceleratorFlags {
 func (f *acceleratorFlags) Accelerator() (*accel.Accelerator, error) {
 	a := accel.Default()
 	if f.file != "" {
-		data, err := os.ReadFile(f.file)
+		data, err := inputfile.Read(f.file, inputfile.MaxBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -72,6 +75,9 @@ func (f *acceleratorFlags) Accelerator() (*accel.Accelerator, error) {
 		a.Bandwidth(f.bwGBs)
 	}
 	if changed("sram-mb") {
+		if !(f.sramMB > 0 && f.sramMB*(1<<20) <= accel.MaxSRAMBytes) {
+			return nil, fmt.Errorf("flag --sram-mb: want a size in (0, %d] MiB, got %g", accel.MaxSRAMBytes>>20, f.sramMB)
+		}
 		a.SRAM(int64(f.sramMB * (1 << 20)))
 	}
 	if changed("batch") {
@@ -191,17 +197,9 @@ func writeReport(cmd *cobra.Command, r *cost.Report, asJSON bool) error {
 	return nil
 }
 
-// createFile creates path and fills it with write; a write error names the file.
+// createFile writes path atomically with write (internal/atomicfile); an error names the file.
 func createFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return f.Close()
+	return atomicfile.Write(path, write)
 }
 
 // writeJSON writes v as one JSON document.

@@ -77,7 +77,12 @@ func runExperiment(cmd *cobra.Command, f *experimentFlags) error {
 	}
 	var runErr error
 	if !f.reportOnly {
-		runErr = runGrid(cmd, f)
+		// Every flag is checked before anything is written or run.
+		jobs, err := planGrid(f)
+		if err != nil {
+			return err
+		}
+		runErr = runGrid(cmd, f, jobs)
 	}
 	runs, err := experiment.Collect(f.out)
 	if err != nil {
@@ -111,11 +116,17 @@ func runExperiment(cmd *cobra.Command, f *experimentFlags) error {
 	return runErr
 }
 
-// runGrid runs the configurations the flags select.
-func runGrid(cmd *cobra.Command, f *experimentFlags) error {
+// planGrid checks the flags and returns the configurations they select; none selected is an error.
+func planGrid(f *experimentFlags) ([]experiment.Job, error) {
+	if err := checkCounts(map[string]int{"jobs": f.jobs, "threads": f.threads, "seeds": f.seeds}); err != nil {
+		return nil, err
+	}
+	if err := experiment.CheckSearchArgs(searchArgs(f)); err != nil {
+		return nil, fmt.Errorf("flag --search-args: %w", err)
+	}
 	ls, err := experiment.ParseFloats(f.lambdas)
 	if err != nil {
-		return fmt.Errorf("flag --lambdas: %w", err)
+		return nil, fmt.Errorf("flag --lambdas: %w", err)
 	}
 	seeds := f.seeds
 	if seeds == 0 {
@@ -127,18 +138,25 @@ func runGrid(cmd *cobra.Command, f *experimentFlags) error {
 	plan := experiment.Plan{Preset: f.preset, Methods: strings.Split(f.methods, ","), Lambdas: ls, Seeds: seeds, Beta: f.beta}
 	jobs, err := plan.Jobs()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	filter, err := experiment.ParseOnly(f.only)
 	if err != nil {
-		return fmt.Errorf("flag --only: %w", err)
+		return nil, fmt.Errorf("flag --only: %w", err)
 	}
 	if f.shard != "" {
 		if err := filter.ParseShard(f.shard); err != nil {
-			return fmt.Errorf("flag --shard: %w", err)
+			return nil, fmt.Errorf("flag --shard: %w", err)
 		}
 	}
-	jobs = filter.Apply(jobs)
+	if jobs = filter.Apply(jobs); len(jobs) == 0 {
+		return nil, fmt.Errorf("flags --only/--shard: no configuration of the grid (--methods, --lambdas, --seeds) matches")
+	}
+	return jobs, nil
+}
+
+// runGrid runs the configurations planGrid selected.
+func runGrid(cmd *cobra.Command, f *experimentFlags, jobs []experiment.Job) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err

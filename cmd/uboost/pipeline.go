@@ -43,6 +43,7 @@ func runPipeline(cmd *cobra.Command, f *searchFlags) error {
 	}
 	cfg := pipeline.Config{Search: scfg, Train: tcfg, Data: f.dataSpec, Seed: f.seed, Sim: sim.Options{}, Resume: f.resume, TrainLimit: f.trainLimit}
 	stderr := cmd.ErrOrStderr()
+	cfg.Warn = warnTo(stderr)
 	if !f.asJSON {
 		cfg.Progress = progressPrinter(stderr)
 		cfg.OnLoop = func(loop *gtrain.Loop) { attachProgress(loop, stderr, "auto", false) }

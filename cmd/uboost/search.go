@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -120,6 +122,9 @@ type searchSummary struct {
 }
 
 func runSearch(cmd *cobra.Command, f *searchFlags) error {
+	if err := checkCounts(map[string]int{"threads": f.threads, "limit-train": f.trainLimit, "train-epochs": f.trainEpochs, "train-batch": f.trainBatchFinal, "search-batch": f.trainBatch}); err != nil {
+		return err
+	}
 	switch f.stage {
 	case "micro", "channel", "search":
 	case "all":
@@ -141,7 +146,9 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
 	}
-	opt := search.RunOptions{Resume: f.resume}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opt := search.RunOptions{Resume: f.resume, Warn: warnTo(cmd.ErrOrStderr()), Context: ctx}
 	if !f.asJSON {
 		opt.Progress = progressPrinter(cmd.ErrOrStderr())
 	}

@@ -14,6 +14,10 @@ import (
 
 func init() { root.AddCommand(newValidateCmd()) }
 
+// maxGridPoints bounds the channel counts of validate's conv sweep: each is simulated on every array
+// and batch, so 1024 of them already take minutes.
+const maxGridPoints = 1024
+
 func newValidateCmd() *cobra.Command {
 	def := validation.DefaultConfig()
 	var (
@@ -67,8 +71,9 @@ both smooth ceilings (evaluated between integers too) and the simulator settings
 				return fmt.Errorf("flag --batches: want positive integers, got %d", b)
 			}
 		}
-		if gridMin <= 0 || gridStep <= 0 || gridMax < gridMin {
-			return fmt.Errorf("flags --grid-min/--grid-max/--grid-step: want 0 < min ≤ max and step > 0, got %d, %d, %d", gridMin, gridMax, gridStep)
+		if gridMin <= 0 || gridStep <= 0 || gridMax < gridMin || gridMax > accel.MaxChannels || (gridMax-gridMin)/gridStep >= maxGridPoints {
+			return fmt.Errorf("flags --grid-min/--grid-max/--grid-step: want 0 < min ≤ max ≤ %d, step > 0 and at most %d channel counts, got %d, %d, %d",
+				accel.MaxChannels, maxGridPoints, gridMin, gridMax, gridStep)
 		}
 		if svgKernel <= 0 {
 			return fmt.Errorf("flag --svg-kernel: want a positive integer, got %d", svgKernel)
