@@ -35,6 +35,9 @@ type Dims[T any] struct {
 	InElems, OutElems T
 	// KernelArea is k1·k2 (1 for a dense layer); only the reference roofline's footprint reads it.
 	KernelArea T
+	// OneColumn marks a depthwise layer, whose products each fill one array column: its column factor
+	// is 1 under any ceiling (the reference prices c·SC(k1k2/R)·M, no ceiling on the single column).
+	OneColumn bool
 }
 
 // DimsOf returns the exact dims of a layer at a batch.
@@ -47,7 +50,7 @@ func DimsOf(l accel.Layer, batch int) Dims[float64] {
 	}
 	return Dims[float64]{
 		M: float64(g.M), K: float64(g.K), N: float64(g.N), Count: float64(g.Count),
-		InElems: float64(in), OutElems: float64(out), KernelArea: area,
+		InElems: float64(in), OutElems: float64(out), KernelArea: area, OneColumn: l.Op == accel.Depthwise,
 	}
 }
 
@@ -59,7 +62,10 @@ func MACs[T any](al Algebra[T], d Dims[T]) T {
 // Tiles is the number of R×C weight tiles, Count·⌈K/R⌉·⌈N/C⌉, with the given ceiling.
 func Tiles[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T]) T {
 	rowTiles := Ceil(al, c, al.Div(d.K, al.Const(float64(a.Rows))))
-	colTiles := Ceil(al, c, al.Div(d.N, al.Const(float64(a.Cols))))
+	colTiles := al.Const(1)
+	if !d.OneColumn {
+		colTiles = Ceil(al, c, al.Div(d.N, al.Const(float64(a.Cols))))
+	}
 	return al.Mul(d.Count, al.Mul(rowTiles, colTiles))
 }
 

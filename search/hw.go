@@ -230,6 +230,7 @@ func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [
 		InElems:    field(d11.InElems, d21.InElems, d12.InElems),
 		OutElems:   field(d11.OutElems, d21.OutElems, d12.OutElems),
 		KernelArea: graph.Scalar(g, dt, d11.KernelArea),
+		OneColumn:  d11.OneColumn,
 	}
 	al := costgraph.New(g, dt)
 	return layerTerm{cycles: cost.Cycles(al, h.entry.Formula, h.cfg.Ceil, a, gd), macs: cost.MACs(al, gd)}, nil
