@@ -63,9 +63,9 @@ type Job struct {
 	// Protocol is the protocol the job's search follows.
 	Protocol protocol.Protocol
 	Method   string
-	Lambda float64
-	Beta   float64
-	Seed   int64
+	Lambda   float64
+	Beta     float64
+	Seed     int64
 }
 
 // formatFloat writes λ or β the shortest way that reads back exactly ("0.1", "5").
@@ -100,8 +100,8 @@ type Plan struct {
 	// Protocol is the protocol of every run (protocol.UBoost when empty).
 	Protocol protocol.Protocol
 	Preset   string
-	Methods []string
-	Lambdas []float64
+	Methods  []string
+	Lambdas  []float64
 	// Seeds runs seeds 0 … Seeds−1.
 	Seeds int
 	// Beta is U-Boost's utilization weight; the baselines always search with β = 0.

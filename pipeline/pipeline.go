@@ -60,7 +60,7 @@ type Config struct {
 	// cells and widths are then derived for Data's input shape and classes, trained and evaluated there
 	// (the paper's ImageNet-100 protocol: searched on CIFAR-10 at 32×32, trained at 128×128).
 	SearchData string `json:"search_data,omitempty"`
-	Seed int64  `json:"seed"`
+	Seed       int64  `json:"seed"`
 	// TrainLimit, when positive, keeps only the first TrainLimit images of the training split (for
 	// quick tries and tests); the validation and test splits are unchanged.
 	TrainLimit int `json:"train_limit,omitempty"`
@@ -96,7 +96,7 @@ type Result struct {
 	Exact            Metrics            `json:"exact"`
 	Simulator        Metrics            `json:"simulator"`
 	SimulatorDefault *Metrics           `json:"simulator_default_schedule,omitempty"`
-	Accelerator *accel.Accelerator `json:"accelerator"`
+	Accelerator      *accel.Accelerator `json:"accelerator"`
 	// Method is the search's cost model; Lambda, Beta, Seed and Preset the rest of its identity.
 	Method string  `json:"method"`
 	Lambda float64 `json:"lambda"`
