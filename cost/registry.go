@@ -38,6 +38,9 @@ type Entry struct {
 	// smooth ceiling. Empty for a table (a lookup table, the simulator): at soft widths the search reads
 	// it at the snapped expected width as a constant, so no gradient reaches the width logits.
 	Formula Kind
+	// FromSimulator marks a model whose numbers come from package sim (the simulator itself, the
+	// paper's Blackbox table): checking it against the simulator would be circular.
+	FromSimulator bool
 }
 
 // registry holds every cost model by name; each model's file registers it (register in an init).

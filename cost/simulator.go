@@ -15,7 +15,7 @@ func NewSimulator(opt sim.Options) LayerModel { return simulator{opt} }
 
 func init() {
 	register(Entry{Name: "simulator", Doc: "the cycle-level simulator (package sim), default schedule",
-		New: func() LayerModel { return NewSimulator(sim.Options{}) }})
+		New: func() LayerModel { return NewSimulator(sim.Options{}) }, FromSimulator: true})
 }
 
 // LayerCycles simulates the one layer on a.
