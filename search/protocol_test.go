@@ -107,12 +107,12 @@ func TestZeroAndIdentityLeaveLatency(t *testing.T) {
 		cfg.Ops = []string{OpConv3x3, OpIdentity, OpZero}
 		cfg.Ceil, cfg.WidthCost, cfg.Aggregation, cfg.SharedGumbel = cost.PaperCeil, WidthReference, agg, true
 		even, _ := supernetTerms(t, cfg, StageMicro, nil, 1, logits(0))
-		free, _ := supernetTerms(t, cfg, StageMicro, nil, 1, logits(6))
+		free, _ := supernetTerms(t, cfg, StageMicro, nil, 1, logits(12))
 		same := math.Abs(even-free) <= 1e-6*even
 		if agg == AggReference && !same {
 			t.Errorf("reference: latency %v ms with even logits, %v favouring identity and zero; want equal", even, free)
 		}
-		if agg == AggMACWeighted && !(free < 0.5*even) {
+		if agg == AggMACWeighted && !(free < 0.7*even) { // the stem, pre-convs and classifier stay
 			t.Errorf("mac-weighted: latency %v ms favouring identity and zero, %v even; want far lower", free, even)
 		}
 	}
