@@ -20,6 +20,11 @@ const (
 	// maps moved once (Li et al. CVPR'21 baseline, with the output counted as b·h·w·f; the reference code's
 	// b·k1·k2·f is a bug, PAPER.md §1.6).
 	KindRoofline Kind = "roofline"
+	// KindRooflinePaper is the roofline exactly as the reference code prices it (src/hardware/hw.py):
+	// max(MACs/(R·C), footprint/bandwidth) with the footprint k1k2·c·f + b·h·w·c + b·k1k2·f elements, h×w
+	// the output size (depthwise: k1k2·c + b·h·w·c + b·k1k2·c). The last term stands where the output
+	// feature map b·h·w·f belongs; it is kept to reproduce the paper's baseline (see PaperBytes).
+	KindRooflinePaper Kind = "roofline-paper"
 )
 
 // Dims are the sizes a formula needs for one layer, as values of an algebra: its GEMM repeated Count
@@ -28,15 +33,24 @@ const (
 type Dims[T any] struct {
 	M, K, N, Count    T
 	InElems, OutElems T
+	// KernelArea is k1·k2 (1 for a dense layer); only the reference roofline's footprint reads it.
+	KernelArea T
+	// OneColumn marks a depthwise layer, whose products each fill one array column: its column factor
+	// is 1 under any ceiling (the reference prices c·SC(k1k2/R)·M, no ceiling on the single column).
+	OneColumn bool
 }
 
 // DimsOf returns the exact dims of a layer at a batch.
 func DimsOf(l accel.Layer, batch int) Dims[float64] {
 	g := l.Lower(batch)
 	_, in, out := l.Bytes(batch, 1)
+	area := 1.0
+	if l.Op == accel.Conv || l.Op == accel.Depthwise {
+		area = float64(l.KH * l.KW)
+	}
 	return Dims[float64]{
 		M: float64(g.M), K: float64(g.K), N: float64(g.N), Count: float64(g.Count),
-		InElems: float64(in), OutElems: float64(out),
+		InElems: float64(in), OutElems: float64(out), KernelArea: area, OneColumn: l.Op == accel.Depthwise,
 	}
 }
 
@@ -48,7 +62,10 @@ func MACs[T any](al Algebra[T], d Dims[T]) T {
 // Tiles is the number of R×C weight tiles, Count·⌈K/R⌉·⌈N/C⌉, with the given ceiling.
 func Tiles[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T]) T {
 	rowTiles := Ceil(al, c, al.Div(d.K, al.Const(float64(a.Rows))))
-	colTiles := Ceil(al, c, al.Div(d.N, al.Const(float64(a.Cols))))
+	colTiles := al.Const(1)
+	if !d.OneColumn {
+		colTiles = Ceil(al, c, al.Div(d.N, al.Const(float64(a.Cols))))
+	}
 	return al.Mul(d.Count, al.Mul(rowTiles, colTiles))
 }
 
@@ -58,17 +75,33 @@ func Bytes[T any](al Algebra[T], a *accel.Accelerator, d Dims[T]) T {
 	return al.Mul(elems, al.Const(float64(a.ElementBytes)))
 }
 
+// PaperBytes is the reference roofline's footprint in bytes (KindRooflinePaper), written over the GEMM:
+// with c = K/k1k2 input channels per product, weights Count·K·N, input M·c·Count (b·h·w·c, h×w the
+// output size) and the reference's third term b·k1k2·Count·N (b·k1k2·f for a conv, b·k1k2·c for a
+// depthwise, b·f for a dense layer).
+func PaperBytes[T any](al Algebra[T], a *accel.Accelerator, d Dims[T]) T {
+	weights := al.Mul(d.Count, al.Mul(d.K, d.N))
+	input := al.Mul(al.Mul(d.M, d.Count), al.Div(d.K, d.KernelArea))
+	third := al.Mul(al.Const(float64(a.Batch)), al.Mul(d.KernelArea, al.Mul(d.Count, d.N)))
+	return al.Mul(al.Add(weights, al.Add(input, third)), al.Const(float64(a.ElementBytes)))
+}
+
 // Cycles evaluates formula kind for one GEMM layer (see the Kind constants). The ceiling only matters
-// for the systolic kinds; flops and roofline are continuous already. A layer with Count 0 (no GEMM)
+// for the systolic kinds; flops and the rooflines are continuous already. A layer with Count 0 (no GEMM)
 // gives 0.
 func Cycles[T any](al Algebra[T], kind Kind, c Ceiling, a *accel.Accelerator, d Dims[T]) T {
 	R, C := float64(a.Rows), float64(a.Cols)
 	switch kind {
 	case KindFlops:
 		return al.Div(MACs(al, d), al.Const(R*C))
-	case KindRoofline:
+	case KindRoofline, KindRooflinePaper:
+		bytes := Bytes(al, a, d)
+		if kind == KindRooflinePaper {
+			bytes = PaperBytes(al, a, d)
+		}
+		// The switch between the two is a hard max: its gradient reaches only the larger time.
 		compute := al.Div(MACs(al, d), al.Const(R*C))
-		memory := al.Div(Bytes(al, a, d), al.Const(a.BytesPerCycle()))
+		memory := al.Div(bytes, al.Const(a.BytesPerCycle()))
 		return al.Max(compute, memory)
 	case KindPipelined:
 		tiles := Tiles(al, c, a, d)

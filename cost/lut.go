@@ -38,6 +38,15 @@ func (t *LUT) Snap(c int) int {
 	return min(max(s, t.Step), t.MaxChannels)
 }
 
+// ChannelKeys lists the table's channel counts, Step…MaxChannels.
+func (t *LUT) ChannelKeys() []int {
+	var keys []int
+	for c := t.Step; c <= t.MaxChannels; c += t.Step {
+		keys = append(keys, c)
+	}
+	return keys
+}
+
 // snapLayer moves a layer's channel counts to the grid; the name is dropped so equal shapes share an
 // entry.
 func (t *LUT) snapLayer(l accel.Layer) accel.Layer {
@@ -52,7 +61,12 @@ func (t *LUT) snapLayer(l accel.Layer) accel.Layer {
 }
 
 // LayerCycles returns the table's cycle count for a layer at the accelerator's batch.
-func (t *LUT) LayerCycles(a *accel.Accelerator, l accel.Layer) (int64, error) {
+func (t *LUT) LayerCycles(a *accel.Accelerator, l accel.Layer) (float64, error) {
+	c, err := t.cycles(a, l)
+	return float64(c), err
+}
+
+func (t *LUT) cycles(a *accel.Accelerator, l accel.Layer) (int64, error) {
 	if !l.Op.IsGEMM() {
 		return 0, nil
 	}
@@ -82,7 +96,7 @@ func (t *LUT) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report, err
 	r := &Report{Accelerator: a, Model: t.Name(), Layers: make([]LayerCost, len(layers))}
 	for i, l := range layers {
 		g := l.Lower(a.Batch)
-		cycles, err := t.LayerCycles(a, l)
+		cycles, err := t.cycles(a, l)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
 		}
@@ -98,7 +112,8 @@ func (t *LUT) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report, err
 }
 
 func init() {
-	registry["lut"] = func() Model { return NewLUT(Systolic()) }
+	register(Entry{Name: "lut", Doc: "table of the exact model on a 16-channel grid, at the accelerator's batch",
+		New: func() LayerModel { return NewLUT(Systolic()) }})
 }
 
 // scaleToMACs prices a layer with more MACs than its table entry (channels beyond the table's

@@ -1,10 +1,7 @@
 package cost
 
 import (
-	"fmt"
 	"math"
-	"sort"
-	"strings"
 
 	"github.com/uboost/uboost/accel"
 )
@@ -16,20 +13,20 @@ type analytical struct {
 }
 
 // Systolic is U-Boost NAS's exact model, ⌈K/R⌉·⌈N/C⌉·M cycles per GEMM.
-func Systolic() Model { return analytical{KindSystolic, ExactCeil} }
+func Systolic() LayerModel { return analytical{KindSystolic, ExactCeil} }
 
 // SystolicPipelined is the exact model plus per-tile fill/drain and weight-load cycles (KindPipelined).
-func SystolicPipelined() Model { return analytical{KindPipelined, ExactCeil} }
+func SystolicPipelined() LayerModel { return analytical{KindPipelined, ExactCeil} }
 
 // Flops assumes every PE busy every cycle.
-func Flops() Model { return analytical{KindFlops, ExactCeil} }
+func Flops() LayerModel { return analytical{KindFlops, ExactCeil} }
 
 // Roofline is max(compute at full utilization, traffic over bandwidth).
-func Roofline() Model { return analytical{KindRoofline, ExactCeil} }
+func Roofline() LayerModel { return analytical{KindRoofline, ExactCeil} }
 
 // Smooth is the systolic model with a smooth ceiling, as the search loss sees it; its cycle counts are
 // rounded to the nearest integer for reporting.
-func Smooth(c Ceiling) Model { return analytical{KindSystolic, c} }
+func Smooth(c Ceiling) LayerModel { return analytical{KindSystolic, c} }
 
 // Name returns the model's --model spelling: the kind, plus "-smooth-CEIL" for a smooth ceiling.
 func (m analytical) Name() string {
@@ -52,6 +49,14 @@ func (m analytical) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Repor
 	return r, nil
 }
 
+// LayerCycles evaluates the formula for one layer on float64, unrounded.
+func (m analytical) LayerCycles(a *accel.Accelerator, l accel.Layer) (float64, error) {
+	if !l.Op.IsGEMM() {
+		return 0, nil
+	}
+	return Cycles(Float{}, m.kind, m.ceil, a, DimsOf(l, a.Batch)), nil
+}
+
 func (m analytical) layer(a *accel.Accelerator, l accel.Layer) LayerCost {
 	g := l.Lower(a.Batch)
 	lc := LayerCost{Name: l.Name, Op: l.Op, GEMM: g.String(), MACs: g.MACs()}
@@ -60,46 +65,41 @@ func (m analytical) layer(a *accel.Accelerator, l accel.Layer) LayerCost {
 	}
 	d := DimsOf(l, a.Batch)
 	cycles := Cycles(Float{}, m.kind, m.ceil, a, d)
-	switch {
-	case m.kind == KindFlops || m.kind == KindRoofline:
+	switch m.kind {
+	case KindFlops, KindRoofline, KindRooflinePaper:
 		// Continuous formulas: a partial cycle still takes a cycle.
 		lc.Cycles = int64(math.Ceil(cycles - 1e-9))
 	default:
 		lc.Cycles = int64(math.Round(cycles))
 	}
-	if m.kind == KindRoofline {
+	switch m.kind {
+	case KindRoofline:
 		lc.Bytes = int64(Bytes(Float{}, a, d))
+	case KindRooflinePaper:
+		lc.Bytes = int64(PaperBytes(Float{}, a, d))
 	}
 	lc.LatencyMs = a.Milliseconds(float64(lc.Cycles))
 	lc.Utilization = Utilization(lc.MACs, lc.Cycles, a.PEs())
 	return lc
 }
 
-// registry maps --model names to constructors. The simulator and the lookup table register themselves
-// in their own files.
-var registry = map[string]func() Model{
-	"systolic":              Systolic,
-	"systolic-pipelined":    SystolicPipelined,
-	"flops":                 Flops,
-	"roofline":              Roofline,
-	"systolic-smooth-paper": func() Model { return Smooth(PaperCeil) },
-	"systolic-smooth-tight": func() Model { return Smooth(TightCeil) },
-}
-
-// Names lists the models ByName knows, sorted.
-func Names() []string {
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
+func init() {
+	for _, e := range []Entry{
+		{Name: "systolic", Doc: "U-Boost's exact model, ⌈K/R⌉·⌈N/C⌉·M cycles per GEMM", Formula: KindSystolic,
+			New: func() LayerModel { return analytical{KindSystolic, ExactCeil} }},
+		{Name: "systolic-pipelined", Doc: "the exact model plus per-tile fill/drain and weight loads", Formula: KindPipelined,
+			New: func() LayerModel { return analytical{KindPipelined, ExactCeil} }},
+		{Name: "flops", Doc: "every PE busy every cycle (MorphNet-style baseline)", Formula: KindFlops,
+			New: func() LayerModel { return analytical{KindFlops, ExactCeil} }},
+		{Name: "roofline", Doc: "max(compute, weights + input + output maps over bandwidth)", Formula: KindRoofline,
+			New: func() LayerModel { return analytical{KindRoofline, ExactCeil} }},
+		{Name: "roofline-paper", Doc: "the paper's roofline, footprint as the reference code writes it", Formula: KindRooflinePaper,
+			New: func() LayerModel { return analytical{KindRooflinePaper, ExactCeil} }},
+		{Name: "systolic-smooth-paper", Doc: "the systolic model through the paper's smooth ceiling (eq. 7)", Formula: KindSystolic,
+			New: func() LayerModel { return analytical{KindSystolic, PaperCeil} }},
+		{Name: "systolic-smooth-tight", Doc: "the systolic model through uboost's tight smooth ceiling", Formula: KindSystolic,
+			New: func() LayerModel { return analytical{KindSystolic, TightCeil} }},
+	} {
+		register(e)
 	}
-	sort.Strings(names)
-	return names
-}
-
-// ByName returns the model a --model flag names.
-func ByName(name string) (Model, error) {
-	if f, ok := registry[strings.ToLower(name)]; ok {
-		return f(), nil
-	}
-	return nil, fmt.Errorf("unknown model %q (want one of %s)", name, strings.Join(Names(), ", "))
 }

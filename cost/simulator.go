@@ -11,9 +11,24 @@ type simulator struct{ opt sim.Options }
 // NewSimulator returns the "simulator" model: cycles counted by sim.Simulate with the given options,
 // and per layer the PE-cycle breakdown and the DRAM traffic the simulator's memory policy moved.
 // Utilization refers to all the arrays' PEs (opt.NumArrays()·R·C), for each layer and the total.
-func NewSimulator(opt sim.Options) Model { return simulator{opt} }
+func NewSimulator(opt sim.Options) LayerModel { return simulator{opt} }
 
-func init() { registry["simulator"] = func() Model { return NewSimulator(sim.Options{}) } }
+func init() {
+	register(Entry{Name: "simulator", Doc: "the cycle-level simulator (package sim), default schedule",
+		New: func() LayerModel { return NewSimulator(sim.Options{}) }, FromSimulator: true})
+}
+
+// LayerCycles simulates the one layer on a.
+func (s simulator) LayerCycles(a *accel.Accelerator, l accel.Layer) (float64, error) {
+	if !l.Op.IsGEMM() {
+		return 0, nil
+	}
+	res, err := sim.Simulate(a, []accel.Layer{l}, s.opt)
+	if err != nil {
+		return 0, err
+	}
+	return float64(res.Layers[0].Cycles), nil
+}
 
 // Name returns "simulator".
 func (simulator) Name() string { return "simulator" }

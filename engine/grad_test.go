@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	timage "github.com/gomlx/gomlx/pkg/core/tensors/images"
 	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/cost/costgraph"
 	"github.com/uboost/uboost/engine"
 )
 
@@ -282,7 +283,7 @@ func TestGradients(t *testing.T) {
 			name:   "smooth-ceil-" + string(ceil),
 			inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions([]float64{0.4, 1.3, 2.45, 7.7}, 4)},
 			loss: func(xs []*Node) *Node {
-				return weighted(cost.Ceil[*Node](cost.NewGraph(xs[0].Graph(), xs[0].DType()), ceil, xs[0]))
+				return weighted(cost.Ceil[*Node](costgraph.New(xs[0].Graph(), xs[0].DType()), ceil, xs[0]))
 			},
 			h: 1e-6, atol: 1e-3, rtol: 2e-3,
 		})

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/uboost/uboost/protocol"
 )
 
 // UBoost is the method name of U-Boost's own cost model: the systolic-array model with the
@@ -18,25 +20,52 @@ var Methods = []string{UBoost, "flops", "roofline", "lut"}
 // DefaultLambdas are the latency weights of the paper's CIFAR-10 comparison (Table 4).
 var DefaultLambdas = []float64{0.1, 0.5, 1, 5}
 
-// CostModel returns the `search --cost` model a method searches with: systolic for U-Boost, the
-// method's own name for a baseline.
-func CostModel(method string) (string, error) {
-	switch method {
-	case UBoost:
-		return "systolic", nil
-	case "flops", "roofline", "lut":
-		return method, nil
+// costModels is the one place that says which cost registry model (package cost) each method searches
+// with under each protocol: U-Boost and FLOPs alike under both; under paper the roofline and the lookup
+// table are the paper's (the reference footprint; the simulator's table at batch 1), under uboost the
+// stronger ones (bug-fixed footprint; the exact model's table at the search batch, docs/PROTOCOL.md).
+var costModels = map[string]map[protocol.Protocol]string{
+	UBoost:     {protocol.UBoost: "systolic", protocol.Paper: "systolic"},
+	"flops":    {protocol.UBoost: "flops", protocol.Paper: "flops"},
+	"roofline": {protocol.UBoost: "roofline", protocol.Paper: "roofline-paper"},
+	"lut":      {protocol.UBoost: "lut", protocol.Paper: "blackbox"},
+}
+
+// CostModel returns the `search --cost` model a method searches with under protocol p.
+func CostModel(p protocol.Protocol, method string) (string, error) {
+	models, ok := costModels[method]
+	if !ok {
+		return "", fmt.Errorf("unknown method %q (want %s)", method, strings.Join(Methods, ", "))
 	}
-	return "", fmt.Errorf("unknown method %q (want %s)", method, strings.Join(Methods, ", "))
+	if m, ok := models[p]; ok {
+		return m, nil
+	}
+	return "", fmt.Errorf("method %q: no cost model for protocol %q", method, p)
+}
+
+// MethodOf names the method whose search used cost model model under protocol p (a run without a
+// protocol is a uboost run).
+func MethodOf(p protocol.Protocol, model string) (string, error) {
+	if p == "" {
+		p = protocol.UBoost
+	}
+	for _, m := range Methods {
+		if costModels[m][p] == model {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("cost model %q is no method's under protocol %q", model, p)
 }
 
 // Job is one configuration of the comparison: a method searched with latency weight Lambda and
 // utilization weight Beta from random seed Seed.
 type Job struct {
-	Method string
-	Lambda float64
-	Beta   float64
-	Seed   int64
+	// Protocol is the protocol the job's search follows.
+	Protocol protocol.Protocol
+	Method   string
+	Lambda   float64
+	Beta     float64
+	Seed     int64
 }
 
 // formatFloat writes λ or β the shortest way that reads back exactly ("0.1", "5").
@@ -50,11 +79,11 @@ func (j Job) Name() string {
 // SearchArgs returns the `uboost search` arguments that run the job into runDir with the preset,
 // followed by extra (forwarded search flags such as --epochs-micro).
 func (j Job) SearchArgs(preset, runDir string, threads int, resume bool, extra []string) ([]string, error) {
-	model, err := CostModel(j.Method)
+	model, err := CostModel(j.Protocol, j.Method)
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"search", "--preset", preset, "--cost", model,
+	args := []string{"search", "--preset", preset, "--protocol", string(j.Protocol), "--cost", model,
 		"--lambda", formatFloat(j.Lambda), "--beta", formatFloat(j.Beta),
 		"--seed", strconv.FormatInt(j.Seed, 10), "--out", runDir}
 	if threads > 0 {
@@ -68,9 +97,11 @@ func (j Job) SearchArgs(preset, runDir string, threads int, resume bool, extra [
 
 // Plan is the grid of an experiment: every method × λ × seed.
 type Plan struct {
-	Preset  string
-	Methods []string
-	Lambdas []float64
+	// Protocol is the protocol of every run (protocol.UBoost when empty).
+	Protocol protocol.Protocol
+	Preset   string
+	Methods  []string
+	Lambdas  []float64
 	// Seeds runs seeds 0 … Seeds−1.
 	Seeds int
 	// Beta is U-Boost's utilization weight; the baselines always search with β = 0.
@@ -90,8 +121,12 @@ func (p Plan) Jobs() ([]Job, error) {
 	if !(p.Beta >= 0 && p.Beta < 1e300) {
 		return nil, fmt.Errorf("beta: want a finite value ≥ 0, got %v", p.Beta)
 	}
+	proto := p.Protocol
+	if proto == "" {
+		proto = protocol.UBoost
+	}
 	for _, m := range p.Methods {
-		if _, err := CostModel(m); err != nil {
+		if _, err := CostModel(proto, m); err != nil {
 			return nil, fmt.Errorf("methods: %w", err)
 		}
 	}
@@ -106,7 +141,7 @@ func (p Plan) Jobs() ([]Job, error) {
 				if m == UBoost {
 					beta = p.Beta
 				}
-				jobs = append(jobs, Job{Method: m, Lambda: l, Beta: beta, Seed: s})
+				jobs = append(jobs, Job{Protocol: proto, Method: m, Lambda: l, Beta: beta, Seed: s})
 			}
 		}
 	}
@@ -156,8 +191,8 @@ func ParseOnly(s string) (Filter, error) {
 		}
 		switch strings.TrimSpace(k) {
 		case "method":
-			if _, err := CostModel(v); err != nil {
-				return f, err
+			if _, ok := costModels[v]; !ok {
+				return f, fmt.Errorf("unknown method %q (want %s)", v, strings.Join(Methods, ", "))
 			}
 			f.Methods = append(f.Methods, v)
 		case "lambda":

@@ -1,6 +1,9 @@
 package experiment
 
 import (
+	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/protocol"
+
 	"slices"
 	"strings"
 	"testing"
@@ -36,17 +39,46 @@ func TestPlanJobs(t *testing.T) {
 }
 
 func TestSearchArgs(t *testing.T) {
-	args, err := Job{Method: UBoost, Lambda: 0.5, Beta: 1, Seed: 3}.SearchArgs("demo", "d/r", 2, true, []string{"--epochs-micro", "1"})
+	args, err := Job{Protocol: protocol.UBoost, Method: UBoost, Lambda: 0.5, Beta: 1, Seed: 3}.SearchArgs("demo", "d/r", 2, true, []string{"--epochs-micro", "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "search --preset demo --cost systolic --lambda 0.5 --beta 1 --seed 3 --out d/r --threads 2 --resume --epochs-micro 1"
+	want := "search --preset demo --protocol uboost --cost systolic --lambda 0.5 --beta 1 --seed 3 --out d/r --threads 2 --resume --epochs-micro 1"
 	if got := strings.Join(args, " "); got != want {
 		t.Errorf("args = %q, want %q", got, want)
 	}
-	args, _ = Job{Method: "roofline", Lambda: 5}.SearchArgs("cifar10", "x", 0, false, nil)
-	if got := strings.Join(args, " "); got != "search --preset cifar10 --cost roofline --lambda 5 --beta 0 --seed 0 --out x" {
+	args, _ = Job{Protocol: protocol.Paper, Method: "roofline", Lambda: 5}.SearchArgs("cifar10", "x", 0, false, nil)
+	if got := strings.Join(args, " "); got != "search --preset cifar10 --protocol paper --cost roofline-paper --lambda 5 --beta 0 --seed 0 --out x" {
 		t.Errorf("args = %q", got)
+	}
+}
+
+// TestCostModelsAreRegistered: every method's model under every protocol is a model of package cost's
+// registry, and reads back to its method.
+func TestCostModelsAreRegistered(t *testing.T) {
+	want := map[protocol.Protocol][]string{
+		protocol.UBoost: {"systolic", "flops", "roofline", "lut"},
+		protocol.Paper:  {"systolic", "flops", "roofline-paper", "blackbox"},
+	}
+	for _, p := range protocol.All {
+		for i, m := range Methods {
+			model, err := CostModel(p, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if model != want[p][i] {
+				t.Errorf("%s %s: model %q, want %q", p, m, model, want[p][i])
+			}
+			if _, err := cost.Lookup(model); err != nil {
+				t.Errorf("%s %s: %v", p, m, err)
+			}
+			if back, err := MethodOf(p, model); err != nil || back != m {
+				t.Errorf("MethodOf(%s, %s) = %q, %v; want %q", p, model, back, err, m)
+			}
+		}
+	}
+	if m, _ := MethodOf("", "systolic"); m != UBoost {
+		t.Errorf("a result.json without protocol: method %q, want uboost", m)
 	}
 }
 

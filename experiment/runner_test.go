@@ -108,8 +108,8 @@ func TestRunnerResumes(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(args)), "\n")
 	lutDir := filepath.Join(dir, "runs", "lut-l1-s0")
 	wantArgs := []string{
-		"search --preset demo --cost lut --lambda 1 --beta 0 --seed 0 --out " + lutDir + " --threads 1 --epochs-micro 1",
-		"search --preset demo --cost lut --lambda 1 --beta 0 --seed 0 --out " + lutDir + " --threads 1 --resume --epochs-micro 1",
+		"search --preset demo --protocol uboost --cost lut --lambda 1 --beta 0 --seed 0 --out " + lutDir + " --threads 1 --epochs-micro 1",
+		"search --preset demo --protocol uboost --cost lut --lambda 1 --beta 0 --seed 0 --out " + lutDir + " --threads 1 --resume --epochs-micro 1",
 	}
 	if !slices.Equal(lines, wantArgs) {
 		t.Errorf("lut invocations = %q, want %q", lines, wantArgs)

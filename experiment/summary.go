@@ -10,6 +10,7 @@ import (
 
 	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/internal/jsonfile"
+	"github.com/uboost/uboost/protocol"
 	"github.com/uboost/uboost/report"
 )
 
@@ -29,6 +30,7 @@ type resultFile struct {
 	Simulator    *metrics           `json:"simulator"`
 	Accelerator  *accel.Accelerator `json:"accelerator"`
 	Method       string             `json:"method"`
+	Protocol     string             `json:"protocol"`
 	Lambda       float64            `json:"lambda"`
 	Beta         float64            `json:"beta"`
 	Seed         int64              `json:"seed"`
@@ -40,6 +42,7 @@ type resultFile struct {
 // batch 1 from the cycle-level simulator and from the exact model, and the searched channel widths.
 type Run struct {
 	Method           string  `json:"method"`
+	Protocol         string  `json:"protocol,omitempty"`
 	Lambda           float64 `json:"lambda"`
 	Beta             float64 `json:"beta"`
 	Seed             int64   `json:"seed"`
@@ -57,14 +60,6 @@ type Run struct {
 	ArrayCols int `json:"array_cols"`
 	// Dir is the run directory relative to the experiment directory.
 	Dir string `json:"dir"`
-}
-
-// methodOf names the compared method a search's cost model stands for: systolic is U-Boost.
-func methodOf(costModel string) string {
-	if costModel == "systolic" {
-		return UBoost
-	}
-	return costModel
 }
 
 // ReadRun reads one run's result.json. It fails, naming the file and field, when a field the
@@ -87,11 +82,12 @@ func ReadRun(path string) (Run, error) {
 	case f.Accelerator == nil || f.Accelerator.Cols < 1:
 		return Run{}, bad("accelerator.cols", "want a positive number of array columns")
 	}
-	if _, err := CostModel(methodOf(f.Method)); err != nil {
+	method, err := MethodOf(protocol.Protocol(f.Protocol), f.Method)
+	if err != nil {
 		return Run{}, fmt.Errorf("%s: field %q: %w", path, "method", err)
 	}
 	return Run{
-		Method: methodOf(f.Method), Lambda: f.Lambda, Beta: f.Beta, Seed: f.Seed,
+		Method: method, Protocol: f.Protocol, Lambda: f.Lambda, Beta: f.Beta, Seed: f.Seed,
 		TestAccuracy: *f.TestAccuracy, Top5: f.Top5,
 		SimLatencyMS: f.Simulator.LatencyMS, SimUtilization: f.Simulator.Utilization,
 		ExactLatencyMS: f.Exact.LatencyMS, ExactUtilization: f.Exact.Utilization,

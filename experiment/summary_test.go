@@ -1,6 +1,8 @@
 package experiment
 
 import (
+	"github.com/uboost/uboost/protocol"
+
 	"encoding/json"
 	"math"
 	"os"
@@ -68,12 +70,20 @@ func comparisonFixture(t *testing.T) string {
 		{"flops", 0.1, 0, 0.91, 0.20, fl, 0, false}, {"flops", 0.1, 1, 0.91, 0.16, fl, 0, false},
 		{"flops", 1, 0, 0.90, 0.12, fl, 0, false}, {"flops", 1, 1, 0.90, 0.12, fl, 0, false},
 	} {
-		writeResult(t, dir, Job{Method: methodOf(f.method), Lambda: f.lambda, Seed: f.seed}.Name(), f)
+		writeResult(t, dir, Job{Method: mustMethod(t, f.method), Lambda: f.lambda, Seed: f.seed}.Name(), f)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "runs", "lut-l0.1-s0"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+func mustMethod(t *testing.T, model string) string {
+	m, err := MethodOf(protocol.UBoost, model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }

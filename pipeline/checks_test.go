@@ -37,7 +37,7 @@ func TestResumeRefusesOtherConfig(t *testing.T) {
 	}
 	other := checkConfig(t)
 	other.Resume = true
-	other.Search.WithAccelerator(accel.New(32, 32)).WithCost(search.CostFlops, 99, other.Search.Beta)
+	other.Search.WithAccelerator(accel.New(32, 32)).WithCost("flops", 99, other.Search.Beta)
 	err := prepare(other, dir)
 	for _, want := range []string{dir + ": --resume with a different configuration: ", "search.accelerator.cols 128 → 32",
 		"search.accelerator.rows 128 → 32", `search.cost "systolic" → "flops"`, "search.lambda 1 → 99"} {

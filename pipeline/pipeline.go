@@ -58,11 +58,15 @@ type Config struct {
 	Train train.Config `json:"train"`
 	// Data is the --data spec; Seed drives the data split, the search and the training.
 	Data string `json:"data"`
-	Seed int64  `json:"seed"`
+	// SearchData, when set, is the --search-data spec the search runs on instead of Data; the searched
+	// cells and widths are then derived for Data's input shape and classes, trained and evaluated there
+	// (the paper's ImageNet-100 protocol: searched on CIFAR-10 at 32×32, trained at 128×128).
+	SearchData string `json:"search_data,omitempty"`
+	Seed       int64  `json:"seed"`
 	// TrainLimit, when positive, keeps only the first TrainLimit images of the training split (for
 	// quick tries and tests); the validation and test splits are unchanged.
 	TrainLimit int `json:"train_limit,omitempty"`
-	// Sim configures the simulator that measures the result.
+	// Sim configures the simulator that measures the result (the protocol picks its schedule).
 	Sim sim.Options `json:"sim"`
 
 	// Resume continues the run in the directory. Not part of the configuration.
@@ -90,10 +94,13 @@ type Result struct {
 	TestAccuracy float64 `json:"test_accuracy"`
 	Top5         float64 `json:"top5"`
 	Params       int64   `json:"params"`
-	// Exact and Simulator price the searched network at batch 1 on the accelerator it was searched for.
-	Exact       Metrics            `json:"exact"`
-	Simulator   Metrics            `json:"simulator"`
-	Accelerator *accel.Accelerator `json:"accelerator"`
+	// Exact and Simulator price the searched network at batch 1 on the accelerator it was searched for,
+	// Simulator with the run's schedule (Config.Sim); SimulatorDefault with the simulator's default
+	// schedule, when the run's is another, so that both figures are kept.
+	Exact            Metrics            `json:"exact"`
+	Simulator        Metrics            `json:"simulator"`
+	SimulatorDefault *Metrics           `json:"simulator_default_schedule,omitempty"`
+	Accelerator      *accel.Accelerator `json:"accelerator"`
 	// Method is the search's cost model; Lambda, Beta, Seed and Preset the rest of its identity.
 	Method string  `json:"method"`
 	Lambda float64 `json:"lambda"`
@@ -104,6 +111,10 @@ type Result struct {
 	Widths        []int   `json:"widths"`
 	SearchSeconds float64 `json:"search_seconds"`
 	TrainSeconds  float64 `json:"train_seconds"`
+	// Protocol is the protocol the run's settings started from; Settings are all of them as resolved
+	// (search, training, data, simulator).
+	Protocol string  `json:"protocol"`
+	Settings *Config `json:"settings,omitempty"`
 }
 
 // Run performs the whole pipeline into dir (see the package doc) and returns its result.
@@ -125,14 +136,17 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	if err := prepare(cfg, dir); err != nil {
 		return nil, err
 	}
-	ds, err := data.Open(cfg.Data, data.Options{Seed: uint64(cfg.Seed), ValFraction: cfg.Train.ValFraction})
+	ds, err := cfg.open(cfg.Data)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.TrainLimit > 0 {
-		ds.Train = ds.Train.Take(cfg.TrainLimit)
+	searchDS := ds
+	if cfg.SearchData != "" {
+		if searchDS, err = cfg.open(cfg.SearchData); err != nil {
+			return nil, fmt.Errorf("search data: %w", err)
+		}
 	}
-	net, secs, err := Search(ctx, cfg, ds, dir)
+	net, secs, err := Search(ctx, cfg, searchDS, ds, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +166,7 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	}
 	res.TestAccuracy, res.Top5, res.Params = tres.TestAccuracy, tres.Top5, tres.Params
 	res.Seed, res.SearchSeconds, res.TrainSeconds = cfg.Seed, secs, tres.TrainSeconds
+	res.Settings = &cfg
 	if res.Widths, err = searchedWidths(dir, net); err != nil {
 		return nil, err
 	}
@@ -159,6 +174,19 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 		return nil, err
 	}
 	return res, jsonfile.Write(filepath.Join(dir, ResultFile), res)
+}
+
+// open opens a data set spec with the run's seed and validation fraction, keeping TrainLimit training
+// images when set.
+func (cfg Config) open(spec string) (*data.Dataset, error) {
+	ds, err := data.Open(spec, data.Options{Seed: uint64(cfg.Seed), ValFraction: cfg.Train.ValFraction})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TrainLimit > 0 {
+		ds.Train = ds.Train.Take(cfg.TrainLimit)
+	}
+	return ds, nil
 }
 
 // prepare creates the run directory and its config.json, or checks a resumed one.
@@ -178,9 +206,10 @@ func prepare(cfg Config, dir string) error {
 	return jsonfile.Write(path, cfg)
 }
 
-// Search runs the micro and channel stages into dir (reusing finished stages when resuming), writes
-// dir/arch.json and returns the searched network and the search's wall time over all sessions.
-func Search(ctx stdctx.Context, cfg Config, ds *data.Dataset, dir string) (*arch.Network, float64, error) {
+// Search runs the micro and channel stages on ds into dir (reusing finished stages when resuming),
+// derives the network for target's input shape and classes (target may be ds), writes dir/arch.json
+// and returns the network and the search's wall time over all sessions. ctx cancels it between steps.
+func Search(ctx stdctx.Context, cfg Config, ds, target *data.Dataset, dir string) (*arch.Network, float64, error) {
 	var spent struct {
 		Seconds float64 `json:"seconds"`
 	}
@@ -207,7 +236,17 @@ func Search(ctx stdctx.Context, cfg Config, ds *data.Dataset, dir string) (*arch
 	if err := jsonfile.Write(statePath, spent); err != nil {
 		return nil, 0, err
 	}
-	return ch.Network, spent.Seconds, ch.Network.Save(filepath.Join(dir, ArchFile))
+	net := ch.Network
+	if target != ds {
+		in := arch.Shape{H: target.H, W: target.W, C: target.C}
+		if net, err = search.Derive(cfg.Search, in, len(target.Classes), ch.Genotype, ch.Widths); err != nil {
+			return nil, 0, fmt.Errorf("deriving the searched network for %s: %w", cfg.Data, err)
+		}
+		net.Search = ch.Network.Search
+		net.Search["search_data"] = cfg.SearchData
+		net.Search["data"] = cfg.Data
+	}
+	return net, spent.Seconds, net.Save(filepath.Join(dir, ArchFile))
 }
 
 // MicroStage runs the micro stage into dir/micro, or with opt.Resume reloads it when it has finished.
@@ -258,8 +297,9 @@ func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir 
 	return search.RunChannel(cfg, ds.Train, g, sub, opt)
 }
 
-// Measure prices net at batch 1 on the search's accelerator with the exact model and the simulator,
-// and fills the hardware half of a Result.
+// Measure prices net at batch 1 on the search's accelerator with the exact model and the simulator
+// with options opt (and, when opt is not the default schedule, with the default one too), and fills
+// the hardware half of a Result.
 func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, [2]*cost.Report, error) {
 	var reports [2]*cost.Report
 	a := *scfg.Accel
@@ -276,7 +316,15 @@ func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, 
 	}
 	res := &Result{
 		Exact: metricsOf(reports[0]), Simulator: metricsOf(reports[1]), Accelerator: &a,
-		Method: string(scfg.Cost), Lambda: scfg.Lambda, Beta: scfg.Beta, Preset: scfg.Preset,
+		Method: scfg.Cost, Lambda: scfg.Lambda, Beta: scfg.Beta, Preset: scfg.Preset, Protocol: scfg.Protocol,
+	}
+	if opt != (sim.Options{}) {
+		r, err := cost.NewSimulator(sim.Options{}).Estimate(&a, layers)
+		if err != nil {
+			return nil, reports, fmt.Errorf("simulator (default schedule): %w", err)
+		}
+		m := metricsOf(r)
+		res.SimulatorDefault = &m
 	}
 	return res, reports, nil
 }

@@ -24,7 +24,7 @@ func TestMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.WithAccelerator(accel.New(32, 64).WithBatch(64)).WithCost(search.CostFlops, 0.5, 0)
+	cfg.WithAccelerator(accel.New(32, 64).WithBatch(64)).WithCost("flops", 0.5, 0)
 	res, reports, err := Measure(cfg, sim.Options{}, net)
 	if err != nil {
 		t.Fatal(err)

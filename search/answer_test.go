@@ -10,7 +10,7 @@ import (
 
 // answerConfig is a one-cell search whose hardware term dominates: λ so large that the cross-entropy
 // barely matters, half of each epoch's 10 batches updating the architecture.
-func answerConfig(t *testing.T, model CostModel) *Config {
+func answerConfig(t *testing.T, model string) *Config {
 	c := tinyConfig(t)
 	c.Cost, c.Lambda, c.Beta = model, 1e6, 0
 	c.StemChannels, c.Width = 16, 16
@@ -26,9 +26,9 @@ func answerConfig(t *testing.T, model CostModel) *Config {
 func TestMicroPrefersWhatTheArrayRunsFaster(t *testing.T) {
 	ds := fixture(t, 80, 8)
 	for _, tc := range []struct {
-		model CostModel
+		model string
 		want  string
-	}{{CostSystolic, OpConv3x3}, {CostFlops, OpSep3x3}} {
+	}{{"systolic", OpConv3x3}, {"flops", OpSep3x3}} {
 		t.Run(string(tc.model), func(t *testing.T) {
 			cfg := answerConfig(t, tc.model)
 			cfg.Ops = []string{OpConv3x3, OpSep3x3}
@@ -54,9 +54,9 @@ func TestChannelPrefersMultiplesOfTheArray(t *testing.T) {
 	ds := fixture(t, 80, 8)
 	ops := slices.Repeat([]string{OpConv3x3}, len(Edges))
 	for _, tc := range []struct {
-		model CostModel
+		model string
 		want  int
-	}{{CostSystolic, 16}, {CostFlops, 9}} {
+	}{{"systolic", 16}, {"flops", 9}} {
 		t.Run(string(tc.model), func(t *testing.T) {
 			cfg := answerConfig(t, tc.model)
 			cfg.Channels, cfg.Beta, cfg.EpochsChannel = []int{9, 16, 17}, 1000, 5

@@ -175,8 +175,8 @@ func TestConfigValidate(t *testing.T) {
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"channels"`) {
 		t.Errorf("an empty channel range: error %v, want one naming the field", err)
 	}
-	c.WithChannelRange(16, 40, 8).WithCost(CostFlops, 0.5, 0).WithEpochs(2, 4).WithSeed(9)
-	if !slices.Equal(c.Channels, []int{16, 24, 32, 40}) || c.Cost != CostFlops || c.Lambda != 0.5 || c.EpochsChannel != 4 || c.Seed != 9 {
+	c.WithChannelRange(16, 40, 8).WithCost("flops", 0.5, 0).WithEpochs(2, 4).WithSeed(9)
+	if !slices.Equal(c.Channels, []int{16, 24, 32, 40}) || c.Cost != "flops" || c.Lambda != 0.5 || c.EpochsChannel != 4 || c.Seed != 9 {
 		t.Errorf("setters gave %+v", c)
 	}
 	// τ: 1, 0.95, 0.9025 (PAPER.md §2.3).

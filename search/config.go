@@ -27,22 +27,9 @@ const (
 // AllOps are the eight candidates of the paper, in its order.
 var AllOps = []string{OpConv3x3, OpConv5x5, OpSep3x3, OpSep5x5, OpDil3x3, OpDil5x5, OpIdentity, OpZero}
 
-// CostModel names the hardware estimator inside the loss (--cost).
-type CostModel string
-
-const (
-	// CostSystolic is U-Boost's model: ⌈K/R⌉·⌈N/C⌉·M cycles with a smooth ceiling (cost.KindSystolic).
-	CostSystolic CostModel = "systolic"
-	// CostFlops assumes full utilization (MorphNet-style baseline); its utilization is constant.
-	CostFlops CostModel = "flops"
-	// CostRoofline is max(compute at full utilization, traffic / bandwidth).
-	CostRoofline CostModel = "roofline"
-	// CostLUT is the FBNet-style table (cost.LUT over the exact systolic model): constants per layer
-	// shape, so widths get gradient only through their probabilities.
-	CostLUT CostModel = "lut"
-	// CostNone leaves the hardware out of the loss (cross-entropy only).
-	CostNone CostModel = "none"
-)
+// CostNone, as Config.Cost, leaves the hardware out of the loss (cross-entropy only). Every other value
+// names a model of package cost's registry (cost.Names).
+const CostNone = "none"
 
 // Aggregation says how per-layer costs become the network's latency and utilization terms.
 type Aggregation string
@@ -66,8 +53,12 @@ const (
 	// distribution of its input and output widths (FBNetV2's choice): Σ p_i q_j cost(c_i, f_j).
 	WidthExpectedCost WidthCost = "expected-cost"
 	// WidthExpectedWidth prices it at the expected widths Σ p_i c_i, Σ q_j f_j, through the smooth
-	// ceiling (the reference code).
+	// ceiling; layers of fixed width keep the exact ceiling.
 	WidthExpectedWidth WidthCost = "expected-width"
+	// WidthReference is the reference code's pricing: every GEMM layer, fixed widths included, priced by
+	// the formula through the smooth ceiling at its expected widths (a 3×3 depthwise on a 128-row array
+	// costs 0.2 tile under the paper's ceiling). A table model is read at the snapped expected width.
+	WidthReference WidthCost = "reference"
 )
 
 // ChannelOptions returns start, start+step, … ≤ stop: the widths DMasking chooses from
@@ -87,12 +78,15 @@ func ChannelOptions(start, stop, step int) ([]int, error) {
 // Start from a preset and change what differs, with the chained setters or the fields:
 //
 //	cfg, _ := search.Preset("cifar10")
-//	cfg.WithCost(search.CostSystolic, 0.5, 1).WithAccelerator(accel.New(128, 128).WithBatch(64)).WithSeed(1)
+//	cfg.WithCost("systolic", 0.5, 1).WithAccelerator(accel.New(128, 128).WithBatch(64)).WithSeed(1)
 //
 // Validate checks it (RunMicro and RunChannel do).
 type Config struct {
 	// Preset names the preset the config started from (informational).
 	Preset string `json:"preset"`
+	// Protocol names the protocol whose values the settings started from (informational; package
+	// protocol).
+	Protocol string `json:"protocol,omitempty"`
 
 	// Supernet. Cells is k; Pool[i] puts a 2×2, stride-2 max-pool after cell i; the stem is a 3×3
 	// conv to StemChannels (+BN+ReLU), followed by a 2×2 max-pool when StemPool.
@@ -114,8 +108,9 @@ type Config struct {
 	// a few dozen steps keeps it small (DARTS' 1e-3), or the seed's draw, not the loss, picks the ops.
 	AlphaInitStd float64 `json:"alpha_init_std"`
 
-	// Cost term of the loss: CE + Lambda·latency_ms − Beta·utilization.
-	Cost        CostModel          `json:"cost"`
+	// Cost term of the loss: CE + Lambda·latency_ms − Beta·utilization, priced by the cost registry's
+	// model Cost (or CostNone).
+	Cost        string             `json:"cost"`
 	Ceil        cost.Ceiling       `json:"ceil"`
 	Lambda      float64            `json:"lambda"`
 	Beta        float64            `json:"beta"`
@@ -140,6 +135,9 @@ type Config struct {
 	LRStepEpochs int     `json:"lr_step_epochs"`
 	LRGamma      float64 `json:"lr_gamma"`
 	ArchLR       float64 `json:"arch_lr"`
+	// SharedGumbel draws the micro stage's Gumbel noise once per forward pass and adds it to every cell's
+	// op logits (the reference code); false draws it per cell.
+	SharedGumbel bool `json:"shared_gumbel"`
 	// Tau is the Gumbel-softmax temperature of the first epoch of each stage, multiplied by TauDecay
 	// after every epoch while it stays above TauMin.
 	Tau      float64 `json:"tau"`
@@ -168,7 +166,7 @@ func Preset(name string) (*Config, error) {
 	c := &Config{
 		Preset: name, Cells: 3, Pool: []bool{true, true, true}, StemChannels: 128, StemPool: true,
 		Width: 128, Channels: chans, Ops: slices.Clone(AllOps), SharedAlphas: true, AlphaInitStd: 1,
-		Cost: CostSystolic, Ceil: cost.TightCeil, Lambda: 1, Beta: 1,
+		Cost: "systolic", Ceil: cost.TightCeil, Lambda: 1, Beta: 1,
 		Aggregation: AggMACWeighted, WidthCost: WidthExpectedCost,
 		Accel:       accel.Default().WithBatch(64),
 		EpochsMicro: 10, EpochsChannel: 30, BatchSize: 64,
@@ -195,7 +193,7 @@ func Preset(name string) (*Config, error) {
 }
 
 // WithCost sets the hardware term of the loss: CE + λ·latency_ms − β·utilization priced by model.
-func (c *Config) WithCost(model CostModel, lambda, beta float64) *Config {
+func (c *Config) WithCost(model string, lambda, beta float64) *Config {
 	c.Cost, c.Lambda, c.Beta = model, lambda, beta
 	return c
 }
@@ -278,10 +276,10 @@ func (c *Config) Validate() error {
 	if len(c.Ops) == 1 && c.Ops[0] == OpZero {
 		return bad("ops", "zero alone leaves every cell empty")
 	}
-	switch c.Cost {
-	case CostSystolic, CostFlops, CostRoofline, CostLUT, CostNone:
-	default:
-		return bad("cost", "unknown cost model %q (want systolic, flops, roofline, lut or none)", c.Cost)
+	if c.Cost != CostNone {
+		if _, err := cost.Lookup(c.Cost); err != nil {
+			return bad("cost", "%v, or %s", err, CostNone)
+		}
 	}
 	if _, err := cost.ParseCeiling(string(c.Ceil)); err != nil {
 		return bad("ceil", "%v", err)
@@ -292,9 +290,9 @@ func (c *Config) Validate() error {
 		return bad("aggregation", "unknown aggregation %q (want %s or %s)", c.Aggregation, AggMACWeighted, AggReference)
 	}
 	switch c.WidthCost {
-	case WidthExpectedCost, WidthExpectedWidth:
+	case WidthExpectedCost, WidthExpectedWidth, WidthReference:
 	default:
-		return bad("width_cost", "unknown width cost %q (want %s or %s)", c.WidthCost, WidthExpectedCost, WidthExpectedWidth)
+		return bad("width_cost", "unknown width cost %q (want %s, %s or %s)", c.WidthCost, WidthExpectedCost, WidthExpectedWidth, WidthReference)
 	}
 	if err := c.Accel.Validate(); err != nil {
 		return fmt.Errorf("search config: accelerator: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/cost/costgraph"
 )
 
 // widthDist is a feature map's channel count as the search sees it: fixed (one value, probs nil) or a
@@ -22,27 +23,23 @@ type widthDist struct {
 
 func fixedWidth(c int) widthDist { return widthDist{vals: []float64{float64(c)}} }
 
-// hwCost prices layers for the loss. Discrete shapes are priced by the cost package's formulas on
-// float64 with the exact ceiling (or by the LUT) and enter the graph as constants weighted by the
-// Gumbel-softmax probabilities; only the expected-width mode evaluates a formula on graph nodes, through
-// the configured smooth ceiling, since there the widths themselves are soft.
+// hwCost prices layers for the loss with the cost registry's model cfg.Cost. Discrete shapes are priced
+// by the model on float64 (LayerModel.LayerCycles) and enter the graph as constants weighted by the
+// Gumbel-softmax probabilities. Where the widths themselves are soft (expected-width, or every layer
+// under the reference width cost), a model with a closed formula is evaluated on graph nodes through
+// the configured smooth ceiling, and a table is read at the snapped expected width as a constant.
 type hwCost struct {
-	cfg  *Config
-	lut  *cost.LUT
-	kind cost.Kind
+	cfg   *Config
+	entry cost.Entry
+	model cost.LayerModel
 }
 
+// newHWCost returns the pricing of cfg, which must be valid; nil model for CostNone.
 func newHWCost(cfg *Config) *hwCost {
 	h := &hwCost{cfg: cfg}
-	switch cfg.Cost {
-	case CostFlops:
-		h.kind = cost.KindFlops
-	case CostRoofline:
-		h.kind = cost.KindRoofline
-	case CostLUT:
-		h.lut = cost.NewLUT(cost.Systolic())
-	default:
-		h.kind = cost.KindSystolic
+	if cfg.Cost != CostNone {
+		h.entry, _ = cost.Lookup(cfg.Cost)
+		h.model = h.entry.New()
 	}
 	return h
 }
@@ -69,13 +66,9 @@ func lowerOne(nd arch.Node, side [2]int, cin, cout int) (accel.Layer, error) {
 // width 16 on an 8-column array, where both take two column tiles.)
 func (h *hwCost) exact(l accel.Layer) (cycles, macs float64, err error) {
 	a := h.cfg.Accel
-	d := cost.DimsOf(l, a.Batch)
-	macs = cost.MACs(cost.Float{}, d)
-	if h.lut != nil {
-		c, err := h.lut.LayerCycles(a, l)
-		return float64(c), macs, err
-	}
-	return cost.Cycles(cost.Float{}, h.kind, cost.ExactCeil, a, d), macs, nil
+	macs = cost.MACs(cost.Float{}, cost.DimsOf(l, a.Batch))
+	cycles, err = h.model.LayerCycles(a, l)
+	return cycles, macs, err
 }
 
 // layerTerm is one GEMM layer's expected cycles and MACs as graph scalars.
@@ -94,24 +87,77 @@ func (h *hwCost) layer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [2]in
 	if nd.Op == arch.OpDepthwise {
 		out = fixedWidth(0)
 	}
+	soft := in.probs != nil || out.probs != nil
+	if h.cfg.WidthCost == WidthReference || (h.cfg.WidthCost == WidthExpectedWidth && soft) {
+		if h.entry.Formula != "" {
+			return h.softLayer(g, dt, nd, side, in, out)
+		}
+		if soft {
+			in, out = h.snapped(g, dt, in), h.snapped(g, dt, out)
+		}
+	}
+	cyc, mac, err := h.grid(nd, side, in, out)
+	if err != nil {
+		return layerTerm{}, err
+	}
+	return layerTerm{cycles: expect(g, dt, in, out, cyc), macs: expect(g, dt, in, out, mac)}, nil
+}
+
+// grid prices the layer at every pair of input and output width values on float64.
+func (h *hwCost) grid(nd arch.Node, side [2]int, in, out widthDist) (cyc, mac []float64, err error) {
 	ni, nj := len(in.vals), len(out.vals)
-	cyc := make([]float64, ni*nj)
-	mac := make([]float64, ni*nj)
+	cyc = make([]float64, ni*nj)
+	mac = make([]float64, ni*nj)
 	for i, ci := range in.vals {
 		for j, cj := range out.vals {
 			l, err := lowerOne(nd, side, int(ci), int(cj))
 			if err != nil {
-				return layerTerm{}, err
+				return nil, nil, err
 			}
 			if cyc[i*nj+j], mac[i*nj+j], err = h.exact(l); err != nil {
-				return layerTerm{}, err
+				return nil, nil, err
 			}
 		}
 	}
-	if h.cfg.WidthCost == WidthExpectedWidth && h.lut == nil && (in.probs != nil || out.probs != nil) {
-		return h.softLayer(g, dt, nd, side, in, out)
+	return cyc, mac, nil
+}
+
+// snapped turns a soft width into the table's reading of it: a one-hot distribution, without gradient,
+// over the table's channel keys (the width options for a table without a grid) that puts all weight on
+// the key the expected width Σ p_i c_i snaps to. A fixed width is returned as it is.
+func (h *hwCost) snapped(g *graph.Graph, dt dtypes.DType, w widthDist) widthDist {
+	if w.probs == nil {
+		return w
 	}
-	return layerTerm{cycles: expect(g, dt, in, out, cyc), macs: expect(g, dt, in, out, mac)}, nil
+	keys := w.vals
+	tieUp := func(float64) bool { return true }
+	if grid, ok := h.model.(cost.ChannelGrid); ok {
+		keys = nil
+		for _, k := range grid.ChannelKeys() {
+			keys = append(keys, float64(k))
+		}
+		// Which way an integer midpoint goes is the model's own rule (the paper's table: down).
+		tieUp = func(m float64) bool { return m != math.Trunc(m) || float64(grid.Snap(int(m))) > m }
+	}
+	e := graph.StopGradient(graph.ReduceAllSum(graph.Mul(w.probs, constOf(g, dt, w.vals, len(w.vals)))))
+	// above_k = 1 when e lies above the midpoint between keys k−1 and k (reached at a tie going up).
+	above := []*graph.Node{graph.Scalar(g, dt, 1)}
+	for k := 1; k < len(keys); k++ {
+		m := (keys[k-1] + keys[k]) / 2
+		var a *graph.Node
+		if tieUp(m) {
+			a = graph.GreaterOrEqual(e, graph.Scalar(g, dt, m))
+		} else {
+			a = graph.GreaterThan(e, graph.Scalar(g, dt, m))
+		}
+		above = append(above, graph.ConvertDType(a, dt))
+	}
+	above = append(above, graph.Scalar(g, dt, 0))
+	oneHot := make([]*graph.Node, len(keys))
+	for k := range keys {
+		oneHot[k] = graph.Sub(above[k], above[k+1])
+	}
+	return widthDist{vals: keys, probs: graph.StopGradient(graph.Stack(oneHot, 0))}
 }
 
 // expect is Σ_ij p_i q_j v_ij for a grid v over the input (p) and output (q) width distributions.
@@ -143,8 +189,8 @@ func constOf(g *graph.Graph, dt dtypes.DType, v []float64, dims ...int) *graph.N
 	return graph.Const(g, tensors.FromFlatDataAndDimensions(f, dims...))
 }
 
-// softLayer is the reference code's pricing: the cost formula evaluated in the graph at the expected
-// widths c = Σ p_i c_i, f = Σ q_j f_j, through the smooth ceiling. Each GEMM dimension of a layer is
+// softLayer is the reference code's pricing: the model's formula evaluated in the graph at the expected
+// widths c = Σ p_i c_i, f = Σ q_j f_j (or the fixed ones), through the smooth ceiling. Each GEMM dimension of a layer is
 // a constant times c^a·f^b with a, b ∈ {0, 1} (lowering is linear in each width); the exponents are
 // read off arch's lowering at widths 1 and 2, so the formula for the dimensions is not written twice.
 func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [2]int, in, out widthDist) (layerTerm, error) {
@@ -177,15 +223,17 @@ func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [
 		return n
 	}
 	gd := cost.Dims[*graph.Node]{
-		M:        field(d11.M, d21.M, d12.M),
-		K:        field(d11.K, d21.K, d12.K),
-		N:        field(d11.N, d21.N, d12.N),
-		Count:    field(d11.Count, d21.Count, d12.Count),
-		InElems:  field(d11.InElems, d21.InElems, d12.InElems),
-		OutElems: field(d11.OutElems, d21.OutElems, d12.OutElems),
+		M:          field(d11.M, d21.M, d12.M),
+		K:          field(d11.K, d21.K, d12.K),
+		N:          field(d11.N, d21.N, d12.N),
+		Count:      field(d11.Count, d21.Count, d12.Count),
+		InElems:    field(d11.InElems, d21.InElems, d12.InElems),
+		OutElems:   field(d11.OutElems, d21.OutElems, d12.OutElems),
+		KernelArea: graph.Scalar(g, dt, d11.KernelArea),
+		OneColumn:  d11.OneColumn,
 	}
-	al := cost.NewGraph(g, dt)
-	return layerTerm{cycles: cost.Cycles(al, h.kind, h.cfg.Ceil, a, gd), macs: cost.MACs(al, gd)}, nil
+	al := costgraph.New(g, dt)
+	return layerTerm{cycles: cost.Cycles(al, h.entry.Formula, h.cfg.Ceil, a, gd), macs: cost.MACs(al, gd)}, nil
 }
 
 // maxDist is the width distribution of an Add node over independent input widths on one grid: the sum

@@ -181,6 +181,7 @@ func searchInfo(cfg *Config, st Stage) map[string]any {
 		"method": "uboost", "stage": string(st), "cost": string(cfg.Cost), "ceil": string(cfg.Ceil),
 		"lambda": cfg.Lambda, "beta": cfg.Beta, "seed": cfg.Seed, "aggregation": string(cfg.Aggregation),
 		"width_cost": string(cfg.WidthCost), "accelerator": cfg.Accel.String(),
+		"protocol": cfg.Protocol, "shared_gumbel": cfg.SharedGumbel, "shared_alphas": cfg.SharedAlphas,
 	}
 }
 

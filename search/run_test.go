@@ -56,8 +56,8 @@ func TestCostModelsRun(t *testing.T) {
 		name string
 		edit func(*Config)
 	}{
-		{"roofline", func(c *Config) { c.Cost = CostRoofline }},
-		{"lut", func(c *Config) { c.Cost = CostLUT }},
+		{"roofline", func(c *Config) { c.Cost = "roofline" }},
+		{"lut", func(c *Config) { c.Cost = "lut" }},
 		{"none", func(c *Config) { c.Cost = CostNone }},
 		{"paper-ceil-reference-per-cell", func(c *Config) {
 			c.Ceil, c.Aggregation, c.SharedAlphas, c.Cells, c.Pool = cost.PaperCeil, AggReference, false, 2, []bool{true, false}

@@ -141,10 +141,19 @@ func tensorOf(dt dtypes.DType, v []float64, dims ...int) *tensors.Tensor {
 // gumbelSoftmax draws soft one-hot weights softmax((α + G)/τ) along the last axis, G standard Gumbel
 // noise from the context's RNG (so a checkpoint's RNG state replays it).
 func gumbelSoftmax(ctx *context.Context, logits, tau *graph.Node) *graph.Node {
+	return gumbelWeights(logits, gumbelNoise(ctx, logits), tau)
+}
+
+// gumbelNoise draws standard Gumbel noise of the shape of logits from the context's RNG.
+func gumbelNoise(ctx *context.Context, logits *graph.Node) *graph.Node {
 	u := ctx.RandomUniform(logits.Graph(), logits.Shape())
 	eps := 1e-10
-	gumbel := graph.Neg(graph.Log(graph.AddScalar(graph.Neg(graph.Log(graph.AddScalar(u, eps))), eps)))
-	return graph.Softmax(graph.Div(graph.Add(logits, gumbel), tau), -1)
+	return graph.Neg(graph.Log(graph.AddScalar(graph.Neg(graph.Log(graph.AddScalar(u, eps))), eps)))
+}
+
+// gumbelWeights is softmax((α + G)/τ) along the last axis for given noise G.
+func gumbelWeights(logits, noise, tau *graph.Node) *graph.Node {
+	return graph.Softmax(graph.Div(graph.Add(logits, noise), tau), -1)
 }
 
 // feature is a feature map with its width as the search sees it and its spatial side.
@@ -254,6 +263,10 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 		acc.add(*t)
 	}
 	outs := []feature{stem, stem}
+	var opW []*graph.Node
+	if s.stage == StageMicro {
+		opW = s.opWeights(ctx, g, dt, tau)
+	}
 	for i := range s.cfg.Cells {
 		xp, xpp := outs[len(outs)-1], outs[len(outs)-2]
 		var plan *cellPlan
@@ -293,9 +306,7 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 		// Intermediate nodes.
 		var alphaW *graph.Node
 		if s.stage == StageMicro {
-			alpha := actx.In(s.alphaScope(i)).VariableWithValue("alpha",
-				tensorOf(dt, make([]float64, len(Edges)*len(s.cfg.Ops)), len(Edges), len(s.cfg.Ops))).ValueGraph(g)
-			alphaW = gumbelSoftmax(ctx, alpha, tau)
+			alphaW = opW[i]
 		}
 		for _, tName := range intermediates {
 			var sum *graph.Node
@@ -380,6 +391,27 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 	}
 	latencyMs, util = acc.terms(s.cfg.Aggregation)
 	return logits, latencyMs, util, nil
+}
+
+// opWeights returns each cell's Gumbel-softmax op weights [edges × ops] for one forward pass: noise
+// drawn per cell, or once and shared by all cells (Config.SharedGumbel, the reference code).
+func (s *supernet) opWeights(ctx *context.Context, g *graph.Graph, dt dtypes.DType, tau *graph.Node) []*graph.Node {
+	actx := ctx.In(scopeArch).Checked(false)
+	var shared *graph.Node
+	out := make([]*graph.Node, s.cfg.Cells)
+	for i := range s.cfg.Cells {
+		alpha := actx.In(s.alphaScope(i)).VariableWithValue("alpha",
+			tensorOf(dt, make([]float64, len(Edges)*len(s.cfg.Ops)), len(Edges), len(s.cfg.Ops))).ValueGraph(g)
+		if !s.cfg.SharedGumbel {
+			out[i] = gumbelSoftmax(ctx, alpha, tau)
+			continue
+		}
+		if shared == nil {
+			shared = gumbelNoise(ctx, alpha)
+		}
+		out[i] = gumbelWeights(alpha, shared, tau)
+	}
+	return out
 }
 
 type applyFn func(nodes []arch.Node, f feature, out widthDist) (feature, *layerTerm, *graph.Node, error)

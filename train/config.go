@@ -40,6 +40,9 @@ type Config struct {
 	// WeightDecay is the L2 coefficient added to the gradient of conv and dense weights (not biases or
 	// batch norm's scale and offset).
 	WeightDecay float64 `json:"weight_decay"`
+	// WeightDecayAll applies WeightDecay to every trainable parameter, biases and batch norm included, as
+	// the reference's PyTorch SGD does.
+	WeightDecayAll bool `json:"weight_decay_all,omitempty"`
 	// ClipNorm rescales the gradients when their global L2 norm exceeds it; 0 disables clipping.
 	ClipNorm float64 `json:"clip_norm"`
 	// Augment applies the data set's training augmentation (random crop and flip).

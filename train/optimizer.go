@@ -82,7 +82,7 @@ func (o *sgd) UpdateGraph(ctx *context.Context, g *graph.Graph, loss *graph.Node
 	mu := o.cfg.Momentum
 	for i, v := range vars {
 		w, gr := values[i], grads[i]
-		if o.cfg.WeightDecay > 0 && v.Shape().Rank() >= 2 {
+		if o.cfg.WeightDecay > 0 && (v.Shape().Rank() >= 2 || o.cfg.WeightDecayAll) {
 			gr = graph.Add(gr, graph.MulScalar(w, o.cfg.WeightDecay))
 		}
 		upd := gr

@@ -71,6 +71,32 @@ func TestSGDUpdate(t *testing.T) {
 	}
 }
 
+// TestWeightDecayAll: weight decay reaches a bias (rank 1) only with WeightDecayAll. Plain SGD at
+// rate 0.1, decay 0.5, one constant-rate step (Cosine over 1000 steps: rate 0.1 at step 0) on
+// loss = 2·b: g = 2 (+ 0.5·b = 0.5 with decay), b = 1 − 0.1·g = 0.8, or 0.75 with decay on the bias.
+func TestWeightDecayAll(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.Schedule, cfg.LR, cfg.Momentum, cfg.WeightDecay, cfg.ClipNorm, cfg.WeightDecayAll = Cosine, 0.1, 0, 0.5, 0, all
+		opt := &sgd{cfg: cfg, totalSteps: 1000}
+		ctx := context.New()
+		b := ctx.In("layer").VariableWithValue("bias", []float32{1})
+		exec := context.MustNewExec(engine.Backend(), ctx, func(ctx *context.Context, c *graph.Node) *graph.Node {
+			loss := graph.ReduceAllSum(graph.Mul(b.ValueGraph(c.Graph()), c))
+			opt.UpdateGraph(ctx, c.Graph(), loss)
+			return loss
+		})
+		exec.MustExec(tensors.FromValue([]float32{2}))
+		want := 0.8
+		if all {
+			want = 0.75
+		}
+		if got := tensors.MustCopyFlatData[float32](b.MustValue())[0]; math.Abs(float64(got)-want) > 1e-6 {
+			t.Errorf("WeightDecayAll %v: bias %v, want %v", all, got, want)
+		}
+	}
+}
+
 // tinyNet is a 28×28×1 classifier small enough for unit tests: a strided conv with BN, max pooling,
 // a depthwise conv, global pooling and a dense layer.
 func tinyNet() *arch.Network {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/uboost/uboost/experiment"
+	"github.com/uboost/uboost/protocol"
 	"github.com/uboost/uboost/search"
 )
 
@@ -21,11 +23,11 @@ func init() { root.AddCommand(newExperimentCmd()) }
 
 // experimentFlags are the flags of `uboost experiment`.
 type experimentFlags struct {
-	preset, lambdas, methods, out, only, shard, searchArgs string
-	seeds, jobs, threads                                   int
-	beta, similar                                          float64
-	reportOnly                                             bool
-	trainEpochs                                            int
+	preset, lambdas, methods, out, only, shard, searchArgs, proto string
+	seeds, jobs, threads                                          int
+	beta, similar                                                 float64
+	reportOnly                                                    bool
+	trainEpochs                                                   int
 }
 
 func newExperimentCmd() *cobra.Command {
@@ -53,6 +55,7 @@ finished with "uboost experiment --report-only --out DIR".`,
 		Args: cobra.NoArgs,
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.proto, "protocol", string(protocol.UBoost), "protocol of every run: uboost, paper, or both (two grids, DIR/paper and DIR/uboost, each with its own report); docs/PROTOCOL.md")
 	fl.StringVar(&f.preset, "preset", "demo", "search preset of every run: "+strings.Join(search.Presets, ", "))
 	fl.StringVar(&f.lambdas, "lambdas", "0.1,0.5,1,5", "comma-separated latency weights λ")
 	fl.StringVar(&f.methods, "methods", strings.Join(experiment.Methods, ","), "comma-separated methods to compare")
@@ -75,49 +78,77 @@ func runExperiment(cmd *cobra.Command, f *experimentFlags) error {
 	if f.out == "" {
 		return fmt.Errorf("flag --out: an experiment directory is required")
 	}
+	protos := protocol.All
+	if f.proto != "both" {
+		p, err := protocol.Parse(f.proto)
+		if err != nil {
+			return fmt.Errorf("flag --protocol: %w (or both)", err)
+		}
+		protos = []protocol.Protocol{p}
+	}
+	// Every flag of every protocol's grid is checked before anything is written or run.
+	grids := make([][]experiment.Job, len(protos))
+	if !f.reportOnly {
+		for i, p := range protos {
+			var err error
+			if grids[i], err = planGrid(f, p); err != nil {
+				return err
+			}
+		}
+	}
+	var errs []error
+	for i, p := range protos {
+		dir := f.out
+		if len(protos) > 1 {
+			dir = filepath.Join(f.out, string(p))
+			fmt.Fprintf(cmd.OutOrStdout(), "protocol %s: %s\n", p, dir)
+		}
+		errs = append(errs, runProtocol(cmd, f, p, dir, grids[i]))
+	}
+	return errors.Join(errs...)
+}
+
+// runProtocol runs protocol p's jobs (none with --report-only) into dir and reports them.
+func runProtocol(cmd *cobra.Command, f *experimentFlags, p protocol.Protocol, dir string, jobs []experiment.Job) error {
 	var runErr error
 	if !f.reportOnly {
-		// Every flag is checked before anything is written or run.
-		jobs, err := planGrid(f)
-		if err != nil {
-			return err
-		}
-		runErr = runGrid(cmd, f, jobs)
+		runErr = runGrid(cmd, f, dir, jobs)
 	}
-	runs, err := experiment.Collect(f.out)
+	runs, err := experiment.Collect(dir)
 	if err != nil {
 		return err
 	}
 	s := experiment.Summarize(runs, f.similar, experiment.DefaultGridTolerance)
-	if err := experiment.WriteSummary(f.out, s); err != nil {
+	if err := experiment.WriteSummary(dir, s); err != nil {
 		return err
 	}
 	preset := f.preset
 	if f.reportOnly && len(runs) > 0 && runs[0].Preset != "" {
 		preset = runs[0].Preset // --report-only names the preset the runs used, not the flag's default
 	}
-	page, err := s.Page("U-Boost vs baselines ("+preset+" preset)", "uboost "+strings.Join(os.Args[1:], " "))
+	page, err := s.Page("U-Boost vs baselines ("+preset+" preset, "+string(p)+" protocol)", "uboost "+strings.Join(os.Args[1:], " "))
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(f.out, "report.html")
+	path := filepath.Join(dir, "report.html")
 	if err := createFile(path, page.Write); err != nil {
 		return err
 	}
-	mdPath := filepath.Join(f.out, "report.md")
+	mdPath := filepath.Join(dir, "report.md")
 	if err := createFile(mdPath, s.WriteMarkdown); err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "%d finished runs; wrote %s, %s and %s\n", len(runs), filepath.Join(f.out, "summary.json"), path, mdPath)
+	fmt.Fprintf(out, "%d finished runs; wrote %s, %s and %s\n", len(runs), filepath.Join(dir, "summary.json"), path, mdPath)
 	if len(runs) > 0 {
 		fmt.Fprintln(out, s.VerdictText())
 	}
 	return runErr
 }
 
-// planGrid checks the flags and returns the configurations they select; none selected is an error.
-func planGrid(f *experimentFlags) ([]experiment.Job, error) {
+// planGrid checks the flags and returns the configurations they select under protocol p; none
+// selected is an error.
+func planGrid(f *experimentFlags, p protocol.Protocol) ([]experiment.Job, error) {
 	if err := checkCounts(map[string]int{"jobs": f.jobs, "threads": f.threads, "seeds": f.seeds}); err != nil {
 		return nil, err
 	}
@@ -135,7 +166,7 @@ func planGrid(f *experimentFlags) ([]experiment.Job, error) {
 			seeds = 2
 		}
 	}
-	plan := experiment.Plan{Preset: f.preset, Methods: strings.Split(f.methods, ","), Lambdas: ls, Seeds: seeds, Beta: f.beta}
+	plan := experiment.Plan{Protocol: p, Preset: f.preset, Methods: strings.Split(f.methods, ","), Lambdas: ls, Seeds: seeds, Beta: f.beta}
 	jobs, err := plan.Jobs()
 	if err != nil {
 		return nil, err
@@ -155,8 +186,8 @@ func planGrid(f *experimentFlags) ([]experiment.Job, error) {
 	return jobs, nil
 }
 
-// runGrid runs the configurations planGrid selected.
-func runGrid(cmd *cobra.Command, f *experimentFlags, jobs []experiment.Job) error {
+// runGrid runs the configurations planGrid selected into dir.
+func runGrid(cmd *cobra.Command, f *experimentFlags, dir string, jobs []experiment.Job) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -171,8 +202,8 @@ func runGrid(cmd *cobra.Command, f *experimentFlags, jobs []experiment.Job) erro
 		threads = max(1, cores/par)
 	}
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "experiment: %d runs (%d at once, %d threads each) into %s\n", len(jobs), par, threads, f.out)
-	r := &experiment.Runner{Exe: exe, Dir: f.out, Preset: f.preset, Jobs: par, Threads: threads,
+	fmt.Fprintf(out, "experiment: %d runs (%d at once, %d threads each) into %s\n", len(jobs), par, threads, dir)
+	r := &experiment.Runner{Exe: exe, Dir: dir, Preset: f.preset, Jobs: par, Threads: threads,
 		SearchArgs: searchArgs(f), Progress: func(e experiment.Event) {
 			eta := ""
 			if e.ETA > 0 {

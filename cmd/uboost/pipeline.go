@@ -10,10 +10,8 @@ import (
 	gtrain "github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/spf13/cobra"
 
-	"github.com/uboost/uboost/data"
 	"github.com/uboost/uboost/engine"
 	"github.com/uboost/uboost/pipeline"
-	"github.com/uboost/uboost/sim"
 )
 
 // runPipeline is `uboost search --stage all`: search, final training, evaluation and the cost report in
@@ -22,26 +20,11 @@ func runPipeline(cmd *cobra.Command, f *searchFlags) error {
 	if f.threads > 0 {
 		engine.SetThreads(f.threads)
 	}
-	scfg, err := f.config(cmd)
+	pc, err := f.runConfig(cmd)
 	if err != nil {
 		return err
 	}
-	tcfg, err := pipeline.TrainPreset(f.preset)
-	if err != nil {
-		return fmt.Errorf("flag --preset: %w", err)
-	}
-	tcfg.Seed = uint64(f.seed)
-	if f.trainEpochs > 0 {
-		tcfg.Epochs = f.trainEpochs
-	}
-	if f.trainBatchFinal > 0 {
-		tcfg.Batch = f.trainBatchFinal
-	}
-	tcfg.Threads = f.threads
-	if _, err := data.ParseSpec(f.dataSpec); err != nil {
-		return fmt.Errorf("flag --data: %w", err)
-	}
-	cfg := pipeline.Config{Search: scfg, Train: tcfg, Data: f.dataSpec, Seed: f.seed, Sim: sim.Options{}, Resume: f.resume, TrainLimit: f.trainLimit}
+	cfg := *pc
 	stderr := cmd.ErrOrStderr()
 	cfg.Warn = warnTo(stderr)
 	if !f.asJSON {
@@ -64,6 +47,9 @@ func runPipeline(cmd *cobra.Command, f *searchFlags) error {
 	fmt.Fprintf(w, "  exact       %.4f ms, utilization %.2f%%\n", res.Exact.LatencyMs, 100*res.Exact.Utilization)
 	fmt.Fprintf(w, "  simulator   %.4f ms, utilization %.2f%% (batch 1, %dx%d)\n", res.Simulator.LatencyMs, 100*res.Simulator.Utilization,
 		res.Accelerator.Rows, res.Accelerator.Cols)
+	if d := res.SimulatorDefault; d != nil {
+		fmt.Fprintf(w, "              %.4f ms, utilization %.2f%% with the default schedule\n", d.LatencyMs, 100*d.Utilization)
+	}
 	fmt.Fprintf(w, "  time        search %.0f s, training %.0f s\n", res.SearchSeconds, res.TrainSeconds)
 	fmt.Fprintf(w, "  report      %s\n", filepath.Join(f.out, pipeline.ReportFile))
 	return nil

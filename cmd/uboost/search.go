@@ -17,20 +17,23 @@ import (
 	"github.com/uboost/uboost/data"
 	"github.com/uboost/uboost/engine"
 	"github.com/uboost/uboost/pipeline"
+	"github.com/uboost/uboost/protocol"
 	"github.com/uboost/uboost/search"
+	"github.com/uboost/uboost/sim"
 )
 
 func init() { root.AddCommand(newSearchCmd()) }
 
 // searchFlags are the flags of `uboost search` that shape the search configuration.
 type searchFlags struct {
-	stage, dataSpec, preset, costModel, ceil, agg, widthCost, out string
-	lambda, beta                                                  float64
-	epochsMicro, epochsChannel, trainBatch, steps, threads        int
-	trainEpochs, trainBatchFinal, trainLimit                      int
-	seed                                                          int64
-	resume, asJSON, perCell                                       bool
-	af                                                            *acceleratorFlags
+	stage, dataSpec, searchData, preset, proto, costModel, ceil, agg, widthCost, out string
+	simSchedule                                                                      string
+	lambda, beta, trainWarmup, trainClip                                             float64
+	epochsMicro, epochsChannel, trainBatch, steps, threads                           int
+	trainEpochs, trainBatchFinal, trainLimit                                         int
+	seed                                                                             int64
+	resume, asJSON, perCell, sharedGumbel, trainDecayAll                             bool
+	af                                                                               *acceleratorFlags
 }
 
 func newSearchCmd() *cobra.Command {
@@ -58,12 +61,19 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.IntVar(&f.trainEpochs, "train-epochs", 0, "final-training epochs (0: the preset's)")
 	fl.IntVar(&f.trainBatchFinal, "train-batch", 0, "final-training batch size (0: the preset's)")
 	fl.IntVar(&f.trainLimit, "limit-train", 0, "use only the first N training images, for quick tries (0: all)")
-	fl.StringVar(&f.dataSpec, "data", "builtin", "data set spec (builtin, fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...)")
+	fl.StringVar(&f.dataSpec, "data", "builtin", "data set spec (builtin, fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...) to train and evaluate on, and to search on unless --search-data")
+	fl.StringVar(&f.searchData, "search-data", "", "data set spec to search on instead of --data; the network is then derived for --data's image size and classes (the paper's ImageNet-100 protocol)")
 	fl.StringVar(&f.preset, "preset", "demo", "configuration preset: "+strings.Join(search.Presets, ", "))
-	fl.StringVar(&f.costModel, "cost", "systolic", "hardware cost model in the loss: systolic, flops, roofline, lut or none")
-	fl.StringVar(&f.ceil, "ceil", string(cost.TightCeil), "smooth ceiling where widths are soft: tight or paper")
-	fl.StringVar(&f.agg, "aggregation", string(search.AggMACWeighted), "latency/utilization aggregation: mac-weighted or reference")
-	fl.StringVar(&f.widthCost, "width-cost", string(search.WidthExpectedCost), "channel-searched layer cost: expected-cost or expected-width (reference)")
+	fl.StringVar(&f.proto, "protocol", string(protocol.UBoost), "protocol whose values the settings below default to: uboost or paper (docs/PROTOCOL.md); an explicit flag wins")
+	fl.StringVar(&f.costModel, "cost", "systolic", "hardware cost model in the loss: none or one of "+strings.Join(cost.Names(), ", "))
+	fl.StringVar(&f.ceil, "ceil", string(cost.TightCeil), "smooth ceiling where widths are soft: tight or paper (protocol paper: paper)")
+	fl.StringVar(&f.agg, "aggregation", string(search.AggMACWeighted), "latency/utilization aggregation: mac-weighted or reference (protocol paper: reference)")
+	fl.StringVar(&f.widthCost, "width-cost", string(search.WidthExpectedCost), "layer cost over widths: expected-cost, expected-width or reference (protocol paper: reference)")
+	fl.BoolVar(&f.sharedGumbel, "shared-gumbel", false, "draw the micro stage's Gumbel noise once per step for all cells (protocol paper: true)")
+	fl.StringVar(&f.simSchedule, "sim-schedule", "default", "simulator schedule that measures the result: default or reference (protocol paper: reference)")
+	fl.Float64Var(&f.trainWarmup, "train-warmup", 0.2, "final-training one-cycle warm-up fraction (protocol paper: 0.1)")
+	fl.Float64Var(&f.trainClip, "train-clip", 5, "final-training gradient clipping norm, 0 for none (protocol paper: 0.5)")
+	fl.BoolVar(&f.trainDecayAll, "train-decay-all", false, "final training: weight decay on biases and batch norm too (protocol paper: true)")
 	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of latency (ms) in the loss")
 	fl.Float64Var(&f.beta, "beta", 1, "β, weight of utilization (0..1) in the loss")
 	fl.IntVar(&f.epochsMicro, "epochs-micro", -1, "micro-stage epochs (-1: the preset's)")
@@ -80,22 +90,58 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	return cmd
 }
 
-// config builds the search configuration from the preset and the flags.
+// config builds the search configuration from the preset, the protocol and the flags.
 func (f *searchFlags) config(cmd *cobra.Command) (*search.Config, error) {
+	pc, err := f.runConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return pc.Search, nil
+}
+
+// runConfig builds the whole run's configuration: the preset's search and training settings, then the
+// values the protocol picks, then every flag given explicitly, which wins over both.
+func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
+	changed := cmd.Flags().Changed
 	cfg, err := search.Preset(f.preset)
 	if err != nil {
 		return nil, fmt.Errorf("flag --preset: %w", err)
 	}
+	tcfg, err := pipeline.TrainPreset(f.preset)
+	if err != nil {
+		return nil, fmt.Errorf("flag --preset: %w", err)
+	}
+	proto, err := protocol.Parse(f.proto)
+	if err != nil {
+		return nil, fmt.Errorf("flag --protocol: %w", err)
+	}
+	pc := &pipeline.Config{Search: cfg, Train: tcfg, Data: f.dataSpec, SearchData: f.searchData, Seed: f.seed,
+		Resume: f.resume, TrainLimit: f.trainLimit}
+	pipeline.ApplyProtocol(proto, pc)
+
 	a, err := f.af.Accelerator()
 	if err != nil {
 		return nil, err
 	}
-	if !cmd.Flags().Changed("batch") && f.af.file == "" {
+	if !changed("batch") && f.af.file == "" {
 		a.WithBatch(cfg.Accel.Batch) // the preset's hardware batch (64, the reference's hw_batch_size)
 	}
-	cfg.WithAccelerator(a).WithCost(search.CostModel(f.costModel), f.lambda, f.beta).WithSeed(f.seed)
-	cfg.Ceil, cfg.Aggregation, cfg.WidthCost = cost.Ceiling(f.ceil), search.Aggregation(f.agg), search.WidthCost(f.widthCost)
-	cfg.SharedAlphas = !f.perCell
+	cfg.WithAccelerator(a).WithCost(f.costModel, f.lambda, f.beta).WithSeed(f.seed)
+	if changed("ceil") {
+		cfg.Ceil = cost.Ceiling(f.ceil)
+	}
+	if changed("aggregation") {
+		cfg.Aggregation = search.Aggregation(f.agg)
+	}
+	if changed("width-cost") {
+		cfg.WidthCost = search.WidthCost(f.widthCost)
+	}
+	if changed("shared-gumbel") {
+		cfg.SharedGumbel = f.sharedGumbel
+	}
+	if changed("per-cell-alphas") {
+		cfg.SharedAlphas = !f.perCell
+	}
 	if f.epochsMicro >= 0 {
 		cfg.EpochsMicro = f.epochsMicro
 	}
@@ -108,7 +154,47 @@ func (f *searchFlags) config(cmd *cobra.Command) (*search.Config, error) {
 	if f.steps >= 0 {
 		cfg.StepsPerEpoch = f.steps
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+
+	t := &pc.Train
+	t.Seed = uint64(f.seed)
+	if f.trainEpochs > 0 {
+		t.Epochs = f.trainEpochs
+	}
+	if f.trainBatchFinal > 0 {
+		t.Batch = f.trainBatchFinal
+	}
+	if changed("train-warmup") {
+		t.Warmup = f.trainWarmup
+	}
+	if changed("train-clip") {
+		t.ClipNorm = f.trainClip
+	}
+	if changed("train-decay-all") {
+		t.WeightDecayAll = f.trainDecayAll
+	}
+	t.Threads = f.threads
+	if changed("sim-schedule") {
+		switch f.simSchedule {
+		case "default":
+			pc.Sim = sim.Options{}
+		case "reference":
+			pc.Sim = cost.ReferenceSchedule
+		default:
+			return nil, fmt.Errorf("flag --sim-schedule: want default or reference, got %q", f.simSchedule)
+		}
+	}
+	for _, spec := range []struct{ flag, spec string }{{"data", f.dataSpec}, {"search-data", f.searchData}} {
+		if spec.spec == "" {
+			continue
+		}
+		if _, err := data.ParseSpec(spec.spec); err != nil {
+			return nil, fmt.Errorf("flag --%s: %w", spec.flag, err)
+		}
+	}
+	return pc, nil
 }
 
 // searchSummary is the --json document: where the result is and how the exact model prices it.
@@ -138,6 +224,9 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	cfg, err := f.config(cmd)
 	if err != nil {
 		return err
+	}
+	if f.searchData != "" {
+		return fmt.Errorf("flag --search-data: only with --stage all (the search alone runs on --data)")
 	}
 	ds, err := data.Open(f.dataSpec, data.Options{Seed: uint64(f.seed), ValFraction: 0.1})
 	if err != nil {

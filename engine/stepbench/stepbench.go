@@ -38,6 +38,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/cost/costgraph"
 	"github.com/uboost/uboost/engine"
 )
 
@@ -302,7 +303,7 @@ func (m *probe) mixed(ctx *context.Context, name string, x, cinSoft *Node) (y, l
 	y = Mul(y, Reshape(mask, 1, 1, 1, m.c))
 
 	// Latency in arbitrary units from tile counts ⌈c/8⌉ through the paper's smooth ceiling.
-	al := cost.NewGraph(g, dtypes.Float32)
+	al := costgraph.New(g, dtypes.Float32)
 	hw := float64(x.Shape().Dimensions[1]*x.Shape().Dimensions[2]) * 1e-5
 	tin := cost.Ceil[*Node](al, cost.PaperCeil, DivScalar(cinSoft, tileC))
 	tout := cost.Ceil[*Node](al, cost.PaperCeil, DivScalar(coutSoft, tileC))

@@ -66,9 +66,9 @@ func DefaultConfig() Config {
 		channels = append(channels, c)
 	}
 	var models []string
-	for _, m := range cost.Names() {
-		if m != "simulator" {
-			models = append(models, m)
+	for _, e := range cost.Entries() {
+		if !e.FromSimulator {
+			models = append(models, e.Name)
 		}
 	}
 	return Config{
