@@ -136,13 +136,13 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	if err := prepare(cfg, dir); err != nil {
 		return nil, err
 	}
-	ds, err := cfg.open(cfg.Data)
+	ds, err := cfg.Open(cfg.Data)
 	if err != nil {
 		return nil, err
 	}
 	searchDS := ds
 	if cfg.SearchData != "" {
-		if searchDS, err = cfg.open(cfg.SearchData); err != nil {
+		if searchDS, err = cfg.Open(cfg.SearchData); err != nil {
 			return nil, fmt.Errorf("search data: %w", err)
 		}
 	}
@@ -176,9 +176,9 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	return res, jsonfile.Write(filepath.Join(dir, ResultFile), res)
 }
 
-// open opens a data set spec with the run's seed and validation fraction, keeping TrainLimit training
+// Open opens a data set spec with the run's seed and validation fraction, keeping TrainLimit training
 // images when set.
-func (cfg Config) open(spec string) (*data.Dataset, error) {
+func (cfg Config) Open(spec string) (*data.Dataset, error) {
 	ds, err := data.Open(spec, data.Options{Seed: uint64(cfg.Seed), ValFraction: cfg.Train.ValFraction})
 	if err != nil {
 		return nil, err

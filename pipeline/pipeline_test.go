@@ -72,7 +72,7 @@ func TestSearchedWidthsInNameOrder(t *testing.T) {
 }
 
 func TestTrainPreset(t *testing.T) {
-	for name, epochs := range map[string]int{"demo": 15, "cifar10": 100, "imagenet100": 70} {
+	for name, epochs := range map[string]int{"demo": 15, "edge": 8, "cifar10": 100, "imagenet100": 70} {
 		c, err := TrainPreset(name)
 		if err != nil || c.Epochs != epochs || c.ValFraction != 0.1 || c.Validate() != nil {
 			t.Errorf("TrainPreset(%s) = %+v, %v", name, c, err)
@@ -80,5 +80,41 @@ func TestTrainPreset(t *testing.T) {
 	}
 	if _, err := TrainPreset("mnist"); err == nil {
 		t.Error("unknown preset accepted")
+	}
+}
+
+// TestEdgePreset pins the miniature of docs/MINIATURE.md: the paper's CIFAR-10 widths, 64..280 step 8 on
+// 128 columns, scaled by four onto a 32×32 array — 28 options from half a tile to 2.19 tiles in steps
+// of 1/16 tile — on the first 20,000 Fashion-MNIST training images.
+func TestEdgePreset(t *testing.T) {
+	c, err := Preset("edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Search
+	a := s.Accel
+	if a.Rows != 32 || a.Cols != 32 || a.Batch != 64 || s.StemChannels != 32 || s.Width != 32 || s.Cells != 3 {
+		t.Errorf("edge: array %dx%d batch %d, stem %d, width %d, cells %d; want 32x32, 64, 32, 32, 3",
+			a.Rows, a.Cols, a.Batch, s.StemChannels, s.Width, s.Cells)
+	}
+	ch := s.Channels
+	if len(ch) != 28 || ch[0] != a.Cols/2 || ch[1]-ch[0] != a.Cols/16 || float64(ch[27])/float64(a.Cols) != 70.0/32 {
+		t.Errorf("edge widths %v: want 28 options from C/2 in steps of C/16", ch)
+	}
+	// 100 architecture steps per stage: 20% of 50 batches, 10 epochs.
+	if archSteps := float64(s.EpochsMicro*s.StepsPerEpoch) * (1 - s.WeightFraction); archSteps < 99.5 || archSteps > 100.5 {
+		t.Errorf("edge: %g architecture steps per micro stage, want 100", archSteps)
+	}
+	if c.Data != "fashion-mnist" || c.TrainLimit != 20000 || c.Train.Epochs != 8 {
+		t.Errorf("edge: data %q, limit %d, %d epochs; want fashion-mnist, 20000, 8", c.Data, c.TrainLimit, c.Train.Epochs)
+	}
+	if err := s.Validate(); err != nil {
+		t.Error(err)
+	}
+	if d, err := Preset("demo"); err != nil || d.Data != "builtin" || d.TrainLimit != 0 {
+		t.Errorf("demo: %+v, %v", d, err)
+	}
+	if c, err := Preset("cifar10"); err != nil || c.Data != "" {
+		t.Errorf("cifar10 has no default data: %+v, %v", c, err)
 	}
 }

@@ -149,18 +149,24 @@ type Config struct {
 }
 
 // Presets lists the preset names.
-var Presets = []string{"demo", "cifar10", "imagenet100"}
+var Presets = []string{"demo", "edge", "cifar10", "imagenet100"}
 
 // Preset returns a named configuration:
 //   - "demo": the built-in 28×28 data on 2 cores — stem 16, 2 cells each pooled, width 16, channels
 //     16..48 step 8, batch 32, 3+3 epochs of 96 batches (≈ 58 architecture steps per stage), op
 //     logits initialized near uniform (std 1e-3); a micro+channel search takes a minute or two;
+//   - "edge": the miniature of the paper's CIFAR-10 experiment (docs/MINIATURE.md) — the paper's
+//     setting scaled by four onto a 32×32 array: stem and micro width 32 (one tile), 3 cells each
+//     pooled, channels 16..70 step 2 (28 options spanning 0.5–2.19 tiles in steps of 1/16 tile, as
+//     64..280 step 8 on 128 columns), batch 32, 10+10 epochs of 50 batches (100 architecture steps
+//     per stage), op logits near uniform (std 1e-3);
 //   - "cifar10": the paper's CIFAR-10 setup (§2.7 paper column) — stem 128, 3 cells each pooled,
 //     width 128, channels 64..280 step 8, batch 64, 10+30 epochs, SGD lr 0.05 momentum 0.9;
 //   - "imagenet100": the paper's 9-cell layout (pool after cells 1, 4, 7), otherwise as cifar10.
 //
-// All use the paper's platform (128×128, 1 GHz) at hardware batch 64 (the reference code's
-// hw_batch_size), --cost systolic with the tight ceiling, λ = β = 1.
+// All but edge use the paper's platform (128×128, 1 GHz; edge: 32×32, 1 GHz); all price the loss at
+// hardware batch 64 (the reference code's hw_batch_size), --cost systolic with the tight ceiling,
+// λ = β = 1.
 func Preset(name string) (*Config, error) {
 	chans, _ := ChannelOptions(64, 280, 8)
 	c := &Config{
@@ -186,6 +192,15 @@ func Preset(name string) (*Config, error) {
 		// same network; with 96 FLOPs already picks separable convolutions that U-Boost avoids.
 		c.EpochsMicro, c.EpochsChannel, c.BatchSize, c.StepsPerEpoch = 3, 3, 32, 96
 		c.AlphaInitStd = 1e-3 // a few dozen architecture steps per stage: see AlphaInitStd
+	case "edge":
+		c.Accel = accel.New(32, 32).WithBatch(64)
+		c.StemChannels, c.Width = 32, 32
+		c.Channels, _ = ChannelOptions(16, 70, 2)
+		// 50 batches of which 20% train the architecture: 10 Adam steps an epoch, 100 a stage. Adam moves
+		// a logit by up to ≈ ArchLR a step, so 100 steps can take an op from uniform to p > 0.99 where
+		// the loss prefers it consistently (docs/MINIATURE.md).
+		c.EpochsMicro, c.EpochsChannel, c.BatchSize, c.StepsPerEpoch = 10, 10, 32, 50
+		c.AlphaInitStd = 1e-3
 	default:
 		return nil, fmt.Errorf("unknown preset %q (want %s)", name, strings.Join(Presets, ", "))
 	}

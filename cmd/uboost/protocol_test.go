@@ -182,3 +182,29 @@ func TestExperimentBothProtocols(t *testing.T) {
 		t.Errorf("--report-only --protocol both: %q", stdout)
 	}
 }
+
+// TestEdgePresetArray checks that `search --preset edge` searches for the preset's 32×32 array on the
+// preset's data (the full Fashion-MNIST), and that an explicit --array wins over the preset.
+func TestEdgePresetArray(t *testing.T) {
+	if _, err := os.Stat("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"); err != nil {
+		t.Skip("Debian's dataset-fashion-mnist is not installed")
+	}
+	for _, c := range []struct {
+		flags      []string
+		rows, cols float64
+	}{{nil, 32, 32}, {[]string{"--array", "16x8"}, 16, 8}} {
+		args := append([]string{"search", "--preset", "edge", "--stage", "micro", "--epochs-micro", "1",
+			"--steps-per-epoch", "2", "--limit-train", "128", "--threads", "2", "--json", "--out", t.TempDir()}, c.flags...)
+		stdout, stderr, ok := run(t, args...)
+		if !ok {
+			t.Fatalf("%v: %s", c.flags, stderr)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+			t.Fatalf("%v: %v in %q", c.flags, err, stdout)
+		}
+		if r, k := field(doc, "accelerator", "rows"), field(doc, "accelerator", "cols"); r != c.rows || k != c.cols {
+			t.Errorf("%v: searched for a %vx%v array, want %vx%v", c.flags, r, k, c.rows, c.cols)
+		}
+	}
+}

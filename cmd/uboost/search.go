@@ -60,8 +60,8 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.StringVar(&f.stage, "stage", "all", "what to run: all (search, train, evaluate, report), search (micro then channel), micro, or channel (needs DIR/micro)")
 	fl.IntVar(&f.trainEpochs, "train-epochs", 0, "final-training epochs (0: the preset's)")
 	fl.IntVar(&f.trainBatchFinal, "train-batch", 0, "final-training batch size (0: the preset's)")
-	fl.IntVar(&f.trainLimit, "limit-train", 0, "use only the first N training images, for quick tries (0: all)")
-	fl.StringVar(&f.dataSpec, "data", "builtin", "data set spec (builtin, fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...) to train and evaluate on, and to search on unless --search-data")
+	fl.IntVar(&f.trainLimit, "limit-train", 0, "use only the first N training images (0: all; default: the preset's, all but for edge's 20,000)")
+	fl.StringVar(&f.dataSpec, "data", "", "data set spec (builtin, fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...) to train and evaluate on, and to search on unless --search-data (default: the preset's: builtin for demo, fashion-mnist for edge)")
 	fl.StringVar(&f.searchData, "search-data", "", "data set spec to search on instead of --data; the network is then derived for --data's image size and classes (the paper's ImageNet-100 protocol)")
 	fl.StringVar(&f.preset, "preset", "demo", "configuration preset: "+strings.Join(search.Presets, ", "))
 	fl.StringVar(&f.proto, "protocol", string(protocol.UBoost), "protocol whose values the settings below default to: uboost or paper (docs/PROTOCOL.md); an explicit flag wins")
@@ -90,41 +90,42 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	return cmd
 }
 
-// config builds the search configuration from the preset, the protocol and the flags.
-func (f *searchFlags) config(cmd *cobra.Command) (*search.Config, error) {
-	pc, err := f.runConfig(cmd)
-	if err != nil {
-		return nil, err
-	}
-	return pc.Search, nil
-}
-
 // runConfig builds the whole run's configuration: the preset's search and training settings, then the
 // values the protocol picks, then every flag given explicitly, which wins over both.
 func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	changed := cmd.Flags().Changed
-	cfg, err := search.Preset(f.preset)
+	pc, err := pipeline.Preset(f.preset)
 	if err != nil {
 		return nil, fmt.Errorf("flag --preset: %w", err)
 	}
-	tcfg, err := pipeline.TrainPreset(f.preset)
-	if err != nil {
-		return nil, fmt.Errorf("flag --preset: %w", err)
-	}
+	cfg := pc.Search
 	proto, err := protocol.Parse(f.proto)
 	if err != nil {
 		return nil, fmt.Errorf("flag --protocol: %w", err)
 	}
-	pc := &pipeline.Config{Search: cfg, Train: tcfg, Data: f.dataSpec, SearchData: f.searchData, Seed: f.seed,
-		Resume: f.resume, TrainLimit: f.trainLimit}
+	if f.dataSpec != "" {
+		pc.Data = f.dataSpec
+	}
+	if pc.Data == "" {
+		return nil, fmt.Errorf("flag --data: the %s preset has no default data set; name one (e.g. cifar10:DIR)", f.preset)
+	}
+	if changed("limit-train") {
+		pc.TrainLimit = f.trainLimit
+	}
+	pc.SearchData, pc.Seed, pc.Resume = f.searchData, f.seed, f.resume
 	pipeline.ApplyProtocol(proto, pc)
 
 	a, err := f.af.Accelerator()
 	if err != nil {
 		return nil, err
 	}
-	if !changed("batch") && f.af.file == "" {
-		a.WithBatch(cfg.Accel.Batch) // the preset's hardware batch (64, the reference's hw_batch_size)
+	if f.af.file == "" {
+		if !changed("batch") {
+			a.WithBatch(cfg.Accel.Batch) // the preset's hardware batch (64, the reference's hw_batch_size)
+		}
+		if !changed("array") {
+			a.Rows, a.Cols = cfg.Accel.Rows, cfg.Accel.Cols // the preset's array
+		}
 	}
 	cfg.WithAccelerator(a).WithCost(f.costModel, f.lambda, f.beta).WithSeed(f.seed)
 	if changed("ceil") {
@@ -221,14 +222,15 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	if f.threads > 0 {
 		engine.SetThreads(f.threads)
 	}
-	cfg, err := f.config(cmd)
+	pc, err := f.runConfig(cmd)
 	if err != nil {
 		return err
 	}
+	cfg := pc.Search
 	if f.searchData != "" {
 		return fmt.Errorf("flag --search-data: only with --stage all (the search alone runs on --data)")
 	}
-	ds, err := data.Open(f.dataSpec, data.Options{Seed: uint64(f.seed), ValFraction: 0.1})
+	ds, err := pc.Open(pc.Data)
 	if err != nil {
 		return err
 	}
