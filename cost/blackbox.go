@@ -161,8 +161,8 @@ func (b *Blackbox) LayerCycles(a *accel.Accelerator, l accel.Layer) (float64, er
 	return float64(res.Layers[0].Cycles), nil
 }
 
-// Estimate prices each layer by table lookup; MACs and utilization use the layer's true MACs at a's
-// batch, so utilization is only meaningful at batch 1.
+// Estimate prices each layer by table lookup, floored at the cycles of a fully used array; MACs are the
+// layer's own at a's batch.
 func (b *Blackbox) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report, error) {
 	if err := validateInputs(a, layers); err != nil {
 		return nil, err
@@ -175,6 +175,10 @@ func (b *Blackbox) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report
 			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
 		}
 		cycles := int64(c)
+		// A layer far larger than its entry (channels above the grid, a batch above 1) would read faster
+		// than every PE busy every cycle: report it at that floor, never above 100% utilization. The
+		// search, through LayerCycles, reads the bare entry as the reference does.
+		cycles = max(cycles, ceilDiv(g.MACs(), a.PEs()))
 		r.Layers[i] = LayerCost{
 			Name: l.Name, Op: l.Op, GEMM: g.String(), MACs: g.MACs(), Cycles: cycles,
 			LatencyMs:   a.Milliseconds(c),
@@ -184,3 +188,6 @@ func (b *Blackbox) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report
 	Summarize(r, layers)
 	return r, nil
 }
+
+// ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
