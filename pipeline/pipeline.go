@@ -83,10 +83,14 @@ type Metrics struct {
 	LatencyMs   float64 `json:"latency_ms"`
 	Cycles      int64   `json:"cycles"`
 	Utilization float64 `json:"utilization"`
+	// EnergyUJ is the network's energy in µJ and EDP its energy–delay product in µJ·ms (cost.Total).
+	EnergyUJ float64 `json:"energy_uj"`
+	EDP      float64 `json:"edp"`
 }
 
 func metricsOf(r *cost.Report) Metrics {
-	return Metrics{LatencyMs: r.Total.LatencyMs, Cycles: r.Total.Cycles, Utilization: r.Total.Utilization}
+	t := r.Total
+	return Metrics{LatencyMs: t.LatencyMs, Cycles: t.Cycles, Utilization: t.Utilization, EnergyUJ: t.EnergyUJ, EDP: t.EDP}
 }
 
 // Result is result.json.

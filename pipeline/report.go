@@ -22,14 +22,14 @@ func writeReport(dir string, cfg Config, net *arch.Network, res *Result, reports
 	page := &report.Page{Title: fmt.Sprintf("uboost run: %s, λ = %g, β = %g, seed %d", res.Method, res.Lambda, res.Beta, res.Seed)}
 	summary := &report.Table{
 		Title:  "Result",
-		Header: []string{"test top-1", "top-5", "params", "exact latency ms", "exact util", "sim latency ms", "sim util", "search s", "train s"},
+		Header: []string{"test top-1", "top-5", "params", "exact latency ms", "exact util", "exact energy µJ", "sim latency ms", "sim util", "sim energy µJ", "search s", "train s"},
 		Rows: [][]string{{
 			report.Percent(res.TestAccuracy, 2), report.Percent(res.Top5, 2), fmt.Sprint(res.Params),
-			report.Fixed(res.Exact.LatencyMs, 4), report.Percent(res.Exact.Utilization, 1),
-			report.Fixed(res.Simulator.LatencyMs, 4), report.Percent(res.Simulator.Utilization, 1),
+			report.Fixed(res.Exact.LatencyMs, 4), report.Percent(res.Exact.Utilization, 1), report.Fixed(res.Exact.EnergyUJ, 3),
+			report.Fixed(res.Simulator.LatencyMs, 4), report.Percent(res.Simulator.Utilization, 1), report.Fixed(res.Simulator.EnergyUJ, 3),
 			report.Fixed(res.SearchSeconds, 0), report.Fixed(res.TrainSeconds, 0),
 		}},
-		Notes: []string{fmt.Sprintf("Latency and utilization at batch 1 on %s; the search priced layers at batch %d.", res.Accelerator, cfg.Search.Accel.Batch)},
+		Notes: []string{fmt.Sprintf("Latency, utilization and energy at batch 1 on %s; the search priced layers at batch %d.", res.Accelerator, cfg.Search.Accel.Batch)},
 	}
 	page.Sections = append(page.Sections, report.Section{Heading: "Result", Table: summary,
 		Text: fmt.Sprintf("Searched widths: %v.", res.Widths)})
