@@ -59,20 +59,39 @@ func lowerOne(nd arch.Node, side [2]int, cin, cout int) (accel.Layer, error) {
 	return layers[0], nil
 }
 
-// exact returns one layer's cycles and MACs at discrete widths, on float64, with the exact ceiling:
+// exact returns one layer's cycles, MACs and energy (µJ) at discrete widths, on float64, with the exact ceiling:
 // where a layer's width is one of a few discrete options the loss takes the expectation over them, so
 // the gradient flows through the options' probabilities and no staircase needs smoothing. (A smooth
 // ceiling would misprice them: the tight one reads ⌈9/8⌉ as 1.92, making width 9 look 4% cheaper than
 // width 16 on an 8-column array, where both take two column tiles.)
-func (h *hwCost) exact(l accel.Layer) (cycles, macs float64, err error) {
+func (h *hwCost) exact(l accel.Layer) (cycles, macs, energy float64, err error) {
 	a := h.cfg.Accel
 	macs = cost.MACs(cost.Float{}, cost.DimsOf(l, a.Batch))
-	cycles, err = h.model.LayerCycles(a, l)
-	return cycles, macs, err
+	if cycles, err = h.model.LayerCycles(a, l); err != nil {
+		return 0, 0, 0, err
+	}
+	_, energy = cost.LayerEnergy(a, l, cycles)
+	return cycles, macs, energy, nil
 }
 
-// layerTerm is one GEMM layer's expected cycles and MACs as graph scalars.
-type layerTerm struct{ cycles, macs *graph.Node }
+// layerTerm is one GEMM layer's (or a chain's, or an edge's) expected cycles, MACs and energy in µJ
+// as graph scalars.
+type layerTerm struct{ cycles, macs, energy *graph.Node }
+
+// plus is the sum of two terms.
+func (t layerTerm) plus(o layerTerm) layerTerm {
+	return layerTerm{cycles: graph.Add(t.cycles, o.cycles), macs: graph.Add(t.macs, o.macs), energy: graph.Add(t.energy, o.energy)}
+}
+
+// scaled is the term times the weight w (a graph scalar).
+func (t layerTerm) scaled(w *graph.Node) layerTerm {
+	return layerTerm{cycles: graph.Mul(w, t.cycles), macs: graph.Mul(w, t.macs), energy: graph.Mul(w, t.energy)}
+}
+
+// zeroTerm is the term of nothing.
+func zeroTerm(g *graph.Graph, dt dtypes.DType) layerTerm {
+	return layerTerm{cycles: graph.ScalarZero(g, dt), macs: graph.ScalarZero(g, dt), energy: graph.ScalarZero(g, dt)}
+}
 
 // util is the layer's utilization MACs / (cycles · R·C), 0 where it has no cycles.
 func (t layerTerm) util(a *accel.Accelerator) *graph.Node {
@@ -96,30 +115,29 @@ func (h *hwCost) layer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [2]in
 			in, out = h.snapped(g, dt, in), h.snapped(g, dt, out)
 		}
 	}
-	cyc, mac, err := h.grid(nd, side, in, out)
+	cyc, mac, en, err := h.grid(nd, side, in, out)
 	if err != nil {
 		return layerTerm{}, err
 	}
-	return layerTerm{cycles: expect(g, dt, in, out, cyc), macs: expect(g, dt, in, out, mac)}, nil
+	return layerTerm{cycles: expect(g, dt, in, out, cyc), macs: expect(g, dt, in, out, mac), energy: expect(g, dt, in, out, en)}, nil
 }
 
 // grid prices the layer at every pair of input and output width values on float64.
-func (h *hwCost) grid(nd arch.Node, side [2]int, in, out widthDist) (cyc, mac []float64, err error) {
+func (h *hwCost) grid(nd arch.Node, side [2]int, in, out widthDist) (cyc, mac, en []float64, err error) {
 	ni, nj := len(in.vals), len(out.vals)
-	cyc = make([]float64, ni*nj)
-	mac = make([]float64, ni*nj)
+	cyc, mac, en = make([]float64, ni*nj), make([]float64, ni*nj), make([]float64, ni*nj)
 	for i, ci := range in.vals {
 		for j, cj := range out.vals {
 			l, err := lowerOne(nd, side, int(ci), int(cj))
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			if cyc[i*nj+j], mac[i*nj+j], err = h.exact(l); err != nil {
-				return nil, nil, err
+			if cyc[i*nj+j], mac[i*nj+j], en[i*nj+j], err = h.exact(l); err != nil {
+				return nil, nil, nil, err
 			}
 		}
 	}
-	return cyc, mac, nil
+	return cyc, mac, en, nil
 }
 
 // snapped turns a soft width into the table's reading of it: a one-hot distribution, without gradient,
@@ -233,7 +251,9 @@ func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [
 		OneColumn:  d11.OneColumn,
 	}
 	al := costgraph.New(g, dt)
-	return layerTerm{cycles: cost.Cycles(al, h.entry.Formula, h.cfg.Ceil, a, gd), macs: cost.MACs(al, gd)}, nil
+	cycles := cost.Cycles(al, h.entry.Formula, h.cfg.Ceil, a, gd)
+	energy := cost.EnergyUJ(al, a, cost.Access(al, h.cfg.Ceil, a, gd, cycles))
+	return layerTerm{cycles: cycles, macs: cost.MACs(al, gd), energy: energy}, nil
 }
 
 // maxDist is the width distribution of an Add node over independent input widths on one grid: the sum
@@ -270,32 +290,54 @@ func maxDist(g *graph.Graph, dt dtypes.DType, ins []widthDist) widthDist {
 
 // hwAcc accumulates the hardware terms of a supernet as it is built.
 type hwAcc struct {
-	g      *graph.Graph
-	dt     dtypes.DType
-	a      *accel.Accelerator
-	cycles *graph.Node // Σ expected cycles, every GEMM layer
-	macs   *graph.Node // Σ expected MACs
-	cells  [][]block   // reference aggregation: blocks per cell
+	g     *graph.Graph
+	dt    dtypes.DType
+	a     *accel.Accelerator
+	sum   layerTerm // Σ expected cycles, MACs and energy, every GEMM layer
+	cells [][]block // reference aggregation: blocks per cell
 }
 
 // block is one block of the reference aggregation: a pre-conv, an edge or a projection.
 type block struct{ cycles, util *graph.Node }
 
 func newHWAcc(g *graph.Graph, dt dtypes.DType, a *accel.Accelerator, cells int) *hwAcc {
-	return &hwAcc{g: g, dt: dt, a: a, cycles: graph.ScalarZero(g, dt), macs: graph.ScalarZero(g, dt), cells: make([][]block, cells)}
+	return &hwAcc{g: g, dt: dt, a: a, sum: zeroTerm(g, dt), cells: make([][]block, cells)}
 }
 
-// add counts a term in the MAC-weighted totals.
-func (h *hwAcc) add(t layerTerm) {
-	h.cycles = graph.Add(h.cycles, t.cycles)
-	h.macs = graph.Add(h.macs, t.macs)
+// add counts a term in the totals.
+func (h *hwAcc) add(t layerTerm) { h.sum = h.sum.plus(t) }
+
+// hwTerms are the hardware terms of one forward pass as graph scalars.
+type hwTerms struct {
+	// LatencyMs and Util are aggregated as Config.Aggregation says.
+	LatencyMs, Util *graph.Node
+	// EnergyUJ is Σ expected energy over every GEMM layer (under either aggregation: energy adds up).
+	EnergyUJ *graph.Node
+}
+
+// objective is the quantity the loss weighs by λ: latency in ms, energy in µJ, or their product
+// (µJ·ms; the product of the expectations, not the expectation of the product).
+func (t hwTerms) objective(o Objective) *graph.Node {
+	switch o {
+	case ObjectiveEnergy:
+		return t.EnergyUJ
+	case ObjectiveEDP:
+		return graph.Mul(t.EnergyUJ, t.LatencyMs)
+	}
+	return t.LatencyMs
 }
 
 // addBlock records a reference-aggregation block of cell i.
 func (h *hwAcc) addBlock(cell int, b block) { h.cells[cell] = append(h.cells[cell], b) }
 
-// terms returns latency in ms and utilization under the configured aggregation.
-func (h *hwAcc) terms(agg Aggregation) (latencyMs, util *graph.Node) {
+// terms returns latency in ms and utilization under the configured aggregation, and the energy.
+func (h *hwAcc) terms(agg Aggregation) hwTerms {
+	latencyMs, util := h.latencyUtil(agg)
+	return hwTerms{LatencyMs: latencyMs, Util: util, EnergyUJ: h.sum.energy}
+}
+
+// latencyUtil returns latency in ms and utilization under the configured aggregation.
+func (h *hwAcc) latencyUtil(agg Aggregation) (latencyMs, util *graph.Node) {
 	msPerCycle := 1e3 / h.a.ClockHz
 	if agg == AggReference {
 		latencyMs, util = graph.ScalarZero(h.g, h.dt), graph.ScalarZero(h.g, h.dt)
@@ -312,9 +354,9 @@ func (h *hwAcc) terms(agg Aggregation) (latencyMs, util *graph.Node) {
 		}
 		return latencyMs, util
 	}
-	latencyMs = graph.MulScalar(h.cycles, msPerCycle)
-	den := graph.MulScalar(h.cycles, float64(h.a.PEs()))
-	util = graph.Div(h.macs, graph.Max(den, graph.OnesLike(den)))
+	latencyMs = graph.MulScalar(h.sum.cycles, msPerCycle)
+	den := graph.MulScalar(h.sum.cycles, float64(h.a.PEs()))
+	util = graph.Div(h.sum.macs, graph.Max(den, graph.OnesLike(den)))
 	return latencyMs, util
 }
 

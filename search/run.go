@@ -69,6 +69,8 @@ type Metric struct {
 	Accuracy    float64 `json:"accuracy"`
 	LatencyMs   float64 `json:"latency_ms"`
 	Utilization float64 `json:"utilization"`
+	// EnergyUJ is the supernet's expected energy in µJ (the search's cost model at its batch).
+	EnergyUJ    float64 `json:"energy_uj"`
 	Tau         float64 `json:"tau"`
 	LR          float64 `json:"lr,omitempty"`
 	StepSeconds float64 `json:"step_seconds,omitempty"`
@@ -178,7 +180,7 @@ func LoadGenotype(path string) (*Genotype, error) {
 // searchInfo is what arch.json records about how the network was found.
 func searchInfo(cfg *Config, st Stage) map[string]any {
 	return map[string]any{
-		"method": "uboost", "stage": string(st), "cost": string(cfg.Cost), "ceil": string(cfg.Ceil),
+		"method": "uboost", "stage": string(st), "cost": string(cfg.Cost), "objective": string(cfg.Objective), "ceil": string(cfg.Ceil),
 		"lambda": cfg.Lambda, "beta": cfg.Beta, "seed": cfg.Seed, "aggregation": string(cfg.Aggregation),
 		"width_cost": string(cfg.WidthCost), "accelerator": cfg.Accel.String(),
 		"protocol": cfg.Protocol, "shared_gumbel": cfg.SharedGumbel, "shared_alphas": cfg.SharedAlphas,
@@ -265,11 +267,11 @@ func (s *supernet) derived(ctx *context.Context) (*arch.Network, error) {
 func (s *supernet) stepGraph(ctx *context.Context, phase string, images, labels, lr, tau *graph.Node) ([]*graph.Node, error) {
 	g := images.Graph()
 	ctx.SetTraining(g, true)
-	logits, latency, util, err := s.forward(ctx, images, tau)
+	logits, hw, err := s.forward(ctx, images, tau)
 	if err != nil {
 		return nil, err
 	}
-	ce, acc, loss := s.loss(logits, labels, latency, util)
+	ce, acc, loss := s.loss(logits, labels, hw)
 	var vars []*context.Variable
 	for v := range ctx.IterVariables() {
 		if v.Trainable && v.InUseByGraph(g) && strings.HasPrefix(v.Scope(), "/"+phaseScope(phase)) {
@@ -298,7 +300,7 @@ func (s *supernet) stepGraph(ctx *context.Context, phase string, images, labels,
 			v.SetTrainable(true)
 		}
 	}
-	return []*graph.Node{loss, ce, acc, latency, util}, nil
+	return []*graph.Node{loss, ce, acc, hw.LatencyMs, hw.Util, hw.EnergyUJ}, nil
 }
 
 func phaseScope(phase string) string {
@@ -308,15 +310,16 @@ func phaseScope(phase string) string {
 	return scopeArch
 }
 
-// loss is CE + λ·latency_ms − β·utilization (PAPER.md eq. 8), with the batch accuracy.
-func (s *supernet) loss(logits, labels, latency, util *graph.Node) (ce, acc, loss *graph.Node) {
+// loss is CE + λ·latency_ms − β·utilization (PAPER.md eq. 8), with energy in µJ or the energy–delay
+// product in place of latency under Config.Objective, and the batch accuracy.
+func (s *supernet) loss(logits, labels *graph.Node, hw hwTerms) (ce, acc, loss *graph.Node) {
 	ce = graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits([]*graph.Node{labels}, []*graph.Node{logits}))
 	pred := graph.ArgMax(logits, -1, labels.DType())
 	hit := graph.Equal(pred, graph.Reshape(labels, labels.Shape().Dimensions[0]))
 	acc = graph.ReduceAllMean(graph.ConvertDType(hit, logits.DType()))
 	loss = ce
 	if s.cfg.Cost != CostNone {
-		loss = graph.Sub(graph.Add(ce, graph.MulScalar(latency, s.cfg.Lambda)), graph.MulScalar(util, s.cfg.Beta))
+		loss = graph.Sub(graph.Add(ce, graph.MulScalar(hw.objective(s.cfg.Objective), s.cfg.Lambda)), graph.MulScalar(hw.Util, s.cfg.Beta))
 	}
 	return ce, acc, loss
 }
@@ -393,7 +396,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			if err != nil {
 				buildErr = err
 				z := graph.ScalarZero(in[0].Graph(), dt)
-				return []*graph.Node{z, z, z, z, z}
+				return []*graph.Node{z, z, z, z, z, z}
 			}
 			return outs
 		})
@@ -453,8 +456,8 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 				v[i] = scalarOf(o)
 			}
 			m := Metric{Stage: s.stage, Epoch: epoch + 1, Step: step + 1, Phase: phase, Loss: v[0], CE: v[1], Accuracy: v[2],
-				LatencyMs: v[3], Utilization: v[4], Tau: tau, LR: lr, StepSeconds: time.Since(t0).Seconds()}
-			if !finite(m.Loss) || !finite(m.LatencyMs) || !finite(m.Utilization) {
+				LatencyMs: v[3], Utilization: v[4], EnergyUJ: v[5], Tau: tau, LR: lr, StepSeconds: time.Since(t0).Seconds()}
+			if !finite(m.Loss) || !finite(m.LatencyMs) || !finite(m.Utilization) || !finite(m.EnergyUJ) {
 				where := "no checkpoint yet"
 				if st.Checkpoint != "" {
 					where = fmt.Sprintf("the checkpoint after epoch %d is kept in %s", st.EpochsDone, ck)

@@ -27,7 +27,7 @@ func init() { root.AddCommand(newSearchCmd()) }
 // searchFlags are the flags of `uboost search` that shape the search configuration.
 type searchFlags struct {
 	stage, dataSpec, searchData, preset, proto, costModel, ceil, agg, widthCost, out string
-	simSchedule                                                                      string
+	simSchedule, objective                                                           string
 	lambda, beta, trainWarmup, trainClip                                             float64
 	epochsMicro, epochsChannel, trainBatch, steps, threads                           int
 	trainEpochs, trainBatchFinal, trainLimit                                         int
@@ -74,7 +74,8 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.Float64Var(&f.trainWarmup, "train-warmup", 0.2, "final-training one-cycle warm-up fraction (protocol paper: 0.1)")
 	fl.Float64Var(&f.trainClip, "train-clip", 5, "final-training gradient clipping norm, 0 for none (protocol paper: 0.5)")
 	fl.BoolVar(&f.trainDecayAll, "train-decay-all", false, "final training: weight decay on biases and batch norm too (protocol paper: true)")
-	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of latency (ms) in the loss")
+	fl.StringVar(&f.objective, "objective", string(search.ObjectiveLatency), "what λ weighs in the loss: latency (ms), energy (µJ) or edp (energy × latency, µJ·ms)")
+	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
 	fl.Float64Var(&f.beta, "beta", 1, "β, weight of utilization (0..1) in the loss")
 	fl.IntVar(&f.epochsMicro, "epochs-micro", -1, "micro-stage epochs (-1: the preset's)")
 	fl.IntVar(&f.epochsChannel, "epochs-channel", -1, "channel-stage epochs (-1: the preset's)")
@@ -132,6 +133,9 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	}
 	if changed("aggregation") {
 		cfg.Aggregation = search.Aggregation(f.agg)
+	}
+	if cfg.Objective, err = search.ParseObjective(f.objective); err != nil {
+		return nil, fmt.Errorf("flag --objective: %w", err)
 	}
 	if changed("width-cost") {
 		cfg.WidthCost = search.WidthCost(f.widthCost)
