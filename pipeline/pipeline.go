@@ -301,13 +301,20 @@ func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir 
 	return search.RunChannel(cfg, ds.Train, g, sub, opt)
 }
 
-// Measure prices net at batch 1 on the search's accelerator with the exact model and the simulator
-// with options opt (and, when opt is not the default schedule, with the default one too), and fills
-// the hardware half of a Result.
+// Measure prices net at batch 1 on the search's accelerator (with the array a co-design search chose,
+// recorded in net's search block) with the exact model and the simulator with options opt (and, when
+// opt is not the default schedule, with the default one too), and fills the hardware half of a Result.
 func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, [2]*cost.Report, error) {
 	var reports [2]*cost.Report
 	a := *scfg.Accel
 	a.WithBatch(1)
+	if chosen, ok := net.Search[search.ArrayKey].(string); ok && len(scfg.Arrays) > 0 {
+		r, c, err := accel.ParseArray(chosen)
+		if err != nil {
+			return nil, reports, fmt.Errorf("arch.json search field %q: %w", search.ArrayKey, err)
+		}
+		a.Rows, a.Cols = r, c
+	}
 	layers, err := net.Layers()
 	if err != nil {
 		return nil, reports, err

@@ -100,7 +100,16 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 		loss.Name, lat.Name, util.Name = "loss", "latency ms (soft)", "utilization (soft)"
 		var probs [][]float64 // [epoch][op]
 		var epochs []float64
+		arrays := make([]report.Series, len(cfg.Arrays)) // co-design: expected cost per candidate array
+		for k, a := range cfg.Arrays {
+			arrays[k].Name = a.String()
+		}
 		for i, m := range lines {
+			if m.Phase == "epoch" && len(m.ArrayCosts) == len(arrays) {
+				for k, c := range m.ArrayCosts {
+					arrays[k].X, arrays[k].Y = append(arrays[k].X, float64(m.Epoch)), append(arrays[k].Y, c)
+				}
+			}
 			if m.Phase == "epoch" {
 				if len(m.OpProbs) > 0 {
 					mean := make([]float64, len(m.OpProbs[0]))
@@ -142,6 +151,15 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 			}
 			svg, err := report.LinePlot(report.LineSpec{Frame: report.Frame{Title: "op probabilities softmax(α), mean over edges",
 				XLabel: "epoch", YLabel: "probability"}, Series: series, Marks: true})
+			if err != nil {
+				return nil, err
+			}
+			sec.SVGs = append(sec.SVGs, svg)
+		}
+		if len(arrays) > 0 && len(arrays[0].X) > 0 {
+			unit := map[search.Objective]string{search.ObjectiveLatency: "latency ms", search.ObjectiveEnergy: "energy µJ", search.ObjectiveEDP: "EDP µJ·ms"}[cfg.Objective]
+			svg, err := report.LinePlot(report.LineSpec{Frame: report.Frame{Title: "co-design: expected " + unit + " on each candidate array (mean over the epoch)",
+				XLabel: "epoch", YLabel: unit}, Series: arrays, Marks: true})
 			if err != nil {
 				return nil, err
 			}

@@ -118,6 +118,10 @@ type Config struct {
 	Aggregation Aggregation        `json:"aggregation"`
 	WidthCost   WidthCost          `json:"width_cost"`
 	Accel       *accel.Accelerator `json:"accelerator"`
+	// Arrays, when set, makes the array part of the search (codesign.go): every layer is priced on
+	// each candidate (Accel with the candidate's rows and columns), the hardware term is the
+	// expectation over Gumbel-softmax array weights, and the derived accelerator is the argmax.
+	Arrays []ArrayShape `json:"arrays,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -284,6 +288,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := cost.ParseCeiling(string(c.Ceil)); err != nil {
 		return bad("ceil", "%v", err)
+	}
+	if err := c.validateArrays(); err != nil {
+		return bad("arrays", "%v", err)
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil || c.Objective == "" {
 		return bad("objective", "want latency, energy or edp, got %q", c.Objective)

@@ -48,7 +48,7 @@ func checkArchGradient(t *testing.T, s *supernet, scope, name string, every int)
 		}
 		_, _, loss := s.loss(logits, in[1], hw)
 		v := ctx.GetVariableByScopeAndName(scope, name)
-		return []*graph.Node{loss, graph.Gradient(loss, v.ValueGraph(g))[0], hw.objective(s.cfg.Objective), hw.Util}
+		return []*graph.Node{loss, graph.Gradient(loss, v.ValueGraph(g))[0], hw.Cost, hw.Util}
 	})
 	if err != nil {
 		t.Fatal(err)

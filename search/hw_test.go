@@ -108,11 +108,11 @@ func TestReferenceAggregation(t *testing.T) {
 		}
 		// Cells: {1000 cycles at 0.5, 3000 at 0.3} and {2000 at 0.9}: latency 6000 cycles = 0.006 ms at
 		// 1 GHz; utilization mean(0.5, 0.3) + 0.9 = 1.3 (a sum over cells, not a mean).
-		acc := newHWAcc(g, dtypes.Float64, accel.Default(), 2)
+		acc := newHWAcc(g, dtypes.Float64, newHWCost(tinyConfig(t)), 2)
 		acc.addBlock(0, block{c(1000), c(0.5)})
 		acc.addBlock(0, block{c(3000), c(0.3)})
 		acc.addBlock(1, block{c(2000), c(0.9)})
-		hw := acc.terms(AggReference)
+		hw := acc.terms(AggReference, ObjectiveLatency, nil)
 		return []*graph.Node{b.cycles, b.util, hw.LatencyMs, hw.Util}
 	})
 	for i, want := range []float64{170 / 0.7, 0.15 / 0.7, 0.006, 1.3} {

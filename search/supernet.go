@@ -99,6 +99,7 @@ func (s *supernet) widthLayers() []string {
 // (reference torch.randn: std 1), width logits a unit Gaussian bump at a random option (PAPER.md §2.3). On --resume the
 // checkpoint's values replace them.
 func (s *supernet) initArch(ctx *context.Context, dt dtypes.DType) {
+	s.initArrays(ctx, dt)
 	actx := ctx.In(scopeArch).Checked(false)
 	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed), uint64(len(s.stage))))
 	if s.stage == StageMicro {
@@ -170,7 +171,7 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 	dt := images.DType()
 	mctx := ctx.In(scopeModel).Checked(false)
 	actx := ctx.In(scopeArch).Checked(false)
-	acc := newHWAcc(g, dt, s.cfg.Accel, s.cfg.Cells)
+	acc := newHWAcc(g, dt, s.hw, s.cfg.Cells)
 	priced := s.cfg.Cost != CostNone
 	cellSides, finalSide, err := s.cfg.sides(s.in.H, s.in.W)
 	if err != nil {
@@ -201,7 +202,7 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 				} else {
 					total = new(total.plus(t))
 				}
-				u := t.util(s.cfg.Accel)
+				u := s.hw.util(t)
 				if utilSum == nil {
 					utilSum = u
 				} else {
@@ -388,9 +389,9 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 	logits = graph.Reshape(head.x, head.x.Shape().Dimensions[0], s.classes)
 	if !priced {
 		z := graph.ScalarZero(g, dt)
-		return logits, hwTerms{LatencyMs: z, Util: z, EnergyUJ: z}, nil
+		return logits, hwTerms{LatencyMs: z, Util: z, EnergyUJ: z, Cost: z, ArrayCosts: z}, nil
 	}
-	return logits, acc.terms(s.cfg.Aggregation), nil
+	return logits, acc.terms(s.cfg.Aggregation, s.cfg.Objective, s.arrayWeights(ctx, g, dt, tau)), nil
 }
 
 // opWeights returns each cell's Gumbel-softmax op weights [edges × ops] for one forward pass: noise
