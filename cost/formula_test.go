@@ -182,15 +182,22 @@ func TestNoOverflow(t *testing.T) {
 		if _, err := m.Estimate(accel.New(1, 1).WithBatch(accel.MaxBatch), many); err == nil || !strings.HasPrefix(err.Error(), "layer 256 (fc): ") {
 			t.Errorf("%s: 2^60 PE-cycles: err = %v", name, err)
 		}
-		// A ResNet 3×3 256→256 layer at 56×56, batch 1024, on the largest array: one tile of
-		// M = 1024·56·56 ≈ 3.2·10^6 rows, about (3.2·10^6 + 3·4096)·4096² ≈ 5.4·10^13 PE-cycles < 2^48.
+		// A 3×3 256→256 layer at 32×32 (the largest map the paper's Blackbox table covers), batch
+		// 1024, on the largest array: one tile of M = 1024·32·32 ≈ 1.05·10^6 rows, about
+		// (1.05·10^6 + 3·4096)·4096² ≈ 1.8·10^13 PE-cycles < 2^48.
 		big := accel.New(accel.MaxArrayDim, accel.MaxArrayDim).WithBatch(1024).SRAM(1 << 30)
-		r, err := m.Estimate(big, []accel.Layer{conv("c", 58, 256, 256, 3, 1, 1, 56)})
+		r, err := m.Estimate(big, []accel.Layer{conv("c", 34, 256, 256, 3, 1, 1, 32)})
 		if err != nil {
 			t.Errorf("%s on 4096×4096 at batch 1024: %v", name, err)
 			continue
 		}
-		if tot := r.Total; tot.Cycles <= 0 || tot.MACs <= 0 || !(tot.Utilization > 0 && tot.Utilization <= 1) {
+		// The paper's Blackbox reads cycles measured at batch 1 whatever the batch (PAPER.md §1.6),
+		// so its utilization at batch 1024 exceeds 1 by design; every other model stays within it.
+		maxUtil := 1.0
+		if name == "blackbox" {
+			maxUtil = math.Inf(1)
+		}
+		if tot := r.Total; tot.Cycles <= 0 || tot.MACs <= 0 || !(tot.Utilization > 0 && tot.Utilization <= maxUtil) || !(tot.EnergyUJ > 0) {
 			t.Errorf("%s on 4096×4096 at batch 1024: %+v", name, tot)
 		}
 	}

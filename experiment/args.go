@@ -3,6 +3,8 @@ package experiment
 import (
 	"fmt"
 	"strings"
+
+	"github.com/uboost/uboost/protocol"
 )
 
 // CheckSearchArgs rejects forwarded search flags (--search-args) that would override what makes each
@@ -10,7 +12,7 @@ import (
 // Job.SearchArgs sets. Forwarding "--seed 3" once made every seed run seed 3. The identity flags are
 // read from Job.SearchArgs itself, so a flag it gains later is covered without a second list.
 func CheckSearchArgs(extra []string) error {
-	own, err := Job{Method: UBoost}.SearchArgs("demo", "dir", 1, true, nil)
+	own, err := Job{Method: UBoost, Protocol: protocol.UBoost}.SearchArgs("demo", "dir", 1, true, nil)
 	if err != nil {
 		return err
 	}

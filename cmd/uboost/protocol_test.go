@@ -157,7 +157,7 @@ func TestExperimentBothProtocols(t *testing.T) {
 	}
 	dir := t.TempDir()
 	args := []string{"experiment", "--protocol", "both", "--methods", "uboost,lut", "--lambdas", "1", "--seeds", "1",
-		"--jobs", "2", "--threads", "1", "--search-args", strings.Join(tinyRun[:len(tinyRun)-2], " "), "--out", dir}
+		"--jobs", "2", "--threads", "1", "--search-args", strings.Join(tinyRun[:len(tinyRun)-4], " "), "--out", dir} // without --seed and --threads, which the experiment sets
 	stdout, stderr, ok := run(t, args...)
 	if !ok {
 		t.Fatalf("experiment --protocol both failed: %s\n%s", stderr, stdout)
