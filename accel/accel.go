@@ -48,6 +48,9 @@ type Accelerator struct {
 	ElementBytes int       `json:"element_bytes"`
 	Batch        int       `json:"batch"`
 	Weights      Buffering `json:"weight_buffering"`
+	// Energy prices each access (energy.go); the search's energy objective and every report's
+	// energy_uj read it.
+	Energy Energy `json:"energy"`
 }
 
 // New returns an accelerator with a rows×cols array and every other setting at its default.
@@ -60,6 +63,7 @@ func New(rows, cols int) *Accelerator {
 		ElementBytes: DefaultElementBytes,
 		Batch:        DefaultBatch,
 		Weights:      DoubleBuffer,
+		Energy:       DefaultEnergy(),
 	}
 }
 
@@ -115,7 +119,7 @@ func (a *Accelerator) Validate() error {
 	case a.Weights != DoubleBuffer && a.Weights != SingleBuffer:
 		return fieldErr("weight_buffering", "want %q or %q, got %q", DoubleBuffer, SingleBuffer, a.Weights)
 	}
-	return nil
+	return a.Energy.validate()
 }
 
 // String prints the accelerator the way a user would type it.

@@ -24,6 +24,11 @@ type LayerCost struct {
 	Utilization float64        `json:"utilization"`
 	Bytes       int64          `json:"bytes,omitempty"`
 	Breakdown   *sim.Breakdown `json:"breakdown,omitempty"`
+	// EnergyUJ is the layer's energy in µJ: its accesses priced with the accelerator's Energy.
+	EnergyUJ float64 `json:"energy_uj"`
+	// Accesses are what EnergyUJ prices: counted by the simulator, or in closed form (Access) with
+	// the model's cycles for the idle PE-cycles. Absent for a layer without a GEMM.
+	Accesses *accel.Accesses `json:"accesses,omitempty"`
 }
 
 // Total is a network's sum over its layers. Utilization is MAC-weighted: total MACs over
@@ -35,6 +40,10 @@ type Total struct {
 	Utilization float64        `json:"utilization"`
 	Params      int64          `json:"params"`
 	Breakdown   *sim.Breakdown `json:"breakdown,omitempty"`
+	// EnergyUJ is the network's energy in µJ, the sum over its layers.
+	EnergyUJ float64 `json:"energy_uj"`
+	// EDP is the energy–delay product in µJ·ms: EnergyUJ · LatencyMs.
+	EDP float64 `json:"edp"`
 }
 
 // Report is the JSON document every number-printing command writes (DESIGN.md "--json").
@@ -62,11 +71,24 @@ func Utilization(macs, cycles, pes int64) float64 {
 	return float64(macs) / (float64(cycles) * float64(pes))
 }
 
-// Summarize fills a report's totals from its layers (and the layers' parameter counts).
+// Summarize fills a report's totals from its layers (and the layers' parameter counts), and each
+// layer's energy: from its Accesses where the model counted them, else in closed form (LayerEnergy)
+// at the layer's cycles. layers are the report's layers, in the same order.
 func Summarize(r *Report, layers []accel.Layer) {
 	var t Total
 	var bd sim.Breakdown
 	hasBD := false
+	for i := range r.Layers {
+		l := &r.Layers[i]
+		switch {
+		case l.Accesses != nil:
+			l.EnergyUJ = EnergyUJ(Float{}, r.Accelerator, CountsOf(*l.Accesses))
+		case i < len(layers) && layers[i].Op.IsGEMM():
+			acc, e := LayerEnergy(r.Accelerator, layers[i], float64(l.Cycles))
+			l.Accesses, l.EnergyUJ = &acc, e
+		}
+		t.EnergyUJ += l.EnergyUJ
+	}
 	for _, l := range r.Layers {
 		t.MACs += l.MACs
 		t.Cycles += l.Cycles
@@ -80,6 +102,7 @@ func Summarize(r *Report, layers []accel.Layer) {
 	}
 	t.LatencyMs = r.Accelerator.Milliseconds(float64(t.Cycles))
 	t.Utilization = Utilization(t.MACs, t.Cycles, r.Accelerator.PEs())
+	t.EDP = t.EnergyUJ * t.LatencyMs
 	if hasBD {
 		t.Breakdown = &bd
 	}

@@ -191,7 +191,7 @@ func TestNoOverflow(t *testing.T) {
 			t.Errorf("%s on 4096×4096 at batch 1024: %v", name, err)
 			continue
 		}
-		if tot := r.Total; tot.Cycles <= 0 || tot.MACs <= 0 || !(tot.Utilization > 0 && tot.Utilization <= 1) {
+		if tot := r.Total; tot.Cycles <= 0 || tot.MACs <= 0 || !(tot.Utilization > 0 && tot.Utilization <= 1) || !(tot.EnergyUJ > 0) {
 			t.Errorf("%s on 4096×4096 at batch 1024: %+v", name, tot)
 		}
 	}

@@ -42,6 +42,10 @@ func (s simulator) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report
 	r := &Report{Accelerator: a, Model: s.Name(), Layers: make([]LayerCost, len(res.Layers))}
 	for i, l := range res.Layers {
 		bd := l.Breakdown
+		var acc *accel.Accesses
+		if l.GEMM.Count > 0 {
+			acc = &res.Layers[i].Accesses
+		}
 		r.Layers[i] = LayerCost{
 			Name: l.Name, Op: l.Op, GEMM: l.GEMM.String(), MACs: l.MACs,
 			Cycles:      l.Cycles,
@@ -49,6 +53,7 @@ func (s simulator) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report
 			Utilization: Utilization(l.MACs, l.Cycles, res.PEs),
 			Bytes:       l.DRAMBytes,
 			Breakdown:   &bd,
+			Accesses:    acc,
 		}
 	}
 	Summarize(r, layers)

@@ -27,10 +27,12 @@ func resumableFields() []string {
 // when the result is priced: an accelerator the simulator cannot run (its SRAM cannot stage the weight
 // tiles) or invalid simulator options.
 func checkHardware(cfg Config) error {
-	a := *cfg.Search.Accel
-	a.WithBatch(1) // Measure prices at batch 1
-	if _, err := sim.Simulate(&a, nil, cfg.Sim); err != nil {
-		return fmt.Errorf("the result could not be priced: %w", err)
+	for _, c := range cfg.Search.Candidates() {
+		a := *c
+		a.WithBatch(1) // Measure prices at batch 1
+		if _, err := sim.Simulate(&a, nil, cfg.Sim); err != nil {
+			return fmt.Errorf("the result could not be priced on the %dx%d array: %w", a.Rows, a.Cols, err)
+		}
 	}
 	return nil
 }

@@ -83,10 +83,14 @@ type Metrics struct {
 	LatencyMs   float64 `json:"latency_ms"`
 	Cycles      int64   `json:"cycles"`
 	Utilization float64 `json:"utilization"`
+	// EnergyUJ is the network's energy in µJ and EDP its energy–delay product in µJ·ms (cost.Total).
+	EnergyUJ float64 `json:"energy_uj"`
+	EDP      float64 `json:"edp"`
 }
 
 func metricsOf(r *cost.Report) Metrics {
-	return Metrics{LatencyMs: r.Total.LatencyMs, Cycles: r.Total.Cycles, Utilization: r.Total.Utilization}
+	t := r.Total
+	return Metrics{LatencyMs: t.LatencyMs, Cycles: t.Cycles, Utilization: t.Utilization, EnergyUJ: t.EnergyUJ, EDP: t.EDP}
 }
 
 // Result is result.json.
@@ -297,13 +301,20 @@ func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir 
 	return search.RunChannel(cfg, ds.Train, g, sub, opt)
 }
 
-// Measure prices net at batch 1 on the search's accelerator with the exact model and the simulator
-// with options opt (and, when opt is not the default schedule, with the default one too), and fills
-// the hardware half of a Result.
+// Measure prices net at batch 1 on the search's accelerator (with the array a co-design search chose,
+// recorded in net's search block) with the exact model and the simulator with options opt (and, when
+// opt is not the default schedule, with the default one too), and fills the hardware half of a Result.
 func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, [2]*cost.Report, error) {
 	var reports [2]*cost.Report
 	a := *scfg.Accel
 	a.WithBatch(1)
+	if chosen, ok := net.Search[search.ArrayKey].(string); ok && len(scfg.Arrays) > 0 {
+		r, c, err := accel.ParseArray(chosen)
+		if err != nil {
+			return nil, reports, fmt.Errorf("arch.json search field %q: %w", search.ArrayKey, err)
+		}
+		a.Rows, a.Cols = r, c
+	}
 	layers, err := net.Layers()
 	if err != nil {
 		return nil, reports, err

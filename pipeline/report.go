@@ -22,14 +22,14 @@ func writeReport(dir string, cfg Config, net *arch.Network, res *Result, reports
 	page := &report.Page{Title: fmt.Sprintf("uboost run: %s, λ = %g, β = %g, seed %d", res.Method, res.Lambda, res.Beta, res.Seed)}
 	summary := &report.Table{
 		Title:  "Result",
-		Header: []string{"test top-1", "top-5", "params", "exact latency ms", "exact util", "sim latency ms", "sim util", "search s", "train s"},
+		Header: []string{"test top-1", "top-5", "params", "exact latency ms", "exact util", "exact energy µJ", "sim latency ms", "sim util", "sim energy µJ", "search s", "train s"},
 		Rows: [][]string{{
 			report.Percent(res.TestAccuracy, 2), report.Percent(res.Top5, 2), fmt.Sprint(res.Params),
-			report.Fixed(res.Exact.LatencyMs, 4), report.Percent(res.Exact.Utilization, 1),
-			report.Fixed(res.Simulator.LatencyMs, 4), report.Percent(res.Simulator.Utilization, 1),
+			report.Fixed(res.Exact.LatencyMs, 4), report.Percent(res.Exact.Utilization, 1), report.Fixed(res.Exact.EnergyUJ, 3),
+			report.Fixed(res.Simulator.LatencyMs, 4), report.Percent(res.Simulator.Utilization, 1), report.Fixed(res.Simulator.EnergyUJ, 3),
 			report.Fixed(res.SearchSeconds, 0), report.Fixed(res.TrainSeconds, 0),
 		}},
-		Notes: []string{fmt.Sprintf("Latency and utilization at batch 1 on %s; the search priced layers at batch %d.", res.Accelerator, cfg.Search.Accel.Batch)},
+		Notes: []string{fmt.Sprintf("Latency, utilization and energy at batch 1 on %s; the search priced layers at batch %d.", res.Accelerator, cfg.Search.Accel.Batch)},
 	}
 	page.Sections = append(page.Sections, report.Section{Heading: "Result", Table: summary,
 		Text: fmt.Sprintf("Searched widths: %v.", res.Widths)})
@@ -100,7 +100,16 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 		loss.Name, lat.Name, util.Name = "loss", "latency ms (soft)", "utilization (soft)"
 		var probs [][]float64 // [epoch][op]
 		var epochs []float64
+		arrays := make([]report.Series, len(cfg.Arrays)) // co-design: expected cost per candidate array
+		for k, a := range cfg.Arrays {
+			arrays[k].Name = a.String()
+		}
 		for i, m := range lines {
+			if m.Phase == "epoch" && len(m.ArrayCosts) == len(arrays) {
+				for k, c := range m.ArrayCosts {
+					arrays[k].X, arrays[k].Y = append(arrays[k].X, float64(m.Epoch)), append(arrays[k].Y, c)
+				}
+			}
 			if m.Phase == "epoch" {
 				if len(m.OpProbs) > 0 {
 					mean := make([]float64, len(m.OpProbs[0]))
@@ -142,6 +151,15 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 			}
 			svg, err := report.LinePlot(report.LineSpec{Frame: report.Frame{Title: "op probabilities softmax(α), mean over edges",
 				XLabel: "epoch", YLabel: "probability"}, Series: series, Marks: true})
+			if err != nil {
+				return nil, err
+			}
+			sec.SVGs = append(sec.SVGs, svg)
+		}
+		if len(arrays) > 0 && len(arrays[0].X) > 0 {
+			unit := map[search.Objective]string{search.ObjectiveLatency: "latency ms", search.ObjectiveEnergy: "energy µJ", search.ObjectiveEDP: "EDP µJ·ms"}[cfg.Objective]
+			svg, err := report.LinePlot(report.LineSpec{Frame: report.Frame{Title: "co-design: expected " + unit + " on each candidate array (mean over the epoch)",
+				XLabel: "epoch", YLabel: unit}, Series: arrays, Marks: true})
 			if err != nil {
 				return nil, err
 			}

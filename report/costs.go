@@ -10,12 +10,12 @@ import (
 )
 
 // LayerTable tabulates a cost report: one row per layer that occupies the array (name, op, GEMM, MACs,
-// cycles, latency in ms, utilization in %) and a last "total" row with the network's MAC-weighted
-// utilization. Zero-cycle layers (pooling, BN, activations, add) are left out and counted in a note.
+// cycles, latency in ms, utilization in %, energy in µJ) and a last "total" row with the network's
+// MAC-weighted utilization and its energy. Zero-cycle layers (pooling, BN, activations, add) are left out and counted in a note.
 func LayerTable(r *cost.Report) *Table {
 	t := &Table{
 		Title:  fmt.Sprintf("%s: per-layer cost (%s model)", r.Network, r.Model),
-		Header: []string{"layer", "op", "gemm", "MACs", "cycles", "latency_ms", "utilization"},
+		Header: []string{"layer", "op", "gemm", "MACs", "cycles", "latency_ms", "utilization", "energy_uj"},
 	}
 	if r.Network == "" {
 		t.Title = fmt.Sprintf("per-layer cost (%s model)", r.Model)
@@ -28,7 +28,7 @@ func LayerTable(r *cost.Report) *Table {
 		}
 		t.Rows = append(t.Rows, []string{l.Name, string(l.Op), l.GEMM,
 			strconv.FormatInt(l.MACs, 10), strconv.FormatInt(l.Cycles, 10),
-			Fixed(l.LatencyMs, 4), Percent(l.Utilization, 1)})
+			Fixed(l.LatencyMs, 4), Percent(l.Utilization, 1), Fixed(l.EnergyUJ, 3)})
 	}
 	tot := r.Total
 	util := Missing
@@ -36,11 +36,12 @@ func LayerTable(r *cost.Report) *Table {
 		util = Percent(tot.Utilization, 1)
 	}
 	t.Rows = append(t.Rows, []string{"total", "", "", strconv.FormatInt(tot.MACs, 10),
-		strconv.FormatInt(tot.Cycles, 10), Fixed(tot.LatencyMs, 4), util})
+		strconv.FormatInt(tot.Cycles, 10), Fixed(tot.LatencyMs, 4), util, Fixed(tot.EnergyUJ, 3)})
 	if r.Accelerator != nil {
 		t.Notes = append(t.Notes, "Accelerator: "+r.Accelerator.String()+".")
 	}
-	t.Notes = append(t.Notes, "Total utilization is MAC-weighted: total MACs over (total cycles · R · C).")
+	t.Notes = append(t.Notes, "Total utilization is MAC-weighted: total MACs over (total cycles · R · C).",
+		"Energy prices each layer's MACs, PE register, SRAM and DRAM accesses and idle PE-cycles with the accelerator's per-access energies (docs/COSTMODEL.md, Energy).")
 	if skipped > 0 {
 		t.Notes = append(t.Notes, fmt.Sprintf("%d zero-cycle layers (pooling, BN, activations, add) are not listed.", skipped))
 	}
@@ -111,8 +112,9 @@ func CostSection(r *cost.Report) (Section, error) {
 	}
 	s := Section{
 		Heading: fmt.Sprintf("Cost (%s model)", r.Model),
-		Text: fmt.Sprintf("%s MACs in %d cycles: %s ms at %s utilization (MAC-weighted).",
-			SI(float64(r.Total.MACs), 2), r.Total.Cycles, Fixed(r.Total.LatencyMs, 4), Percent(r.Total.Utilization, 1)),
+		Text: fmt.Sprintf("%s MACs in %d cycles: %s ms at %s utilization (MAC-weighted), %s µJ, energy–delay product %s µJ·ms.",
+			SI(float64(r.Total.MACs), 2), r.Total.Cycles, Fixed(r.Total.LatencyMs, 4), Percent(r.Total.Utilization, 1),
+			Fixed(r.Total.EnergyUJ, 3), Fixed(r.Total.EDP, 4)),
 		Table: LayerTable(r),
 	}
 	if r.Network != "" {

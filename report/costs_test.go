@@ -20,6 +20,14 @@ import (
 //     0.002 ms.
 //
 // Total: 98 cycles, 1168 MACs, 0.098 ms, 1168/(98·16) = 74.49% (MAC-weighted).
+//
+// Energy at the default per-access energies (2-byte elements: SRAM 25 pJ per element, DRAM 243.75 pJ
+// per byte), cost.Access's counts:
+//   - conv1: rt = 3, ct = 2; MACs 1152 (2304 pJ); registers 2·1152 + 72 = 2376 (237.6 pJ); SRAM reads
+//     72 + 16·9·2 + 16·8·3 = 744 (18600 pJ); writes 72 + 36 + 384 = 492 (12300 pJ); DRAM
+//     (72 + 36 + 128)·2 = 472 bytes (115050 pJ); idle 16·96 − 1152 = 384 (19.2 pJ): 0.1485108 µJ;
+//   - fc: rt = 2, ct = 1; 32 + 4.8 + 28·25 + 28·25 + 52·243.75 + 16·0.05 pJ = 0.0141126 µJ;
+//   - total 0.1626234 µJ, EDP 0.1626234 · 0.098 = 0.0159 µJ·ms.
 func tinyLayers() (*accel.Accelerator, []accel.Layer) {
 	a := accel.New(4, 4).Clock(0.001)
 	return a, []accel.Layer{
@@ -38,9 +46,9 @@ func TestLayerTable(t *testing.T) {
 	r.Network = "tiny"
 	tb := LayerTable(r)
 	want := [][]string{
-		{"conv1", "conv", "16×9×8", "1152", "96", "0.0960", "75.0%"},
-		{"fc", "dense", "1×8×2", "16", "2", "0.0020", "50.0%"},
-		{"total", "", "", "1168", "98", "0.0980", "74.5%"},
+		{"conv1", "conv", "16×9×8", "1152", "96", "0.0960", "75.0%", "0.149"},
+		{"fc", "dense", "1×8×2", "16", "2", "0.0020", "50.0%", "0.014"},
+		{"total", "", "", "1168", "98", "0.0980", "74.5%", "0.163"},
 	}
 	if !reflect.DeepEqual(tb.Rows, want) {
 		t.Errorf("rows = %q, want %q", tb.Rows, want)
@@ -118,8 +126,8 @@ func TestCostSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 1168 MACs, 98 cycles, 0.098 ms, 74.5% (see tinyLayers).
-	if want := "1.17k MACs in 98 cycles: 0.0980 ms at 74.5% utilization (MAC-weighted)."; s.Text != want {
+	// 1168 MACs, 98 cycles, 0.098 ms, 74.5%, 0.163 µJ, 0.0159 µJ·ms (see tinyLayers).
+	if want := "1.17k MACs in 98 cycles: 0.0980 ms at 74.5% utilization (MAC-weighted), 0.163 µJ, energy–delay product 0.0159 µJ·ms."; s.Text != want {
 		t.Errorf("text %q, want %q", s.Text, want)
 	}
 	if s.Heading != "tiny: cost ("+r.Model+" model)" || s.Table == nil || len(s.SVGs) != 1 {

@@ -109,14 +109,19 @@ type Config struct {
 	AlphaInitStd float64 `json:"alpha_init_std"`
 
 	// Cost term of the loss: CE + Lambda·latency_ms − Beta·utilization, priced by the cost registry's
-	// model Cost (or CostNone).
+	// model Cost (or CostNone); Objective puts energy or the energy–delay product in latency's place.
 	Cost        string             `json:"cost"`
+	Objective   Objective          `json:"objective"`
 	Ceil        cost.Ceiling       `json:"ceil"`
 	Lambda      float64            `json:"lambda"`
 	Beta        float64            `json:"beta"`
 	Aggregation Aggregation        `json:"aggregation"`
 	WidthCost   WidthCost          `json:"width_cost"`
 	Accel       *accel.Accelerator `json:"accelerator"`
+	// Arrays, when set, makes the array part of the search (codesign.go): every layer is priced on
+	// each candidate (Accel with the candidate's rows and columns), the hardware term is the
+	// expectation over Gumbel-softmax array weights, and the derived accelerator is the argmax.
+	Arrays []ArrayShape `json:"arrays,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -172,7 +177,7 @@ func Preset(name string) (*Config, error) {
 	c := &Config{
 		Preset: name, Cells: 3, Pool: []bool{true, true, true}, StemChannels: 128, StemPool: true,
 		Width: 128, Channels: chans, Ops: slices.Clone(AllOps), SharedAlphas: true, AlphaInitStd: 1,
-		Cost: "systolic", Ceil: cost.TightCeil, Lambda: 1, Beta: 1,
+		Cost: "systolic", Objective: ObjectiveLatency, Ceil: cost.TightCeil, Lambda: 1, Beta: 1,
 		Aggregation: AggMACWeighted, WidthCost: WidthExpectedCost,
 		Accel:       accel.Default().WithBatch(64),
 		EpochsMicro: 10, EpochsChannel: 30, BatchSize: 64,
@@ -298,6 +303,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := cost.ParseCeiling(string(c.Ceil)); err != nil {
 		return bad("ceil", "%v", err)
+	}
+	if err := c.validateArrays(); err != nil {
+		return bad("arrays", "%v", err)
+	}
+	if _, err := ParseObjective(string(c.Objective)); err != nil || c.Objective == "" {
+		return bad("objective", "want latency, energy or edp, got %q", c.Objective)
 	}
 	switch c.Aggregation {
 	case AggMACWeighted, AggReference:

@@ -42,13 +42,13 @@ func checkArchGradient(t *testing.T, s *supernet, scope, name string, every int)
 	exec, err := context.NewExec(backend, ctx.Checked(false), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
 		g := in[0].Graph()
 		ctx.SetTraining(g, false)
-		logits, lat, util, err := s.forward(ctx, in[0], in[2])
+		logits, hw, err := s.forward(ctx, in[0], in[2])
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, loss := s.loss(logits, in[1], lat, util)
+		_, _, loss := s.loss(logits, in[1], hw)
 		v := ctx.GetVariableByScopeAndName(scope, name)
-		return []*graph.Node{loss, graph.Gradient(loss, v.ValueGraph(g))[0], lat, util}
+		return []*graph.Node{loss, graph.Gradient(loss, v.ValueGraph(g))[0], hw.Cost, hw.Util}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +127,31 @@ func TestGradientOpAlphas(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkArchGradient(t, s, "/arch/cells", "alpha", 7)
+		})
+	}
+}
+
+// TestGradientEnergyObjective: with energy (µJ) or the energy–delay product in the loss, the gradient
+// with respect to the op logits and the channel logits matches finite differences.
+func TestGradientEnergyObjective(t *testing.T) {
+	for _, obj := range []Objective{ObjectiveEnergy, ObjectiveEDP} {
+		t.Run(string(obj), func(t *testing.T) {
+			cfg := gradConfig(t)
+			cfg.Objective = obj
+			// The tiny supernet spends ~0.05 µJ (EDP ~5e-6 µJ·ms): λ makes it weigh like the CE.
+			cfg.Lambda = map[Objective]float64{ObjectiveEnergy: 20, ObjectiveEDP: 2e5}[obj]
+			s, err := newSupernet(cfg, StageMicro, nil, arch.Shape{H: 6, W: 6, C: 1}, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkArchGradient(t, s, "/arch/cells", "alpha", 7)
+			cfg.Channels = []int{3, 5, 8}
+			ops := []string{OpConv3x3, OpSep3x3, OpIdentity, OpDil3x3, OpConv5x5, OpZero, OpSep5x5, OpIdentity, OpConv3x3}
+			s, err = newSupernet(cfg, StageChannel, &Genotype{Ops: [][]string{ops}}, arch.Shape{H: 6, W: 6, C: 1}, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkArchGradient(t, s, "/arch/c1.xpp-t3.conv3x3", "width", 1)
 		})
 	}
 }

@@ -28,15 +28,19 @@ func fixedWidth(c int) widthDist { return widthDist{vals: []float64{float64(c)}}
 // Gumbel-softmax probabilities. Where the widths themselves are soft (expected-width, or every layer
 // under the reference width cost), a model with a closed formula is evaluated on graph nodes through
 // the configured smooth ceiling, and a table is read at the snapped expected width as a constant.
+//
+// In a co-design search every layer is priced on each candidate array: a term's fields are then
+// vectors [A], one entry per candidate (Config.Candidates), scalars with one accelerator.
 type hwCost struct {
-	cfg   *Config
-	entry cost.Entry
-	model cost.LayerModel
+	cfg    *Config
+	entry  cost.Entry
+	model  cost.LayerModel
+	accels []*accel.Accelerator
 }
 
 // newHWCost returns the pricing of cfg, which must be valid; nil model for CostNone.
 func newHWCost(cfg *Config) *hwCost {
-	h := &hwCost{cfg: cfg}
+	h := &hwCost{cfg: cfg, accels: cfg.Candidates()}
 	if cfg.Cost != CostNone {
 		h.entry, _ = cost.Lookup(cfg.Cost)
 		h.model = h.entry.New()
@@ -59,67 +63,111 @@ func lowerOne(nd arch.Node, side [2]int, cin, cout int) (accel.Layer, error) {
 	return layers[0], nil
 }
 
-// exact returns one layer's cycles and MACs at discrete widths, on float64, with the exact ceiling:
+// exact returns one layer's cycles, MACs and energy (µJ) at discrete widths, on float64, with the exact ceiling:
 // where a layer's width is one of a few discrete options the loss takes the expectation over them, so
 // the gradient flows through the options' probabilities and no staircase needs smoothing. (A smooth
 // ceiling would misprice them: the tight one reads ⌈9/8⌉ as 1.92, making width 9 look 4% cheaper than
 // width 16 on an 8-column array, where both take two column tiles.)
-func (h *hwCost) exact(l accel.Layer) (cycles, macs float64, err error) {
-	a := h.cfg.Accel
+func (h *hwCost) exact(a *accel.Accelerator, l accel.Layer) (cycles, macs, energy float64, err error) {
 	macs = cost.MACs(cost.Float{}, cost.DimsOf(l, a.Batch))
-	cycles, err = h.model.LayerCycles(a, l)
-	return cycles, macs, err
+	if cycles, err = h.model.LayerCycles(a, l); err != nil {
+		return 0, 0, 0, err
+	}
+	_, energy = cost.LayerEnergy(a, l, cycles)
+	return cycles, macs, energy, nil
 }
 
-// layerTerm is one GEMM layer's expected cycles and MACs as graph scalars.
-type layerTerm struct{ cycles, macs *graph.Node }
+// layerTerm is one GEMM layer's (or a chain's, or an edge's) expected cycles, MACs and energy in µJ
+// as graph scalars.
+type layerTerm struct{ cycles, macs, energy *graph.Node }
 
-// util is the layer's utilization MACs / (cycles · R·C), 0 where it has no cycles.
-func (t layerTerm) util(a *accel.Accelerator) *graph.Node {
-	den := graph.MulScalar(t.cycles, float64(a.PEs()))
-	safe := graph.Max(den, graph.OnesLike(den))
-	return graph.Div(t.macs, safe)
+// plus is the sum of two terms.
+func (t layerTerm) plus(o layerTerm) layerTerm {
+	return layerTerm{cycles: graph.Add(t.cycles, o.cycles), macs: graph.Add(t.macs, o.macs), energy: graph.Add(t.energy, o.energy)}
+}
+
+// scaled is the term times the weight w (a graph scalar).
+func (t layerTerm) scaled(w *graph.Node) layerTerm {
+	return layerTerm{cycles: graph.Mul(w, t.cycles), macs: graph.Mul(w, t.macs), energy: graph.Mul(w, t.energy)}
+}
+
+// zeroTerm is the term of nothing.
+func zeroTerm(g *graph.Graph, dt dtypes.DType) layerTerm {
+	return layerTerm{cycles: graph.ScalarZero(g, dt), macs: graph.ScalarZero(g, dt), energy: graph.ScalarZero(g, dt)}
+}
+
+// pes is R·C of each candidate array: a scalar with one accelerator, else a vector [A].
+func (h *hwCost) pes(g *graph.Graph, dt dtypes.DType) *graph.Node {
+	v := make([]float64, len(h.accels))
+	for i, a := range h.accels {
+		v[i] = float64(a.PEs())
+	}
+	if len(v) == 1 {
+		return graph.Scalar(g, dt, v[0])
+	}
+	return constOf(g, dt, v, len(v))
+}
+
+// util is the term's utilization MACs / (cycles · R·C) on each candidate, 0 where it has no cycles.
+func (h *hwCost) util(t layerTerm) *graph.Node {
+	den := graph.Mul(t.cycles, h.pes(t.cycles.Graph(), t.cycles.DType()))
+	return graph.Div(t.macs, graph.Max(den, graph.OnesLike(den)))
 }
 
 // layer prices node nd on a side×in input producing out channels (out ignored by depthwise, which keeps
-// its input width, and by dense, whose width is fixed).
+// its input width, and by dense, whose width is fixed) on every candidate accelerator.
 func (h *hwCost) layer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [2]int, in, out widthDist) (layerTerm, error) {
+	if len(h.accels) == 1 {
+		return h.layerOn(g, dt, h.accels[0], nd, side, in, out)
+	}
+	var cyc, mac, en []*graph.Node
+	for _, a := range h.accels {
+		t, err := h.layerOn(g, dt, a, nd, side, in, out)
+		if err != nil {
+			return layerTerm{}, err
+		}
+		cyc, mac, en = append(cyc, t.cycles), append(mac, t.macs), append(en, t.energy)
+	}
+	return layerTerm{cycles: graph.Stack(cyc, 0), macs: graph.Stack(mac, 0), energy: graph.Stack(en, 0)}, nil
+}
+
+// layerOn prices the layer on accelerator a.
+func (h *hwCost) layerOn(g *graph.Graph, dt dtypes.DType, a *accel.Accelerator, nd arch.Node, side [2]int, in, out widthDist) (layerTerm, error) {
 	if nd.Op == arch.OpDepthwise {
 		out = fixedWidth(0)
 	}
 	soft := in.probs != nil || out.probs != nil
 	if h.cfg.WidthCost == WidthReference || (h.cfg.WidthCost == WidthExpectedWidth && soft) {
 		if h.entry.Formula != "" {
-			return h.softLayer(g, dt, nd, side, in, out)
+			return h.softLayer(g, dt, a, nd, side, in, out)
 		}
 		if soft {
 			in, out = h.snapped(g, dt, in), h.snapped(g, dt, out)
 		}
 	}
-	cyc, mac, err := h.grid(nd, side, in, out)
+	cyc, mac, en, err := h.grid(a, nd, side, in, out)
 	if err != nil {
 		return layerTerm{}, err
 	}
-	return layerTerm{cycles: expect(g, dt, in, out, cyc), macs: expect(g, dt, in, out, mac)}, nil
+	return layerTerm{cycles: expect(g, dt, in, out, cyc), macs: expect(g, dt, in, out, mac), energy: expect(g, dt, in, out, en)}, nil
 }
 
 // grid prices the layer at every pair of input and output width values on float64.
-func (h *hwCost) grid(nd arch.Node, side [2]int, in, out widthDist) (cyc, mac []float64, err error) {
+func (h *hwCost) grid(a *accel.Accelerator, nd arch.Node, side [2]int, in, out widthDist) (cyc, mac, en []float64, err error) {
 	ni, nj := len(in.vals), len(out.vals)
-	cyc = make([]float64, ni*nj)
-	mac = make([]float64, ni*nj)
+	cyc, mac, en = make([]float64, ni*nj), make([]float64, ni*nj), make([]float64, ni*nj)
 	for i, ci := range in.vals {
 		for j, cj := range out.vals {
 			l, err := lowerOne(nd, side, int(ci), int(cj))
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			if cyc[i*nj+j], mac[i*nj+j], err = h.exact(l); err != nil {
-				return nil, nil, err
+			if cyc[i*nj+j], mac[i*nj+j], en[i*nj+j], err = h.exact(a, l); err != nil {
+				return nil, nil, nil, err
 			}
 		}
 	}
-	return cyc, mac, nil
+	return cyc, mac, en, nil
 }
 
 // snapped turns a soft width into the table's reading of it: a one-hot distribution, without gradient,
@@ -193,8 +241,7 @@ func constOf(g *graph.Graph, dt dtypes.DType, v []float64, dims ...int) *graph.N
 // widths c = Σ p_i c_i, f = Σ q_j f_j (or the fixed ones), through the smooth ceiling. Each GEMM dimension of a layer is
 // a constant times c^a·f^b with a, b ∈ {0, 1} (lowering is linear in each width); the exponents are
 // read off arch's lowering at widths 1 and 2, so the formula for the dimensions is not written twice.
-func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [2]int, in, out widthDist) (layerTerm, error) {
-	a := h.cfg.Accel
+func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, a *accel.Accelerator, nd arch.Node, side [2]int, in, out widthDist) (layerTerm, error) {
 	dims := func(ci, co int) (cost.Dims[float64], error) {
 		l, err := lowerOne(nd, side, ci, co)
 		return cost.DimsOf(l, a.Batch), err
@@ -233,7 +280,9 @@ func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [
 		OneColumn:  d11.OneColumn,
 	}
 	al := costgraph.New(g, dt)
-	return layerTerm{cycles: cost.Cycles(al, h.entry.Formula, h.cfg.Ceil, a, gd), macs: cost.MACs(al, gd)}, nil
+	cycles := cost.Cycles(al, h.entry.Formula, h.cfg.Ceil, a, gd)
+	energy := cost.EnergyUJ(al, a, cost.Access(al, h.cfg.Ceil, a, gd, cycles))
+	return layerTerm{cycles: cycles, macs: cost.MACs(al, gd), energy: energy}, nil
 }
 
 // maxDist is the width distribution of an Add node over independent input widths on one grid: the sum
@@ -270,33 +319,70 @@ func maxDist(g *graph.Graph, dt dtypes.DType, ins []widthDist) widthDist {
 
 // hwAcc accumulates the hardware terms of a supernet as it is built.
 type hwAcc struct {
-	g      *graph.Graph
-	dt     dtypes.DType
-	a      *accel.Accelerator
-	cycles *graph.Node // Σ expected cycles, every GEMM layer
-	macs   *graph.Node // Σ expected MACs
-	cells  [][]block   // reference aggregation: blocks per cell
+	g       *graph.Graph
+	dt      dtypes.DType
+	clockHz float64     // the candidates' common clock
+	pes     *graph.Node // R·C per candidate (hwCost.pes)
+	sum     layerTerm   // Σ expected cycles, MACs and energy, every GEMM layer
+	cells   [][]block   // reference aggregation: blocks per cell
 }
 
 // block is one block of the reference aggregation: a pre-conv, an edge or a projection.
 type block struct{ cycles, util *graph.Node }
 
-func newHWAcc(g *graph.Graph, dt dtypes.DType, a *accel.Accelerator, cells int) *hwAcc {
-	return &hwAcc{g: g, dt: dt, a: a, cycles: graph.ScalarZero(g, dt), macs: graph.ScalarZero(g, dt), cells: make([][]block, cells)}
+func newHWAcc(g *graph.Graph, dt dtypes.DType, h *hwCost, cells int) *hwAcc {
+	return &hwAcc{g: g, dt: dt, clockHz: h.cfg.Accel.ClockHz, pes: h.pes(g, dt), sum: zeroTerm(g, dt), cells: make([][]block, cells)}
 }
 
-// add counts a term in the MAC-weighted totals.
-func (h *hwAcc) add(t layerTerm) {
-	h.cycles = graph.Add(h.cycles, t.cycles)
-	h.macs = graph.Add(h.macs, t.macs)
+// add counts a term in the totals.
+func (h *hwAcc) add(t layerTerm) { h.sum = h.sum.plus(t) }
+
+// hwTerms are the hardware terms of one forward pass as graph scalars, expected over the candidate
+// arrays in a co-design search.
+type hwTerms struct {
+	// LatencyMs and Util are aggregated as Config.Aggregation says.
+	LatencyMs, Util *graph.Node
+	// EnergyUJ is Σ expected energy over every GEMM layer (under either aggregation: energy adds up).
+	EnergyUJ *graph.Node
+	// Cost is what the loss weighs by λ, the Config.Objective: Σ_a p_a·objective_a over the candidate
+	// arrays (the objective itself with one accelerator).
+	Cost *graph.Node
+	// ArrayCosts is the objective on each candidate array, [A] (a scalar with one accelerator).
+	ArrayCosts *graph.Node
+}
+
+// objective is the quantity the loss weighs by λ: latency in ms, energy in µJ, or their product
+// µJ·ms (on one array, the product of the expected energy and the expected latency).
+func objective(o Objective, latencyMs, energyUJ *graph.Node) *graph.Node {
+	switch o {
+	case ObjectiveEnergy:
+		return energyUJ
+	case ObjectiveEDP:
+		return graph.Mul(energyUJ, latencyMs)
+	}
+	return latencyMs
 }
 
 // addBlock records a reference-aggregation block of cell i.
 func (h *hwAcc) addBlock(cell int, b block) { h.cells[cell] = append(h.cells[cell], b) }
 
-// terms returns latency in ms and utilization under the configured aggregation.
-func (h *hwAcc) terms(agg Aggregation) (latencyMs, util *graph.Node) {
-	msPerCycle := 1e3 / h.a.ClockHz
+// terms returns latency in ms and utilization under the configured aggregation, the energy and the
+// objective obj; with array weights p (a co-design search; nil otherwise) each is the expectation
+// Σ_a p_a·x_a of its value on each candidate array.
+func (h *hwAcc) terms(agg Aggregation, obj Objective, p *graph.Node) hwTerms {
+	latencyMs, util := h.latencyUtil(agg)
+	cost := objective(obj, latencyMs, h.sum.energy)
+	t := hwTerms{LatencyMs: latencyMs, Util: util, EnergyUJ: h.sum.energy, Cost: cost, ArrayCosts: cost}
+	if p != nil {
+		expect := func(x *graph.Node) *graph.Node { return graph.ReduceAllSum(graph.Mul(p, x)) }
+		t.LatencyMs, t.Util, t.EnergyUJ, t.Cost = expect(latencyMs), expect(util), expect(h.sum.energy), expect(cost)
+	}
+	return t
+}
+
+// latencyUtil returns latency in ms and utilization under the configured aggregation.
+func (h *hwAcc) latencyUtil(agg Aggregation) (latencyMs, util *graph.Node) {
+	msPerCycle := 1e3 / h.clockHz
 	if agg == AggReference {
 		latencyMs, util = graph.ScalarZero(h.g, h.dt), graph.ScalarZero(h.g, h.dt)
 		for _, blocks := range h.cells {
@@ -312,9 +398,9 @@ func (h *hwAcc) terms(agg Aggregation) (latencyMs, util *graph.Node) {
 		}
 		return latencyMs, util
 	}
-	latencyMs = graph.MulScalar(h.cycles, msPerCycle)
-	den := graph.MulScalar(h.cycles, float64(h.a.PEs()))
-	util = graph.Div(h.macs, graph.Max(den, graph.OnesLike(den)))
+	latencyMs = graph.MulScalar(h.sum.cycles, msPerCycle)
+	den := graph.Mul(h.sum.cycles, h.pes)
+	util = graph.Div(h.sum.macs, graph.Max(den, graph.OnesLike(den)))
 	return latencyMs, util
 }
 

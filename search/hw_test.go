@@ -63,12 +63,22 @@ func TestMaxDist(t *testing.T) {
 //   - expected cost: 0.25·144 + 0.75·288 = 252 cycles, 0.25·9216 + 0.75·18432 = 16128 MACs;
 //   - expected width (exact ceiling): f = 0.25·8 + 0.75·16 = 14 → ⌈14/8⌉ = 2 tiles: 288 cycles, and
 //     16·72·14 = 16128 MACs (MACs are linear in the width).
+//
+// Energy (cost.Access at the default energies; input 6×6×8 = 288 elements padded, resident; SRAM 25 pJ
+// per 2-byte element, DRAM 243.75 pJ per byte, no idle PE at 144 or 288 cycles):
+//   - f = 8: MACs 9216 (18432 pJ), registers 2·9216 + 576 (1900.8 pJ), SRAM reads 576 + 16·72 +
+//     16·8·9 = 2880 (72000 pJ), writes 576 + 288 + 1152 = 2016 (50400 pJ), DRAM (864 + 128)·2 = 1984
+//     bytes (483600 pJ): 0.6263328 µJ;
+//   - f = 16: 36864 + 3801.6 + 5760·25 + 3744·25 + 3392·243.75 pJ = 1.1050656 µJ;
+//   - expected cost: 0.25·0.6263328 + 0.75·1.1050656 = 0.9853824 µJ;
+//   - expected width f = 14: 32256 + 3326.4 + 5328·25 + 3312·25 + 3040·243.75 + (64·288 − 16128)·0.05
+//     pJ = 0.9926976 µJ.
 func TestLayerCost(t *testing.T) {
 	nd := opNodes(OpConv3x3, "e", arch.InputName, 0)[0]
 	for _, tc := range []struct {
-		mode         WidthCost
-		cycles, macs float64
-	}{{WidthExpectedCost, 252, 16128}, {WidthExpectedWidth, 288, 16128}} {
+		mode                 WidthCost
+		cycles, macs, energy float64
+	}{{WidthExpectedCost, 252, 16128, 0.9853824}, {WidthExpectedWidth, 288, 16128, 0.9926976}} {
 		cfg := tinyConfig(t)
 		cfg.WidthCost, cfg.Ceil, cfg.Accel = tc.mode, cost.ExactCeil, accel.New(8, 8).WithBatch(1)
 		h := newHWCost(cfg)
@@ -78,10 +88,10 @@ func TestLayerCost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return []*graph.Node{term.cycles, term.macs}
+			return []*graph.Node{term.cycles, term.macs, term.energy}
 		})
-		if !near(got[0], tc.cycles) || !near(got[1], tc.macs) {
-			t.Errorf("%s: %v cycles, %v MACs; want %v, %v", tc.mode, got[0], got[1], tc.cycles, tc.macs)
+		if !near(got[0], tc.cycles) || !near(got[1], tc.macs) || !near(got[2], tc.energy) {
+			t.Errorf("%s: %v cycles, %v MACs, %v µJ; want %v, %v, %v", tc.mode, got[0], got[1], got[2], tc.cycles, tc.macs, tc.energy)
 		}
 	}
 }
@@ -98,12 +108,12 @@ func TestReferenceAggregation(t *testing.T) {
 		}
 		// Cells: {1000 cycles at 0.5, 3000 at 0.3} and {2000 at 0.9}: latency 6000 cycles = 0.006 ms at
 		// 1 GHz; utilization mean(0.5, 0.3) + 0.9 = 1.3 (a sum over cells, not a mean).
-		acc := newHWAcc(g, dtypes.Float64, accel.Default(), 2)
+		acc := newHWAcc(g, dtypes.Float64, newHWCost(tinyConfig(t)), 2)
 		acc.addBlock(0, block{c(1000), c(0.5)})
 		acc.addBlock(0, block{c(3000), c(0.3)})
 		acc.addBlock(1, block{c(2000), c(0.9)})
-		lat, util := acc.terms(AggReference)
-		return []*graph.Node{b.cycles, b.util, lat, util}
+		hw := acc.terms(AggReference, ObjectiveLatency, nil)
+		return []*graph.Node{b.cycles, b.util, hw.LatencyMs, hw.Util}
 	})
 	for i, want := range []float64{170 / 0.7, 0.15 / 0.7, 0.006, 1.3} {
 		if !near(got[i], want) {
@@ -155,11 +165,11 @@ func TestSupernetPricesItsDerivedNetwork(t *testing.T) {
 				v.MustSetValue(tensorOf(dtypes.Float32, vals, v.Shape().Dimensions...))
 			}
 			exec, err := context.NewExec(engine.Backend(), ctx.Checked(false), func(ctx *context.Context, images *graph.Node) []*graph.Node {
-				_, lat, util, err := s.forward(ctx, images, graph.Scalar(images.Graph(), dtypes.Float32, 1))
+				_, hw, err := s.forward(ctx, images, graph.Scalar(images.Graph(), dtypes.Float32, 1))
 				if err != nil {
 					t.Fatal(err)
 				}
-				return []*graph.Node{lat, util}
+				return []*graph.Node{hw.LatencyMs, hw.Util, hw.EnergyUJ}
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -180,7 +190,11 @@ func TestSupernetPricesItsDerivedNetwork(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lat, util := scalarOf(out[0]), scalarOf(out[1])
+			lat, util, energy := scalarOf(out[0]), scalarOf(out[1]), scalarOf(out[2])
+			// Energy too: the derived network's closed-form accesses at the exact model's cycles.
+			if math.Abs(energy-r.Total.EnergyUJ) > 1e-5*r.Total.EnergyUJ {
+				t.Errorf("supernet energy %.6g µJ; derived network (exact) %.6g µJ", energy, r.Total.EnergyUJ)
+			}
 			t.Logf("supernet %.6g ms, utilization %.6g; derived (exact, %d layers) %.6g ms, %.6g", lat, util, len(kept), r.Total.LatencyMs, r.Total.Utilization)
 			if math.Abs(lat-r.Total.LatencyMs) > 1e-5*r.Total.LatencyMs || math.Abs(util-r.Total.Utilization) > 1e-5 {
 				t.Errorf("supernet: %.6g ms, utilization %.6g; derived network (exact): %.6g ms, %.6g", lat, util, r.Total.LatencyMs, r.Total.Utilization)

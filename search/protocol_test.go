@@ -33,11 +33,11 @@ func supernetTerms(t *testing.T, cfg *Config, st Stage, geno *Genotype, tau floa
 		}
 	}
 	exec, err := context.NewExec(engine.Backend(), ctx.Checked(false), func(ctx *context.Context, images *graph.Node) []*graph.Node {
-		_, lat, util, err := s.forward(ctx, images, graph.Scalar(images.Graph(), dtypes.Float32, tau))
+		_, hw, err := s.forward(ctx, images, graph.Scalar(images.Graph(), dtypes.Float32, tau))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return []*graph.Node{lat, util}
+		return []*graph.Node{hw.LatencyMs, hw.Util}
 	})
 	if err != nil {
 		t.Fatal(err)

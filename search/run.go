@@ -22,6 +22,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
+	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/data"
@@ -69,6 +70,8 @@ type Metric struct {
 	Accuracy    float64 `json:"accuracy"`
 	LatencyMs   float64 `json:"latency_ms"`
 	Utilization float64 `json:"utilization"`
+	// EnergyUJ is the supernet's expected energy in µJ (the search's cost model at its batch).
+	EnergyUJ    float64 `json:"energy_uj"`
 	Tau         float64 `json:"tau"`
 	LR          float64 `json:"lr,omitempty"`
 	StepSeconds float64 `json:"step_seconds,omitempty"`
@@ -78,6 +81,12 @@ type Metric struct {
 	// OpProbs (micro-stage epoch summaries) is softmax(α) of the first cell's edges, [edge][op] in the
 	// order of Edges and Config.Ops: how the op choice evolved, for reports.
 	OpProbs [][]float64 `json:"op_probs,omitempty"`
+	// Co-design epoch summaries: ArrayCosts is the expected objective (Config.Objective, in its unit)
+	// on each candidate array of Config.Arrays, averaged over the epoch's steps; ArrayProbs is
+	// softmax of the array logits at the epoch's end; Array the argmax candidate ("RxC").
+	ArrayCosts []float64 `json:"array_costs,omitempty"`
+	ArrayProbs []float64 `json:"array_probs,omitempty"`
+	Array      string    `json:"array,omitempty"`
 }
 
 // MicroResult is the outcome of the micro stage.
@@ -128,7 +137,7 @@ func RunMicro(cfg *Config, split *data.Split, dir string, opt RunOptions) (*Micr
 	if res.Network, err = Derive(cfg, in, len(ds.Classes), res.Genotype, nil); err != nil {
 		return nil, err
 	}
-	res.Network.Search = searchInfo(cfg, StageMicro)
+	res.Network.Search = searchInfo(cfg, StageMicro, s.chosenAccel(ctx), softmax(s.arrayLogits(ctx)))
 	if err := jsonfile.Write(filepath.Join(dir, GenotypeFile), res.Genotype); err != nil {
 		return nil, err
 	}
@@ -153,7 +162,7 @@ func RunChannel(cfg *Config, split *data.Split, g *Genotype, dir string, opt Run
 	if res.Network, err = Derive(cfg, in, len(ds.Classes), g, res.Widths); err != nil {
 		return nil, err
 	}
-	res.Network.Search = searchInfo(cfg, StageChannel)
+	res.Network.Search = searchInfo(cfg, StageChannel, s.chosenAccel(ctx), softmax(s.arrayLogits(ctx)))
 	if err := jsonfile.Write(filepath.Join(dir, WidthsFile), res.Widths); err != nil {
 		return nil, err
 	}
@@ -175,15 +184,26 @@ func LoadGenotype(path string) (*Genotype, error) {
 	return &g, nil
 }
 
-// searchInfo is what arch.json records about how the network was found.
-func searchInfo(cfg *Config, st Stage) map[string]any {
-	return map[string]any{
-		"method": "uboost", "stage": string(st), "cost": string(cfg.Cost), "ceil": string(cfg.Ceil),
+// searchInfo is what arch.json records about how the network was found; chosen is the accelerator it
+// was found for (the argmax candidate of a co-design search, whose candidates and final array
+// probabilities are recorded too).
+func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []float64) map[string]any {
+	info := map[string]any{
+		"method": "uboost", "stage": string(st), "cost": string(cfg.Cost), "objective": string(cfg.Objective), "ceil": string(cfg.Ceil),
 		"lambda": cfg.Lambda, "beta": cfg.Beta, "seed": cfg.Seed, "aggregation": string(cfg.Aggregation),
-		"width_cost": string(cfg.WidthCost), "accelerator": cfg.Accel.String(),
+		"width_cost": string(cfg.WidthCost), "accelerator": chosen.String(),
 		"protocol": cfg.Protocol, "shared_gumbel": cfg.SharedGumbel, "shared_alphas": cfg.SharedAlphas,
 	}
+	if len(cfg.Arrays) > 0 {
+		info[ArrayKey] = fmt.Sprintf("%dx%d", chosen.Rows, chosen.Cols)
+		info["arrays"] = cfg.Arrays
+		info["array_probs"] = arrayProbs
+	}
+	return info
 }
+
+// ArrayKey is the arch.json search field holding the array a co-design search chose ("RxC").
+const ArrayKey = "array"
 
 // variableValues reads a variable's value as float64s.
 func variableValues(v *context.Variable) []float64 {
@@ -265,11 +285,11 @@ func (s *supernet) derived(ctx *context.Context) (*arch.Network, error) {
 func (s *supernet) stepGraph(ctx *context.Context, phase string, images, labels, lr, tau *graph.Node) ([]*graph.Node, error) {
 	g := images.Graph()
 	ctx.SetTraining(g, true)
-	logits, latency, util, err := s.forward(ctx, images, tau)
+	logits, hw, err := s.forward(ctx, images, tau)
 	if err != nil {
 		return nil, err
 	}
-	ce, acc, loss := s.loss(logits, labels, latency, util)
+	ce, acc, loss := s.loss(logits, labels, hw)
 	var vars []*context.Variable
 	for v := range ctx.IterVariables() {
 		if v.Trainable && v.InUseByGraph(g) && strings.HasPrefix(v.Scope(), "/"+phaseScope(phase)) {
@@ -298,7 +318,7 @@ func (s *supernet) stepGraph(ctx *context.Context, phase string, images, labels,
 			v.SetTrainable(true)
 		}
 	}
-	return []*graph.Node{loss, ce, acc, latency, util}, nil
+	return []*graph.Node{loss, ce, acc, hw.LatencyMs, hw.Util, hw.EnergyUJ, hw.ArrayCosts}, nil
 }
 
 func phaseScope(phase string) string {
@@ -308,15 +328,17 @@ func phaseScope(phase string) string {
 	return scopeArch
 }
 
-// loss is CE + λ·latency_ms − β·utilization (PAPER.md eq. 8), with the batch accuracy.
-func (s *supernet) loss(logits, labels, latency, util *graph.Node) (ce, acc, loss *graph.Node) {
+// loss is CE + λ·latency_ms − β·utilization (PAPER.md eq. 8), with energy in µJ or the energy–delay
+// product in place of latency under Config.Objective (each expected over the candidate arrays of a
+// co-design search), and the batch accuracy.
+func (s *supernet) loss(logits, labels *graph.Node, hw hwTerms) (ce, acc, loss *graph.Node) {
 	ce = graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits([]*graph.Node{labels}, []*graph.Node{logits}))
 	pred := graph.ArgMax(logits, -1, labels.DType())
 	hit := graph.Equal(pred, graph.Reshape(labels, labels.Shape().Dimensions[0]))
 	acc = graph.ReduceAllMean(graph.ConvertDType(hit, logits.DType()))
 	loss = ce
 	if s.cfg.Cost != CostNone {
-		loss = graph.Sub(graph.Add(ce, graph.MulScalar(latency, s.cfg.Lambda)), graph.MulScalar(util, s.cfg.Beta))
+		loss = graph.Sub(graph.Add(ce, graph.MulScalar(hw.Cost, s.cfg.Lambda)), graph.MulScalar(hw.Util, s.cfg.Beta))
 	}
 	return ce, acc, loss
 }
@@ -393,7 +415,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			if err != nil {
 				buildErr = err
 				z := graph.ScalarZero(in[0].Graph(), dt)
-				return []*graph.Node{z, z, z, z, z}
+				return []*graph.Node{z, z, z, z, z, z, z}
 			}
 			return outs
 		})
@@ -424,6 +446,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 	total := (epochs - st.EpochsDone) * steps
 	for epoch := st.EpochsDone; epoch < epochs; epoch++ {
 		tau, lr := cfg.tauAt(epoch), cfg.lrAt(epoch)
+		arrayCosts := make([]float64, len(cfg.Arrays)) // Σ over the epoch's steps, co-design only
 		tauT, lrT := tensors.FromScalar(float32(tau)), tensors.FromScalar(float32(lr))
 		for step := range steps {
 			if opt.Context != nil && opt.Context.Err() != nil {
@@ -448,13 +471,18 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			if err != nil {
 				return nil, fmt.Errorf("%s stage epoch %d step %d: %w", s.stage, epoch+1, step+1, err)
 			}
-			v := make([]float64, len(outs))
-			for i, o := range outs {
+			v := make([]float64, len(outs)-1)
+			for i, o := range outs[:len(v)] {
 				v[i] = scalarOf(o)
 			}
+			if len(arrayCosts) > 0 {
+				for i, c := range tensors.MustCopyFlatData[float32](outs[len(v)]) {
+					arrayCosts[i] += float64(c) / float64(steps)
+				}
+			}
 			m := Metric{Stage: s.stage, Epoch: epoch + 1, Step: step + 1, Phase: phase, Loss: v[0], CE: v[1], Accuracy: v[2],
-				LatencyMs: v[3], Utilization: v[4], Tau: tau, LR: lr, StepSeconds: time.Since(t0).Seconds()}
-			if !finite(m.Loss) || !finite(m.LatencyMs) || !finite(m.Utilization) {
+				LatencyMs: v[3], Utilization: v[4], EnergyUJ: v[5], Tau: tau, LR: lr, StepSeconds: time.Since(t0).Seconds()}
+			if !finite(m.Loss) || !finite(m.LatencyMs) || !finite(m.Utilization) || !finite(m.EnergyUJ) {
 				where := "no checkpoint yet"
 				if st.Checkpoint != "" {
 					where = fmt.Sprintf("the checkpoint after epoch %d is kept in %s", st.EpochsDone, ck)
@@ -480,8 +508,13 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			return nil, err
 		}
 		sum := Metric{Stage: s.stage, Epoch: epoch + 1, Phase: "epoch", Tau: tau, LR: lr}
+		chosen := s.chosenAccel(ctx)
+		if len(cfg.Arrays) > 0 {
+			sum.ArrayCosts, sum.ArrayProbs = arrayCosts, softmax(s.arrayLogits(ctx))
+			sum.Array = fmt.Sprintf("%dx%d", chosen.Rows, chosen.Cols)
+		}
 		if layers, err := net.Layers(); err == nil {
-			if r, err := cost.Systolic().Estimate(cfg.Accel, layers); err == nil {
+			if r, err := cost.Systolic().Estimate(chosen, layers); err == nil {
 				sum.ArgmaxLatencyMs, sum.ArgmaxUtilization = r.Total.LatencyMs, r.Total.Utilization
 			}
 		}

@@ -99,6 +99,7 @@ func (s *supernet) widthLayers() []string {
 // (reference torch.randn: std 1), width logits a unit Gaussian bump at a random option (PAPER.md §2.3). On --resume the
 // checkpoint's values replace them.
 func (s *supernet) initArch(ctx *context.Context, dt dtypes.DType) {
+	s.initArrays(ctx, dt)
 	actx := ctx.In(scopeArch).Checked(false)
 	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed), uint64(len(s.stage))))
 	if s.stage == StageMicro {
@@ -164,17 +165,17 @@ type feature struct {
 }
 
 // forward builds the supernet on images and returns the logits and the hardware terms (latency in ms,
-// utilization); both are zero for --cost none.
-func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logits, latencyMs, util *graph.Node, err error) {
+// utilization, energy in µJ); all zero for --cost none.
+func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logits *graph.Node, hw hwTerms, err error) {
 	g := images.Graph()
 	dt := images.DType()
 	mctx := ctx.In(scopeModel).Checked(false)
 	actx := ctx.In(scopeArch).Checked(false)
-	acc := newHWAcc(g, dt, s.cfg.Accel, s.cfg.Cells)
+	acc := newHWAcc(g, dt, s.hw, s.cfg.Cells)
 	priced := s.cfg.Cost != CostNone
 	cellSides, finalSide, err := s.cfg.sides(s.in.H, s.in.W)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, hwTerms{}, err
 	}
 
 	// apply runs a chain of arch nodes on a feature, pricing each GEMM node; the chain's last node gets
@@ -199,9 +200,9 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 				if total == nil {
 					total = &t
 				} else {
-					total = &layerTerm{cycles: graph.Add(total.cycles, t.cycles), macs: graph.Add(total.macs, t.macs)}
+					total = new(total.plus(t))
 				}
-				u := t.util(s.cfg.Accel)
+				u := s.hw.util(t)
 				if utilSum == nil {
 					utilSum = u
 				} else {
@@ -257,7 +258,7 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 	}
 	stem, t, _, err := apply(stemNodes, feature{x: images, w: fixedWidth(s.in.C), side: [2]int{s.in.H, s.in.W}}, fixedWidth(s.cfg.StemChannels))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, hwTerms{}, err
 	}
 	if t != nil {
 		acc.add(*t)
@@ -285,7 +286,7 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 			}
 			stride, pad, err := preGeometry(src.side[0], cellSides[i][0])
 			if err != nil {
-				return nil, nil, nil, err
+				return nil, hwTerms{}, err
 			}
 			name := preName(i, in)
 			nd := arch.Node{Name: name, Op: arch.OpConv, Inputs: []string{arch.InputName}, Kernel: 3, Stride: stride,
@@ -295,7 +296,7 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 			}
 			f, t, u, err := searchedApply([]arch.Node{nd}, name, src)
 			if err != nil {
-				return nil, nil, nil, err
+				return nil, hwTerms{}, err
 			}
 			if t != nil {
 				acc.add(*t)
@@ -329,7 +330,7 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 					width := cmax
 					f, t, u, err := searchedApply(opNodes(op, prefix, arch.InputName, width), searchedLayer(op, prefix), src)
 					if err != nil {
-						return nil, nil, nil, err
+						return nil, hwTerms{}, err
 					}
 					if t != nil {
 						acc.add(*t)
@@ -340,7 +341,7 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 				} else {
 					y, err = s.mixedEdge(ctx, apply, acc, i, j, alphaW, src)
 					if err != nil {
-						return nil, nil, nil, err
+						return nil, hwTerms{}, err
 					}
 					widths = append(widths, fixedWidth(s.cfg.Width))
 				}
@@ -375,22 +376,22 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 	}
 	last := outs[len(outs)-1]
 	if last.side != finalSide {
-		return nil, nil, nil, fmt.Errorf("supernet: final side %v, want %v", last.side, finalSide)
+		return nil, hwTerms{}, fmt.Errorf("supernet: final side %v, want %v", last.side, finalSide)
 	}
 	cls := arch.Node{Name: classifierName, Op: arch.OpDense, Inputs: []string{arch.InputName}, Channels: s.classes}
 	head, t, _, err := apply([]arch.Node{cls}, last, fixedWidth(s.classes))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, hwTerms{}, err
 	}
 	if t != nil {
 		acc.add(*t)
 	}
 	logits = graph.Reshape(head.x, head.x.Shape().Dimensions[0], s.classes)
 	if !priced {
-		return logits, graph.ScalarZero(g, dt), graph.ScalarZero(g, dt), nil
+		z := graph.ScalarZero(g, dt)
+		return logits, hwTerms{LatencyMs: z, Util: z, EnergyUJ: z, Cost: z, ArrayCosts: z}, nil
 	}
-	latencyMs, util = acc.terms(s.cfg.Aggregation)
-	return logits, latencyMs, util, nil
+	return logits, acc.terms(s.cfg.Aggregation, s.cfg.Objective, s.arrayWeights(ctx, g, dt, tau)), nil
 }
 
 // opWeights returns each cell's Gumbel-softmax op weights [edges × ops] for one forward pass: noise
@@ -428,7 +429,7 @@ func (s *supernet) mixedEdge(ctx *context.Context, apply applyFn, acc *hwAcc, ce
 	ws := make([]*graph.Node, len(s.cfg.Ops))
 	cycles := make([]*graph.Node, len(s.cfg.Ops))
 	utils := make([]*graph.Node, len(s.cfg.Ops))
-	expCycles, expMACs := graph.ScalarZero(g, dt), graph.ScalarZero(g, dt)
+	expected := zeroTerm(g, dt)
 	for o, op := range s.cfg.Ops {
 		ws[o] = graph.Reshape(graph.Slice(row, graph.AxisElem(o)))
 		if op == OpZero {
@@ -446,12 +447,11 @@ func (s *supernet) mixedEdge(ctx *context.Context, apply applyFn, acc *hwAcc, ce
 		}
 		if t != nil {
 			cycles[o], utils[o] = t.cycles, u
-			expCycles = graph.Add(expCycles, graph.Mul(ws[o], t.cycles))
-			expMACs = graph.Add(expMACs, graph.Mul(ws[o], t.macs))
+			expected = expected.plus(t.scaled(ws[o]))
 		}
 	}
 	if s.cfg.Cost != CostNone {
-		acc.add(layerTerm{cycles: expCycles, macs: expMACs})
+		acc.add(expected)
 		if b, ok := mixBlock(g, dt, ws, cycles, utils); ok {
 			acc.addBlock(cell, b)
 		}

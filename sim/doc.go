@@ -74,6 +74,16 @@
 // The channel's position is kept in bytes, so transfers are exact for integral bytes per cycle;
 // the array waits for the first whole cycle at or after the last byte of what it needs.
 //
+// # Accesses
+//
+// For energy, each layer counts (LayerResult.Accesses) in its tile loop: per tile of k rows and n
+// columns, k·n PE register writes (the weights) and 2·M·k·n more (per MAC an input latched to pass
+// right and a partial sum latched to pass down); SRAM reads of the k·n weights, of the M·k streamed
+// inputs and of the M·n partial sums (read back to accumulate, or after the block's last tile to be
+// written out); SRAM writes of the M·n partial sums and of every byte fetched from DRAM. Idle
+// PE-cycles are the breakdown's PE-cycles without a MAC. Partial sums are counted as SRAM accesses
+// although their banks are not counted against the SRAM's capacity.
+//
 // # Breakdown
 //
 // Each layer's Arrays·R·C·Cycles PE-cycles are split exactly (Breakdown.Sum equals it):

@@ -90,6 +90,9 @@ type LayerResult struct {
 	DRAMBytes int64 `json:"dram_bytes"`
 	// InputResident says whether the input feature map stayed in SRAM for the whole layer.
 	InputResident bool `json:"input_resident"`
+	// Accesses counts, tile by tile, the PE register, SRAM and DRAM accesses the layer made (package
+	// documentation, "Accesses"), which package cost prices as energy.
+	Accesses accel.Accesses `json:"accesses"`
 }
 
 // Result is a simulated network: its layers in order (each starts when the previous one has ended) and
@@ -206,6 +209,8 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 	}
 	ch := newChannel(a.BytesPerCycle())
 	var bd Breakdown
+	var acc accel.Accesses
+	var fetched int64 // bytes read from DRAM into SRAM
 	t := 0
 	for copyIdx := int64(0); copyIdx < g.Count; copyIdx++ {
 		for j := int64(0); j < colTiles; j++ {
@@ -244,6 +249,14 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 					iBytes = share(inBytes, first+rows, reductionRows) - share(inBytes, first, reductionRows)
 				}
 				res.DRAMBytes += wBytes + iBytes
+				fetched += wBytes + iBytes
+				// The weights go from SRAM into the PEs' registers; the M input rows of the
+				// tile's k reduction rows stream from SRAM; every MAC latches an input and a
+				// partial sum; the tile's M·n partial sums are written to SRAM and read back
+				// (by the next row tile, or to be written out after the last).
+				acc.Register += rows*cols + 2*g.M*rows*cols
+				acc.SRAMRead += rows*cols + g.M*rows + g.M*cols
+				acc.SRAMWrite += g.M * cols
 				if !opt.IdealMemory {
 					// Operands of this tile are fetched once its SRAM staging slot is free: the
 					// slot of the tile Slots places back on this array, taken to be free when the
@@ -300,6 +313,11 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 	}
 	res.Cycles = end
 	res.Breakdown = bd
+	acc.MACs = res.MACs
+	acc.SRAMWrite += fetched / elem // whole elements: each operand is fetched whole
+	acc.DRAMBytes = res.DRAMBytes
+	acc.IdlePECycles = bd.Sum() - bd.Active
+	res.Accesses = acc
 	return res, nil
 }
 

@@ -179,21 +179,22 @@ func writeReport(cmd *cobra.Command, r *cost.Report, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "%s on %s — model %s\n\n", r.Network, r.Accelerator, r.Model)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "layer\top\tGEMM M×K×N\tMACs\tcycles\tlatency ms\tutil %\t")
+	fmt.Fprintln(tw, "layer\top\tGEMM M×K×N\tMACs\tcycles\tlatency ms\tutil %\tenergy µJ\t")
 	for _, l := range r.Layers {
 		util := "-"
 		if l.Cycles > 0 {
 			util = fmt.Sprintf("%.3f", 100*l.Utilization)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.4f\t%s\t\n", l.Name, l.Op, l.GEMM, l.MACs, l.Cycles, l.LatencyMs, util)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.4f\t%s\t%.3f\t\n", l.Name, l.Op, l.GEMM, l.MACs, l.Cycles, l.LatencyMs, util, l.EnergyUJ)
 	}
 	t := r.Total
-	fmt.Fprintf(tw, "total\t\t\t%d\t%d\t%.4f\t%.3f\t\n", t.MACs, t.Cycles, t.LatencyMs, 100*t.Utilization)
+	fmt.Fprintf(tw, "total\t\t\t%d\t%d\t%.4f\t%.3f\t%.3f\t\n", t.MACs, t.Cycles, t.LatencyMs, 100*t.Utilization, t.EnergyUJ)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n%d layers, %.3f GMACs, %.3fM weights; layers without a GEMM (pooling, BN, activations, add) are priced at 0 cycles.\n",
 		len(r.Layers), float64(t.MACs)/1e9, float64(t.Params)/1e6)
+	fmt.Fprintf(w, "Energy %.3f µJ (per-access energies of the accelerator, docs/COSTMODEL.md), energy–delay product %.4g µJ·ms.\n", t.EnergyUJ, t.EDP)
 	return nil
 }
 

@@ -27,7 +27,8 @@ func init() { root.AddCommand(newSearchCmd()) }
 // searchFlags are the flags of `uboost search` that shape the search configuration.
 type searchFlags struct {
 	stage, dataSpec, searchData, preset, proto, costModel, ceil, agg, widthCost, out string
-	simSchedule                                                                      string
+	simSchedule, objective, arrays                                                   string
+	peBudget                                                                         int
 	lambda, beta, trainWarmup, trainClip                                             float64
 	epochsMicro, epochsChannel, trainBatch, steps, threads                           int
 	trainEpochs, trainBatchFinal, trainLimit                                         int
@@ -74,7 +75,10 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.Float64Var(&f.trainWarmup, "train-warmup", 0.2, "final-training one-cycle warm-up fraction (protocol paper: 0.1)")
 	fl.Float64Var(&f.trainClip, "train-clip", 5, "final-training gradient clipping norm, 0 for none (protocol paper: 0.5)")
 	fl.BoolVar(&f.trainDecayAll, "train-decay-all", false, "final training: weight decay on biases and batch norm too (protocol paper: true)")
-	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of latency (ms) in the loss")
+	fl.StringVar(&f.objective, "objective", string(search.ObjectiveLatency), "what λ weighs in the loss: latency (ms), energy (µJ) or edp (energy × latency, µJ·ms)")
+	fl.StringVar(&f.arrays, "arrays", "", "co-design: candidate arrays ROWSxCOLS,... searched with the network (Gumbel-softmax over arrays; the others settings from --array's accelerator)")
+	fl.IntVar(&f.peBudget, "pe-budget", 0, "co-design: candidates are the power-of-two shapes of this many PEs with sides ≥ 8 and aspect ≤ 16 (16384: 32x512 … 512x32)")
+	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
 	fl.Float64Var(&f.beta, "beta", 1, "β, weight of utilization (0..1) in the loss")
 	fl.IntVar(&f.epochsMicro, "epochs-micro", -1, "micro-stage epochs (-1: the preset's)")
 	fl.IntVar(&f.epochsChannel, "epochs-channel", -1, "channel-stage epochs (-1: the preset's)")
@@ -133,6 +137,21 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	}
 	if changed("aggregation") {
 		cfg.Aggregation = search.Aggregation(f.agg)
+	}
+	if cfg.Objective, err = search.ParseObjective(f.objective); err != nil {
+		return nil, fmt.Errorf("flag --objective: %w", err)
+	}
+	switch {
+	case f.arrays != "" && changed("pe-budget"):
+		return nil, fmt.Errorf("give --arrays or --pe-budget, not both")
+	case f.arrays != "":
+		if cfg.Arrays, err = search.ParseArrays(f.arrays); err != nil {
+			return nil, fmt.Errorf("flag --arrays: %w", err)
+		}
+	case changed("pe-budget"):
+		if cfg.Arrays, err = search.PEBudgetArrays(f.peBudget); err != nil {
+			return nil, fmt.Errorf("flag --pe-budget: %w", err)
+		}
 	}
 	if changed("width-cost") {
 		cfg.WidthCost = search.WidthCost(f.widthCost)

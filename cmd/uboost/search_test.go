@@ -19,7 +19,7 @@ func TestSearchStages(t *testing.T) {
 	if !ok || !strings.Contains(stdout, "searched network") || !strings.Contains(stderr, "micro") || !strings.Contains(stderr, "ETA") {
 		t.Fatalf("search --stage micro failed: %s\n%s", stdout, stderr)
 	}
-	stdout, stderr, ok = run(t, append([]string{"search", "--stage", "channel", "--json"}, quick...)...)
+	stdout, stderr, ok = run(t, append([]string{"search", "--stage", "channel", "--json", "--objective", "energy", "--lambda", "0.01"}, quick...)...)
 	if !ok {
 		t.Fatalf("search --stage channel failed: %s", stderr)
 	}
@@ -29,9 +29,12 @@ func TestSearchStages(t *testing.T) {
 		Widths map[string]int `json:"widths"`
 		Total  struct {
 			LatencyMs float64 `json:"latency_ms"`
+			EnergyUJ  float64 `json:"energy_uj"`
+			EDP       float64 `json:"edp"`
 		} `json:"total"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || doc.Stage != "channel" || len(doc.Widths) == 0 || !(doc.Total.LatencyMs > 0) {
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || doc.Stage != "channel" || len(doc.Widths) == 0 ||
+		!(doc.Total.LatencyMs > 0) || !(doc.Total.EnergyUJ > 0) || doc.Total.EDP != doc.Total.EnergyUJ*doc.Total.LatencyMs {
 		t.Fatalf("--json document %q (%v)", stdout, err)
 	}
 	if _, stderr, ok := run(t, "estimate", "--arch", doc.Arch); !ok {
@@ -40,7 +43,7 @@ func TestSearchStages(t *testing.T) {
 	if _, stderr, ok := run(t, append([]string{"search", "--stage", "micro"}, quick...)...); ok || !strings.Contains(stderr, "resume") {
 		t.Errorf("re-running into a used --out without --resume: ok=%v, stderr %q", ok, stderr)
 	}
-	for _, bad := range [][]string{{"--stage", "macro"}, {"--cost", "tpu"}, {"--preset", "cifar11"}, {"--ceil", "floor"}} {
+	for _, bad := range [][]string{{"--stage", "macro"}, {"--cost", "tpu"}, {"--preset", "cifar11"}, {"--ceil", "floor"}, {"--objective", "power"}} {
 		if _, stderr, ok := run(t, append([]string{"search"}, append(bad, "--out", t.TempDir())...)...); ok || !strings.HasPrefix(stderr, "uboost: ") || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("search %v: ok=%v, stderr %q; want one error line", bad, ok, stderr)
 		}

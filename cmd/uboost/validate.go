@@ -37,7 +37,8 @@ output channels (c from --grid-min to --grid-max in steps of --grid-step, kernel
 output, batch 1) on each --sizes array, with every analytical model and with the simulator in three
 settings: ideal memory, memory as configured (--bw-gbs, --sram-mb), and ideal memory with overlapping
 folds. For each model, simulator setting and set of cases it prints the mean and maximum absolute
-percent error in cycles and in utilization (relative, and in percentage points), and the Spearman rank
+percent error in cycles, in utilization (relative, and in percentage points) and in energy
+(analytical accesses at the model's cycles vs the simulator's counted accesses), and the Spearman rank
 correlation of cycles within each group of cases that differ only in the network (networks) or the
 channels (conv grid): the mean and the worst group.
 
@@ -133,13 +134,13 @@ func writeValidation(cmd *cobra.Command, rep *validation.Report, cfg validation.
 	}
 	fmt.Fprintf(w, "networks: %s at batch %v; conv grid: %s convs c→c, c = %d..%d, %d×%d output, batch 1.\n",
 		strings.Join(cfg.Networks, ", "), cfg.Batches, strings.Join(kernels, " and "), cfg.GridChannels[0], cfg.GridChannels[len(cfg.GridChannels)-1], cfg.GridSpatial, cfg.GridSpatial)
-	fmt.Fprintln(w, "APE: |model − sim| / sim in %; pp: |model − sim| utilization in percentage points; ρ: Spearman of cycles per group.")
+	fmt.Fprintln(w, "APE: |model − sim| / sim in %; pp: |model − sim| utilization in percentage points; energy in µJ (accelerator energies); ρ: Spearman of cycles per group.")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "set\tsimulator\tmodel\tcases\tcycles mean APE\tmax APE\tutil mean APE\tmax APE\tutil mean pp\tmax pp\tρ mean\tρ min\t")
+	fmt.Fprintln(tw, "set\tsimulator\tmodel\tcases\tcycles mean APE\tmax APE\tutil mean APE\tmax APE\tutil mean pp\tmax pp\tenergy mean APE\tmax APE\tρ mean\tρ min\t")
 	for _, e := range rep.Errors {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t\n", e.Set, e.Simulator, e.Model, e.Cases,
-			e.CyclesMeanAPE, e.CyclesMaxAPE, e.UtilMeanAPE, e.UtilMaxAPE, e.UtilMeanAbsPP, e.UtilMaxAbsPP, e.SpearmanMean, e.SpearmanMin)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t\n", e.Set, e.Simulator, e.Model, e.Cases,
+			e.CyclesMeanAPE, e.CyclesMaxAPE, e.UtilMeanAPE, e.UtilMaxAPE, e.UtilMeanAbsPP, e.UtilMaxAbsPP, e.EnergyMeanAPE, e.EnergyMaxAPE, e.SpearmanMean, e.SpearmanMin)
 	}
 	return tw.Flush()
 }

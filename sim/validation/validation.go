@@ -1,7 +1,7 @@
 // Package validation measures how far the analytical cost models of package cost are from the
 // cycle-level simulator of package sim: over the zoo networks at several batches and array sizes, and
 // over a sweep of conv layers whose channel counts cross array-size boundaries. It reports per model the
-// mean and maximum absolute percent error in cycles and in utilization and the Spearman rank
+// mean and maximum absolute percent error in cycles, utilization and energy and the Spearman rank
 // correlation of cycle counts, and draws utilization against channels (exact, smooth and simulated).
 //
 // It sits above cost and sim (it imports both) and below cmd/uboost, whose validate command prints it.
@@ -104,6 +104,7 @@ func SimName(o sim.Options) string {
 type Point struct {
 	Cycles      int64   `json:"cycles"`
 	Utilization float64 `json:"utilization"`
+	EnergyUJ    float64 `json:"energy_uj"`
 }
 
 // Case is one network or conv layer on one array at one batch, priced by every model and simulated.
@@ -134,6 +135,10 @@ type ModelError struct {
 	// Utilization errors in percentage points, |model − sim| · 100.
 	UtilMeanAbsPP float64 `json:"util_mean_abs_pp"`
 	UtilMaxAbsPP  float64 `json:"util_max_abs_pp"`
+	// Energy errors, |model − sim| / sim, in percent (the model's closed-form accesses at its own
+	// cycles, the simulator's counted ones).
+	EnergyMeanAPE float64 `json:"energy_mean_ape"`
+	EnergyMaxAPE  float64 `json:"energy_max_ape"`
 	// Spearman rank correlation of cycles, model vs simulator, within each group of cases that differ
 	// only in the network (networks: per array size and batch) or the channels (conv grid: per array
 	// size and kernel); the mean and the worst over the groups.
@@ -236,14 +241,14 @@ func price(cfg Config, models []cost.Model, c Case, layers []accel.Layer) (Case,
 			return c, fmt.Errorf("%s: %w", where, err)
 		}
 		c.MACs = r.Total.MACs
-		c.Simulated[SimName(so)] = Point{r.Total.Cycles, r.Total.Utilization}
+		c.Simulated[SimName(so)] = Point{r.Total.Cycles, r.Total.Utilization, r.Total.EnergyUJ}
 	}
 	for _, m := range models {
 		r, err := m.Estimate(&a, layers)
 		if err != nil {
 			return c, fmt.Errorf("%s: model %s: %w", where, m.Name(), err)
 		}
-		c.Models[m.Name()] = Point{r.Total.Cycles, r.Total.Utilization}
+		c.Models[m.Name()] = Point{r.Total.Cycles, r.Total.Utilization, r.Total.EnergyUJ}
 	}
 	return c, nil
 }
@@ -270,6 +275,9 @@ func summarize(cases []Case, set, simName, model string) (ModelError, bool) {
 		uape := 100 * math.Abs(m.Utilization-s.Utilization) / s.Utilization
 		e.UtilMeanAPE += uape
 		e.UtilMaxAPE = math.Max(e.UtilMaxAPE, uape)
+		eape := 100 * math.Abs(m.EnergyUJ-s.EnergyUJ) / s.EnergyUJ
+		e.EnergyMeanAPE += eape
+		e.EnergyMaxAPE = math.Max(e.EnergyMaxAPE, eape)
 		pp := 100 * math.Abs(m.Utilization-s.Utilization)
 		e.UtilMeanAbsPP += pp
 		e.UtilMaxAbsPP = math.Max(e.UtilMaxAbsPP, pp)
@@ -289,6 +297,7 @@ func summarize(cases []Case, set, simName, model string) (ModelError, bool) {
 	e.CyclesMeanAPE /= n
 	e.UtilMeanAPE /= n
 	e.UtilMeanAbsPP /= n
+	e.EnergyMeanAPE /= n
 	e.SpearmanMin = math.Inf(1)
 	for _, k := range keys {
 		g := groups[k]

@@ -1,0 +1,155 @@
+package search
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/uboost/uboost/accel"
+)
+
+// ArrayShape is one candidate array of a co-design search, R×C.
+type ArrayShape struct {
+	Rows int `json:"rows"`
+	Cols int `json:"cols"`
+}
+
+// String writes the shape as --arrays spells it, "RxC".
+func (s ArrayShape) String() string { return fmt.Sprintf("%dx%d", s.Rows, s.Cols) }
+
+// ParseArrays reads a comma-separated list of candidate arrays ("128x128,256x64").
+func ParseArrays(list string) ([]ArrayShape, error) {
+	var out []ArrayShape
+	for _, f := range strings.Split(list, ",") {
+		r, c, err := accel.ParseArray(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ArrayShape{r, c})
+	}
+	return out, nil
+}
+
+// MaxAspect bounds the aspect ratio of the shapes PEBudgetArrays enumerates: rows/cols and cols/rows
+// at most 16 (TPU-like square arrays to 512×32-style strips; beyond that a strip wastes its long side on
+// every layer narrower than it).
+const MaxAspect = 16
+
+// MinArraySide is the smallest side PEBudgetArrays enumerates.
+const MinArraySide = 8
+
+// PEBudgetArrays enumerates the power-of-two shapes R×C = budget with R, C ≥ MinArraySide and an aspect
+// ratio of at most MaxAspect, rows ascending: for 16384, 32×512, 64×256, 128×128, 256×64, 512×32.
+func PEBudgetArrays(budget int) ([]ArrayShape, error) {
+	if budget <= 0 || bits.OnesCount(uint(budget)) != 1 || budget > accel.MaxArrayDim*accel.MaxArrayDim {
+		return nil, fmt.Errorf("want a power of two up to %d PEs, got %d", accel.MaxArrayDim*accel.MaxArrayDim, budget)
+	}
+	var out []ArrayShape
+	for r := MinArraySide; r <= budget/MinArraySide; r *= 2 {
+		c := budget / r
+		if r <= accel.MaxArrayDim && c <= accel.MaxArrayDim && r <= MaxAspect*c && c <= MaxAspect*r {
+			out = append(out, ArrayShape{r, c})
+		}
+	}
+	if len(out) < 2 {
+		return nil, fmt.Errorf("%d PEs make fewer than two shapes with sides ≥ %d and aspect ≤ %d", budget, MinArraySide, MaxAspect)
+	}
+	return out, nil
+}
+
+// Candidates returns the accelerators the search prices every layer on: cfg.Accel alone, or one copy
+// of it per candidate array of a co-design search (Config.Arrays), in order.
+func (c *Config) Candidates() []*accel.Accelerator {
+	if len(c.Arrays) == 0 {
+		return []*accel.Accelerator{c.Accel}
+	}
+	out := make([]*accel.Accelerator, len(c.Arrays))
+	for i, s := range c.Arrays {
+		a := *c.Accel
+		a.Rows, a.Cols = s.Rows, s.Cols
+		out[i] = &a
+	}
+	return out
+}
+
+// validateArrays reports a candidate list that is not a choice: fewer than two, a repeated or an
+// impossible shape.
+func (c *Config) validateArrays() error {
+	if len(c.Arrays) == 0 {
+		return nil
+	}
+	if len(c.Arrays) < 2 {
+		return fmt.Errorf("want at least two candidate arrays, got %v (one array is --array)", c.Arrays)
+	}
+	seen := map[ArrayShape]bool{}
+	for _, s := range c.Arrays {
+		if seen[s] {
+			return fmt.Errorf("array %s listed twice", s)
+		}
+		seen[s] = true
+		if _, _, err := accel.ParseArray(s.String()); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.Candidates() {
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("array %dx%d: %w", a.Rows, a.Cols, err)
+		}
+	}
+	return nil
+}
+
+// Array logits live in the architecture scope, one per candidate, initialized to 0 (uniform).
+const (
+	scopeArrays   = "arrays"
+	arrayLogitVar = "logits"
+)
+
+// initArrays creates the array logits of a co-design search.
+func (s *supernet) initArrays(ctx *context.Context, dt dtypes.DType) {
+	if n := len(s.cfg.Arrays); n > 0 {
+		ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n))
+	}
+}
+
+// arrayWeights returns the Gumbel-softmax weights [A] over the candidate arrays for one forward pass,
+// or nil without co-design.
+func (s *supernet) arrayWeights(ctx *context.Context, g *graph.Graph, dt dtypes.DType, tau *graph.Node) *graph.Node {
+	n := len(s.cfg.Arrays)
+	if n == 0 {
+		return nil
+	}
+	logits := ctx.In(scopeArch).In(scopeArrays).Checked(false).
+		VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n)).ValueGraph(g)
+	return gumbelSoftmax(ctx, logits, tau)
+}
+
+// arrayLogits reads the array logits (nil without co-design).
+func (s *supernet) arrayLogits(ctx *context.Context) []float64 {
+	if len(s.cfg.Arrays) == 0 {
+		return nil
+	}
+	v := ctx.In(scopeArch).In(scopeArrays).GetVariable(arrayLogitVar)
+	if v == nil {
+		return nil
+	}
+	return variableValues(v)
+}
+
+// chosenAccel is the derived accelerator: the candidate of largest array logit, or cfg.Accel without
+// co-design.
+func (s *supernet) chosenAccel(ctx *context.Context) *accel.Accelerator {
+	cands := s.cfg.Candidates()
+	logits := s.arrayLogits(ctx)
+	best := 0
+	for i, l := range logits {
+		if l > logits[best] {
+			best = i
+		}
+	}
+	return cands[best]
+}
