@@ -175,6 +175,9 @@ func binaryLoop(op backends.OpType, fn func(a, b float32) float32, o, l, r []flo
 
 func applyVV(op backends.OpType, fn func(a, b float32) float32, o, l, r []float32) {
 	l, r = l[:len(o)], r[:len(o)]
+	if vvSIMD(op, o, l, r) {
+		return
+	}
 	switch op {
 	case backends.OpTypeAdd:
 		for i := range o {
@@ -210,6 +213,9 @@ func applyVV(op backends.OpType, fn func(a, b float32) float32, o, l, r []float3
 // applyVS computes o = fn(v, s), or fn(s, v) when swapped.
 func applyVS(op backends.OpType, fn func(a, b float32) float32, o, v []float32, s float32, swapped bool) {
 	v = v[:len(o)]
+	if vsSIMD(op, o, v, s, swapped) {
+		return
+	}
 	switch {
 	case op == backends.OpTypeAdd:
 		for i := range o {

@@ -3,6 +3,7 @@ package engine
 import (
 	"os"
 
+	"github.com/gomlx/gomlx/backends"
 	"golang.org/x/sys/cpu"
 )
 
@@ -59,4 +60,62 @@ func axpy4(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32) {
 		return
 	}
 	axpy4Go(c0, c1, c2, c3, b, a0, a1, a2, a3)
+}
+
+// Element-wise float32 loops (binary_amd64.s); o, l, r as in applyVV and applyVS.
+
+//go:noescape
+func addVVAVX2(o, l, r []float32)
+
+//go:noescape
+func subVVAVX2(o, l, r []float32)
+
+//go:noescape
+func mulVVAVX2(o, l, r []float32)
+
+//go:noescape
+func addVSAVX2(o, v []float32, s float32)
+
+//go:noescape
+func subVSAVX2(o, v []float32, s float32)
+
+//go:noescape
+func mulVSAVX2(o, v []float32, s float32)
+
+// vvSIMD computes o = l op r with the AVX2 loops when they are on and cover op (Add, Sub, Mul),
+// reporting whether it did.
+func vvSIMD(op backends.OpType, o, l, r []float32) bool {
+	if !useAVX2 {
+		return false
+	}
+	switch op {
+	case backends.OpTypeAdd:
+		addVVAVX2(o, l, r)
+	case backends.OpTypeSub:
+		subVVAVX2(o, l, r)
+	case backends.OpTypeMul:
+		mulVVAVX2(o, l, r)
+	default:
+		return false
+	}
+	return true
+}
+
+// vsSIMD computes o = v op s (s op v when swapped) with the AVX2 loops when they are on and cover
+// the case, reporting whether it did.
+func vsSIMD(op backends.OpType, o, v []float32, s float32, swapped bool) bool {
+	if !useAVX2 {
+		return false
+	}
+	switch {
+	case op == backends.OpTypeAdd:
+		addVSAVX2(o, v, s)
+	case op == backends.OpTypeMul:
+		mulVSAVX2(o, v, s)
+	case op == backends.OpTypeSub && !swapped:
+		subVSAVX2(o, v, s)
+	default:
+		return false
+	}
+	return true
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"math"
 	"testing"
+
+	"github.com/gomlx/gomlx/backends"
 )
 
 // TestVectorLoops checks the SIMD loops (when the CPU has them) against the Go loops for every
@@ -44,6 +46,58 @@ func TestVectorLoops(t *testing.T) {
 		for i := range d1 {
 			if math.Abs(float64(d1[i]-d2[i])) > 1e-6 {
 				t.Fatalf("mulAddVec n=%d i=%d: %g vs %g", n, i, d1[i], d2[i])
+			}
+		}
+	}
+}
+
+// TestBinaryLoops checks the element-wise Add, Sub and Mul loops (SIMD when the CPU has it) bit
+// for bit against one Go operation per element, for every length up to 70, in place (o aliasing
+// the first operand, as when an op reuses its input) and without writing past len(o).
+func TestBinaryLoops(t *testing.T) {
+	ops := []struct {
+		op backends.OpType
+		fn func(a, b float32) float32
+	}{
+		{backends.OpTypeAdd, func(a, b float32) float32 { return a + b }},
+		{backends.OpTypeSub, func(a, b float32) float32 { return a - b }},
+		{backends.OpTypeMul, func(a, b float32) float32 { return a * b }},
+	}
+	for _, c := range ops {
+		for n := 0; n <= 70; n++ {
+			l, r := randSlice(n+3), randSlice(n+5)
+			for i := range r {
+				r[i] = r[i]*3 + float32(i%7) // not l's values shifted
+			}
+			o := make([]float32, n+1)
+			o[n] = 42
+			applyVV(c.op, c.fn, o[:n], l, r)
+			for i := range n {
+				if want := c.fn(l[i], r[i]); math.Float32bits(o[i]) != math.Float32bits(want) {
+					t.Fatalf("%s VV n=%d i=%d: %g, want %g", c.op, n, i, o[i], want)
+				}
+			}
+			for _, swapped := range []bool{false, true} {
+				applyVS(c.op, c.fn, o[:n], l, 0.37, swapped)
+				for i := range n {
+					want := c.fn(l[i], 0.37)
+					if swapped {
+						want = c.fn(0.37, l[i])
+					}
+					if math.Float32bits(o[i]) != math.Float32bits(want) {
+						t.Fatalf("%s VS swapped=%v n=%d i=%d: %g, want %g", c.op, swapped, n, i, o[i], want)
+					}
+				}
+			}
+			if o[n] != 42 {
+				t.Fatalf("%s n=%d: wrote past len(o)", c.op, n)
+			}
+			in := append([]float32(nil), l[:n]...)
+			applyVV(c.op, c.fn, in, in, r)
+			for i := range n {
+				if want := c.fn(l[i], r[i]); math.Float32bits(in[i]) != math.Float32bits(want) {
+					t.Fatalf("%s VV in place n=%d i=%d: %g, want %g", c.op, n, i, in[i], want)
+				}
 			}
 		}
 	}
