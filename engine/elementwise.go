@@ -19,6 +19,14 @@ import (
 
 var stockExecutors [backends.OpTypeLast]executor
 
+// compareFns are the float32 comparisons with engine kernels (alone, and fused into Where).
+var compareFns = map[backends.OpType]func(a, b float32) bool{
+	backends.OpTypeGreaterOrEqual: func(a, b float32) bool { return a >= b },
+	backends.OpTypeGreaterThan:    func(a, b float32) bool { return a > b },
+	backends.OpTypeLessOrEqual:    func(a, b float32) bool { return a <= b },
+	backends.OpTypeLessThan:       func(a, b float32) bool { return a < b },
+}
+
 func init() {
 	arith := map[backends.OpType]func(a, b float32) float32{
 		backends.OpTypeAdd: func(a, b float32) float32 { return a + b },
@@ -31,13 +39,7 @@ func init() {
 	for op, fn := range arith {
 		registerBinary(op, fn)
 	}
-	cmp := map[backends.OpType]func(a, b float32) bool{
-		backends.OpTypeGreaterOrEqual: func(a, b float32) bool { return a >= b },
-		backends.OpTypeGreaterThan:    func(a, b float32) bool { return a > b },
-		backends.OpTypeLessOrEqual:    func(a, b float32) bool { return a <= b },
-		backends.OpTypeLessThan:       func(a, b float32) bool { return a < b },
-	}
-	for op, fn := range cmp {
+	for op, fn := range compareFns {
 		registerCompare(op, fn)
 	}
 	replace(backends.OpTypeWhere, execWhere)
@@ -291,6 +293,9 @@ func registerCompare(op backends.OpType, fn func(a, b float32) bool) {
 
 // execWhere: condition bool (full or scalar), branches float32 (full or scalar).
 func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	if p, ok := nodeData(node).(*compareSelect); ok {
+		return execCompareSelect(backend, node, p, inputs, owned), nil
+	}
 	outShape := nodeShape(node)
 	cs, ts, fs := bufShape(backend, inputs[0]), bufShape(backend, inputs[1]), bufShape(backend, inputs[2])
 	full := func(s shapes.Shape) bool { return slices.Equal(s.Dimensions, outShape.Dimensions) } // any dtype
@@ -580,4 +585,66 @@ func sum64(v []float32) float64 {
 		s0 += float64(v[i])
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// execCompareSelect runs a Where fused with its comparison (builder.Where): inputs l, r, onTrue,
+// onFalse, each float32 and either full or a single element; out = l cmp r ? onTrue : onFalse,
+// in one pass and without the boolean tensor. It selects bit patterns, so the result is the
+// same bits as the two ops.
+func execCompareSelect(backend *simplego.Backend, node *simplego.Node, p *compareSelect, inputs []*simplego.Buffer, owned []bool) *simplego.Buffer {
+	outShape := nodeShape(node)
+	size := outShape.Size()
+	var out *simplego.Buffer
+	for _, k := range []int{2, 3, 0, 1} { // reuse an input that is full and ours, the branches first
+		if owned[k] && bufShape(backend, inputs[k]).Size() == size {
+			out, inputs[k] = inputs[k], nil
+			break
+		}
+	}
+	if out == nil {
+		out = newOutput(backend, outShape)
+	}
+	o := f32(backend, out)
+	var operands [4][]uint32
+	var steps [4]int
+	for k := range 4 {
+		buf := inputs[k]
+		if buf == nil {
+			buf = out
+		}
+		v := f32(backend, buf)
+		operands[k] = unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
+		if len(v) == size {
+			steps[k] = 1
+		}
+	}
+	ob := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(o))), len(o))
+	lb, rb, tb, fb := operands[0], operands[1], operands[2], operands[3]
+	ls, rs, ts, fs := steps[0], steps[1], steps[2], steps[3]
+	bitsF := func(u uint32) float32 { return math.Float32frombits(u) }
+	parallelFor(size, 16384, func(lo, hi int) {
+		// The ReLU gradient: x ≥ 0 ? v : 0. The mask is set without a branch (the compiler emits
+		// a conditional move): the condition is a coin flip per element.
+		if p.op == backends.OpTypeGreaterOrEqual && ls == 1 && rs == 0 && ts == 1 && fs == 0 {
+			r, f := bitsF(rb[0]), fb[0]
+			l, t, oo := lb[lo:hi], tb[lo:hi], ob[lo:hi]
+			l, t = l[:len(oo)], t[:len(oo)]
+			for i := range oo {
+				var m uint32
+				if bitsF(l[i]) >= r {
+					m = ^uint32(0)
+				}
+				oo[i] = t[i]&m | f&^m
+			}
+			return
+		}
+		for i := lo; i < hi; i++ {
+			var m uint32
+			if p.cmp(bitsF(lb[i*ls]), bitsF(rb[i*rs])) {
+				m = ^uint32(0)
+			}
+			ob[i] = tb[i*ts]&m | fb[i*fs]&^m
+		}
+	})
+	return out
 }

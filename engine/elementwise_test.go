@@ -35,6 +35,19 @@ func TestElementwiseMatchesSimplego(t *testing.T) {
 		{"where-full", []*tensors.Tensor{x, randTensor(48, 2, 3, 4, 5)}, func(xs []*Node) *Node {
 			return Where(GreaterThan(xs[0], xs[1]), xs[1], xs[0])
 		}},
+		// Where fused with its comparison: the ReLU-gradient form (full ≥ scalar zero, full
+		// branch, zero branch), a scalar on the left, and a comparison other nodes read too.
+		{"relu-gradient-where", []*tensors.Tensor{x, randTensor(51, 2, 3, 4, 5)}, func(xs []*Node) *Node {
+			zero := ScalarZero(xs[0].Graph(), xs[0].DType())
+			return Where(GreaterOrEqual(xs[0], zero), xs[1], zero)
+		}},
+		{"scalar-left-where", []*tensors.Tensor{x}, func(xs []*Node) *Node {
+			return Where(LessOrEqual(Scalar(xs[0].Graph(), xs[0].DType(), 0.25), xs[0]), Scalar(xs[0].Graph(), xs[0].DType(), 2), xs[0])
+		}},
+		{"shared-condition-where", []*tensors.Tensor{x, randTensor(52, 2, 3, 4, 5)}, func(xs []*Node) *Node {
+			c := GreaterThan(xs[0], xs[1])
+			return Add(Where(c, xs[0], xs[1]), ConvertDType(c, xs[0].DType()))
+		}},
 		{"reduce-sum-leading", []*tensors.Tensor{x}, func(xs []*Node) *Node { return ReduceSum(xs[0], 0, 1, 2) }},
 		{"reduce-sum-middle", []*tensors.Tensor{x}, func(xs []*Node) *Node { return ReduceSum(xs[0], 1, 2) }},
 		{"reduce-sum-last", []*tensors.Tensor{x}, func(xs []*Node) *Node { return ReduceSum(xs[0], 3) }},
