@@ -119,3 +119,33 @@ func vsSIMD(op backends.OpType, o, v []float32, s float32, swapped bool) bool {
 	}
 	return true
 }
+
+//go:noescape
+func momentsAVX2(x []float32, stride, rows int, a, b *[8]float64)
+
+//go:noescape
+func momentsGradAVX2(x, g []float32, mean *[8]float32, stride, rows int, a, b *[8]float64)
+
+// momentsSIMD adds to a and b the channel sums of channelMoments for rows [lo, hi) of
+// channels-last data with c channels, 8 channels at a time, and returns how many leading
+// channels it covered (0 without AVX2).
+func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
+	if !useAVX2 || c < 8 || hi <= lo {
+		return 0
+	}
+	c8 := c &^ 7
+	n := (hi - lo) * c
+	x = x[lo*c : lo*c+n]
+	if g != nil {
+		g = g[lo*c : lo*c+n]
+	}
+	for ch := 0; ch < c8; ch += 8 {
+		aa, bb := (*[8]float64)(a[ch:ch+8]), (*[8]float64)(b[ch:ch+8])
+		if g == nil {
+			momentsAVX2(x[ch:], c, hi-lo, aa, bb)
+		} else {
+			momentsGradAVX2(x[ch:], g[ch:], (*[8]float32)(mean[ch:ch+8]), c, hi-lo, aa, bb)
+		}
+	}
+	return c8
+}

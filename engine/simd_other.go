@@ -27,3 +27,5 @@ func axpy4(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32) {
 func vvSIMD(backends.OpType, []float32, []float32, []float32) bool { return false }
 
 func vsSIMD(backends.OpType, []float32, []float32, float32, bool) bool { return false }
+
+func momentsSIMD(_, _, _ []float32, _, _, _ int, _, _ []float64) int { return 0 }
