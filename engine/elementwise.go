@@ -232,6 +232,8 @@ func applyVS(op backends.OpType, fn func(a, b float32) float32, o, v []float32, 
 			o[i] = v[i] - s
 		}
 	case op == backends.OpTypeMax:
+		k := maxVSSIMD(o, v, s)
+		o, v := o[k:], v[k:len(o)]
 		for i := range o {
 			o[i] = max(v[i], s) // branch-free (ReLU's data is half positive: branches mispredict)
 		}
@@ -629,6 +631,8 @@ func execCompareSelect(backend *simplego.Backend, node *simplego.Node, p *compar
 			r, f := bitsF(rb[0]), fb[0]
 			l, t, oo := lb[lo:hi], tb[lo:hi], ob[lo:hi]
 			l, t = l[:len(oo)], t[:len(oo)]
+			k := selectGESIMD(f32s(oo), f32s(l), f32s(t), r, bitsF(f))
+			l, t, oo = l[k:], t[k:], oo[k:]
 			for i := range oo {
 				var m uint32
 				if bitsF(l[i]) >= r {
@@ -647,4 +651,9 @@ func execCompareSelect(backend *simplego.Backend, node *simplego.Node, p *compar
 		}
 	})
 	return out
+}
+
+// f32s views bit patterns as float32s.
+func f32s(u []uint32) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(u))), len(u))
 }

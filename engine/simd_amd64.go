@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"os"
 
 	"github.com/gomlx/gomlx/backends"
@@ -148,4 +149,33 @@ func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
 		}
 	}
 	return c8
+}
+
+//go:noescape
+func maxVSAVX2(o, v []float32, s float32)
+
+//go:noescape
+func selectGEAVX2(o, x, t []float32, s, f float32)
+
+// maxVSSIMD sets o[i] = max(v[i], s) for the leading multiple of 8 elements with AVX2 and
+// returns how many it did: none without AVX2, or when s is NaN or −0 (where VMAXPS and Go's max
+// differ).
+func maxVSSIMD(o, v []float32, s float32) int {
+	if !useAVX2 || s != s || (s == 0 && math.Signbit(float64(s))) {
+		return 0
+	}
+	n := len(o) &^ 7
+	maxVSAVX2(o[:n], v[:n], s)
+	return n
+}
+
+// selectGESIMD sets o[i] = x[i] >= s ? t[i] : f for the leading multiple of 8 elements with AVX2
+// and returns how many it did (none without AVX2).
+func selectGESIMD(o, x, t []float32, s, f float32) int {
+	if !useAVX2 {
+		return 0
+	}
+	n := len(o) &^ 7
+	selectGEAVX2(o[:n], x[:n], t[:n], s, f)
+	return n
 }

@@ -136,3 +136,46 @@ func TestMomentsLoops(t *testing.T) {
 		}
 	}
 }
+
+// TestReluLoops checks the ReLU loops (SIMD when the CPU has it) bit for bit against Go: max(v, s)
+// with NaN, −0 and +0 among the values and as s, and x ≥ s ? t : f with NaN among the x.
+func TestReluLoops(t *testing.T) {
+	nan := float32(math.NaN())
+	negZero := float32(math.Copysign(0, -1))
+	for n := 0; n <= 40; n++ {
+		v := randSlice(n + 2)
+		for i := 0; i < n; i += 5 {
+			v[i] = []float32{nan, negZero, 0, 1}[i/5%4]
+		}
+		tv := randSlice(n + 3)[3:]
+		for _, s := range []float32{0, 0.25, -0.25, negZero, nan} {
+			o := make([]float32, n+1)
+			o[n] = 42
+			applyVS(backends.OpTypeMax, nil, o[:n], v, s, false)
+			for i := range n {
+				if want := max(v[i], s); math.Float32bits(o[i]) != math.Float32bits(want) {
+					t.Fatalf("max n=%d s=%g i=%d: %g (%#x), want %g (%#x)", n, s, i, o[i], math.Float32bits(o[i]), want, math.Float32bits(want))
+				}
+			}
+			k := selectGESIMD(o[:n], v, tv, s, -3)
+			for i := k; i < n; i++ {
+				o[i] = -3
+				if v[i] >= s {
+					o[i] = tv[i]
+				}
+			}
+			for i := range n {
+				want := float32(-3)
+				if v[i] >= s {
+					want = tv[i]
+				}
+				if math.Float32bits(o[i]) != math.Float32bits(want) {
+					t.Fatalf("select n=%d s=%g i=%d: %g, want %g", n, s, i, o[i], want)
+				}
+			}
+			if o[n] != 42 {
+				t.Fatalf("n=%d: wrote past len(o)", n)
+			}
+		}
+	}
+}
