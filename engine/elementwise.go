@@ -78,7 +78,8 @@ func broadcastStrides(s shapes.Shape, out []int) ([]int, bool) {
 }
 
 // forRuns calls body for every run along the last output axis, in parallel over runs: dst offset
-// and the start offsets of up to three broadcast operands, with their last-axis strides.
+// and the start offsets of up to three broadcast operands, with their last-axis strides. body must
+// not modify offs.
 func forRuns(out []int, st [][]int, body func(dOff int, offs []int, n int)) {
 	r := len(out)
 	if r == 0 {
@@ -94,20 +95,33 @@ func forRuns(out []int, st [][]int, body func(dOff int, offs []int, n int)) {
 		return
 	}
 	parallelFor(rows, max(1, 8192/n), func(lo, hi int) {
+		// The first row's coordinates are divided out; later rows advance them like an odometer
+		// (runs are often one channel vector long, where divisions per run would dominate).
 		offs := make([]int, len(st))
-		for row := lo; row < hi; row++ {
-			rem := row
-			for i := range offs {
-				offs[i] = 0
+		coord := make([]int, r-1)
+		rem := lo
+		for a := r - 2; a >= 0; a-- {
+			coord[a] = rem % out[a]
+			rem /= out[a]
+			for i := range st {
+				offs[i] += coord[a] * st[i][a]
 			}
+		}
+		for row := lo; row < hi; row++ {
+			body(row*n, offs, n)
 			for a := r - 2; a >= 0; a-- {
-				c := rem % out[a]
-				rem /= out[a]
+				coord[a]++
 				for i := range st {
-					offs[i] += c * st[i][a]
+					offs[i] += st[i][a]
+				}
+				if coord[a] < out[a] {
+					break
+				}
+				coord[a] = 0
+				for i := range st {
+					offs[i] -= out[a] * st[i][a]
 				}
 			}
-			body(row*n, offs, n)
 		}
 	})
 }

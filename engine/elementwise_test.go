@@ -26,6 +26,9 @@ func TestElementwiseMatchesSimplego(t *testing.T) {
 		{"mul-per-channel", []*tensors.Tensor{x, randTensor(42, 1, 1, 1, 5)}, func(xs []*Node) *Node { return Mul(xs[0], xs[1]) }},
 		{"max-per-row", []*tensors.Tensor{x, randTensor(43, 2, 3, 4, 1)}, func(xs []*Node) *Node { return Max(xs[0], xs[1]) }},
 		{"min-mixed", []*tensors.Tensor{randTensor(44, 2, 1, 4, 1), randTensor(45, 1, 3, 1, 5)}, func(xs []*Node) *Node { return Min(xs[0], xs[1]) }},
+		// Large enough (4,800 runs of 5) for the threads to start runs mid-tensor.
+		{"mul-per-channel-large", []*tensors.Tensor{randTensor(53, 4, 30, 40, 5), randTensor(54, 1, 1, 1, 5)}, func(xs []*Node) *Node { return Mul(xs[0], xs[1]) }},
+		{"min-mixed-large", []*tensors.Tensor{randTensor(55, 4, 1, 40, 1), randTensor(56, 1, 30, 1, 5)}, func(xs []*Node) *Node { return Min(xs[0], xs[1]) }},
 		{"greater-equal", []*tensors.Tensor{x, randTensor(46, 1, 1, 1, 5)}, func(xs []*Node) *Node {
 			return ConvertDType(GreaterOrEqual(xs[0], xs[1]), xs[0].DType())
 		}},
