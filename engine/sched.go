@@ -55,7 +55,7 @@ const (
 type executable struct {
 	*simplego.Executable
 	backend *simplego.Backend
-	plan    *schedPlan // nil: the graph always runs on simplego's sequential executor
+	plan    atomic.Pointer[schedPlan] // nil: the graph runs on simplego's sequential executor
 }
 
 // schedPlan is the dependency structure of a compiled graph, by simplego node index.
@@ -80,8 +80,9 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 	if err != nil {
 		return nil, err
 	}
-	sgExe := exe.(*simplego.Executable)
-	return &executable{Executable: sgExe, backend: builderBackend(b.Builder), plan: newSchedPlan(b.Builder)}, nil
+	e := &executable{Executable: exe.(*simplego.Executable), backend: builderBackend(b.Builder)}
+	e.plan.Store(newSchedPlan(b.Builder))
+	return e, nil
 }
 
 // newSchedPlan analyses a compiled graph; nil when it is too small or too close to a chain.
@@ -195,11 +196,18 @@ func opCost(node *simplego.Node) float64 {
 // machine has more than one thread and the graph pays for it; simplego's sequential executor
 // otherwise.
 func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device backends.DeviceNum) ([]backends.Buffer, error) {
-	if e.plan == nil || Threads() < 2 || !concurrentOps.Load() {
+	p := e.plan.Load()
+	if p == nil || Threads() < 2 || !concurrentOps.Load() {
 		return e.Executable.Execute(inputs, donate, device)
 	}
 	concurrentRuns.Add(1)
-	return e.plan.execute(e.backend, inputs, donate)
+	return p.execute(e.backend, inputs, donate)
+}
+
+// Finalize implements backends.Executable: later executions go to simplego, which refuses them.
+func (e *executable) Finalize() {
+	e.plan.Store(nil)
+	e.Executable.Finalize()
 }
 
 // schedRun is the state of one execution. Every field is guarded by mu.
