@@ -336,20 +336,7 @@ func (p *schedPlan) work(b *simplego.Backend, r *schedRun) {
 			owned = append(owned, r.owned[in] && p.numUses[in]-r.numUsed[in] == 1)
 		}
 		r.mu.Unlock()
-		var out *simplego.Buffer
-		var multi []*simplego.Buffer
-		var err error
-		if len(nodeMultiOutputs(node)) > 0 {
-			if fn := sgMultiExecutors[nodeOpType(node)]; fn != nil {
-				multi, err = fn(b, node, ins, owned)
-			} else {
-				err = fmt.Errorf("no executor for multi-output op %s", nodeOpType(node))
-			}
-		} else if fn := sgNodeExecutors[nodeOpType(node)]; fn != nil {
-			out, err = fn(b, node, ins, owned)
-		} else {
-			err = fmt.Errorf("no executor for op %s", nodeOpType(node))
-		}
+		out, multi, err := runNode(b, node, ins, owned)
 		r.mu.Lock()
 		if err != nil {
 			if r.err == nil {
@@ -396,4 +383,29 @@ func (p *schedPlan) work(b *simplego.Backend, r *schedRun) {
 			r.wake.Broadcast()
 		}
 	}
+}
+
+// runNode runs one node's executor. A panic (simplego's executors report some errors so) becomes
+// the error: on a worker goroutine nothing above would recover it.
+func runNode(b *simplego.Backend, node *simplego.Node, ins []*simplego.Buffer, owned []bool) (
+	out *simplego.Buffer, multi []*simplego.Buffer, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	if len(nodeMultiOutputs(node)) > 0 {
+		fn := sgMultiExecutors[nodeOpType(node)]
+		if fn == nil {
+			return nil, nil, fmt.Errorf("no executor for multi-output op %s", nodeOpType(node))
+		}
+		multi, err = fn(b, node, ins, owned)
+		return nil, multi, err
+	}
+	fn := sgNodeExecutors[nodeOpType(node)]
+	if fn == nil {
+		return nil, nil, fmt.Errorf("no executor for op %s", nodeOpType(node))
+	}
+	out, err = fn(b, node, ins, owned)
+	return out, nil, err
 }
