@@ -5,7 +5,7 @@ package engine
 // simplego runs a graph by looking up, for each node's op type, an executor in a package-level
 // table (nodeExecutors, filled by the unexported setNodeExecutor at init). It offers no exported
 // way to add ops or replace executors, so, while go.mod pins v0.26.0, we pull the few unexported
-// functions and tables we need with //go:linkname and read a few unexported fields of Node and
+// functions and tables we need with //go:linkname and read a few unexported fields of Node, Builder, Buffer and
 // Backend at offsets found by name through reflect. checkSimplego runs at init and panics with a clear message if any of it
 // no longer matches: a silent mismatch would corrupt memory, a loud one costs a rebuild.
 
