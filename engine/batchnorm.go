@@ -21,9 +21,14 @@ func channelMoments(x, g []float32, mean []float32, outer, c, inner int) (s1, s2
 	n := parallelChunks(outer, bnChunk(c, inner), nt, func(chunk, lo, hi int) {
 		a, b := make([]float64, c), make([]float64, c)
 		partA[chunk], partB[chunk] = a, b
+		c0 := 0 // channels-last: the SIMD loops take the leading multiple of 8 channels
+		if inner == 1 {
+			c0 = momentsSIMD(x, g, mean, lo, hi, c, a, b)
+		}
 		for o := lo; o < hi; o++ {
 			if inner == 1 {
-				row := x[o*c : (o+1)*c]
+				row := x[o*c+c0 : (o+1)*c]
+				a, b := a[c0:], b[c0:]
 				if g == nil {
 					for ch, v := range row {
 						f := float64(v)
@@ -31,9 +36,10 @@ func channelMoments(x, g []float32, mean []float32, outer, c, inner int) (s1, s2
 						b[ch] += f * f
 					}
 				} else {
-					grow := g[o*c : (o+1)*c]
+					grow := g[o*c+c0 : (o+1)*c]
 					grow = grow[:len(row)]
-					m := mean[:len(row)]
+					m := mean[c0:]
+					m = m[:len(row)]
 					for ch, v := range row {
 						gv := float64(grow[ch])
 						a[ch] += gv

@@ -120,6 +120,42 @@ func (b *builder) DotGeneral(lhs backends.Op, lhsContractingAxes, lhsBatchAxes [
 	return node, nil
 }
 
+// compareSelect marks a Where node fused with the float32 comparison that was its condition: its
+// inputs are the comparison's two operands and the two branches.
+type compareSelect struct {
+	op  backends.OpType
+	cmp func(a, b float32) bool
+}
+
+// Where fuses a float32 comparison into the select that reads it (as in every ReLU, max-pool and
+// Max/Min gradient): one pass over the data instead of two, and no boolean tensor. Operands and
+// branches must each be full-size or a single element; anything else goes to simplego's Where.
+// The comparison node stays in the graph and only runs if something else reads it.
+func (b *builder) Where(cond, onTrue, onFalse backends.Op) (backends.Op, error) {
+	op, err := b.Builder.Where(cond, onTrue, onFalse)
+	if err != nil {
+		return nil, err
+	}
+	shape := nodeShape(op.(*simplego.Node))
+	c, _ := nodeOf(cond, "Where")
+	t, _ := nodeOf(onTrue, "Where")
+	f, _ := nodeOf(onFalse, "Where")
+	cmp := compareFns[nodeOpType(c)]
+	if cmp == nil || shape.DType != dtypes.Float32 || !slices.Equal(nodeShape(c).Dimensions, shape.Dimensions) {
+		return op, nil
+	}
+	ins := append(slices.Clone(nodeInputs(c)), t, f)
+	for _, in := range ins {
+		s := nodeShape(in)
+		if s.DType != dtypes.Float32 || (s.Size() != 1 && !slices.Equal(s.Dimensions, shape.Dimensions)) {
+			return op, nil
+		}
+	}
+	node := sgNewNode(b.Builder, backends.OpTypeWhere, shape, ins...)
+	setNodeData(node, &compareSelect{op: nodeOpType(c), cmp: cmp})
+	return node, nil
+}
+
 // reverseParams lists the reversed axes.
 type reverseParams struct{ axes []int }
 

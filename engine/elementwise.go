@@ -19,6 +19,14 @@ import (
 
 var stockExecutors [backends.OpTypeLast]executor
 
+// compareFns are the float32 comparisons with engine kernels (alone, and fused into Where).
+var compareFns = map[backends.OpType]func(a, b float32) bool{
+	backends.OpTypeGreaterOrEqual: func(a, b float32) bool { return a >= b },
+	backends.OpTypeGreaterThan:    func(a, b float32) bool { return a > b },
+	backends.OpTypeLessOrEqual:    func(a, b float32) bool { return a <= b },
+	backends.OpTypeLessThan:       func(a, b float32) bool { return a < b },
+}
+
 func init() {
 	arith := map[backends.OpType]func(a, b float32) float32{
 		backends.OpTypeAdd: func(a, b float32) float32 { return a + b },
@@ -31,13 +39,7 @@ func init() {
 	for op, fn := range arith {
 		registerBinary(op, fn)
 	}
-	cmp := map[backends.OpType]func(a, b float32) bool{
-		backends.OpTypeGreaterOrEqual: func(a, b float32) bool { return a >= b },
-		backends.OpTypeGreaterThan:    func(a, b float32) bool { return a > b },
-		backends.OpTypeLessOrEqual:    func(a, b float32) bool { return a <= b },
-		backends.OpTypeLessThan:       func(a, b float32) bool { return a < b },
-	}
-	for op, fn := range cmp {
+	for op, fn := range compareFns {
 		registerCompare(op, fn)
 	}
 	replace(backends.OpTypeWhere, execWhere)
@@ -76,7 +78,8 @@ func broadcastStrides(s shapes.Shape, out []int) ([]int, bool) {
 }
 
 // forRuns calls body for every run along the last output axis, in parallel over runs: dst offset
-// and the start offsets of up to three broadcast operands, with their last-axis strides.
+// and the start offsets of up to three broadcast operands, with their last-axis strides. body must
+// not modify offs.
 func forRuns(out []int, st [][]int, body func(dOff int, offs []int, n int)) {
 	r := len(out)
 	if r == 0 {
@@ -92,20 +95,33 @@ func forRuns(out []int, st [][]int, body func(dOff int, offs []int, n int)) {
 		return
 	}
 	parallelFor(rows, max(1, 8192/n), func(lo, hi int) {
+		// The first row's coordinates are divided out; later rows advance them like an odometer
+		// (runs are often one channel vector long, where divisions per run would dominate).
 		offs := make([]int, len(st))
-		for row := lo; row < hi; row++ {
-			rem := row
-			for i := range offs {
-				offs[i] = 0
+		coord := make([]int, r-1)
+		rem := lo
+		for a := r - 2; a >= 0; a-- {
+			coord[a] = rem % out[a]
+			rem /= out[a]
+			for i := range st {
+				offs[i] += coord[a] * st[i][a]
 			}
+		}
+		for row := lo; row < hi; row++ {
+			body(row*n, offs, n)
 			for a := r - 2; a >= 0; a-- {
-				c := rem % out[a]
-				rem /= out[a]
+				coord[a]++
 				for i := range st {
-					offs[i] += c * st[i][a]
+					offs[i] += st[i][a]
+				}
+				if coord[a] < out[a] {
+					break
+				}
+				coord[a] = 0
+				for i := range st {
+					offs[i] -= out[a] * st[i][a]
 				}
 			}
-			body(row*n, offs, n)
 		}
 	})
 }
@@ -175,6 +191,9 @@ func binaryLoop(op backends.OpType, fn func(a, b float32) float32, o, l, r []flo
 
 func applyVV(op backends.OpType, fn func(a, b float32) float32, o, l, r []float32) {
 	l, r = l[:len(o)], r[:len(o)]
+	if vvSIMD(op, o, l, r) {
+		return
+	}
 	switch op {
 	case backends.OpTypeAdd:
 		for i := range o {
@@ -210,6 +229,9 @@ func applyVV(op backends.OpType, fn func(a, b float32) float32, o, l, r []float3
 // applyVS computes o = fn(v, s), or fn(s, v) when swapped.
 func applyVS(op backends.OpType, fn func(a, b float32) float32, o, v []float32, s float32, swapped bool) {
 	v = v[:len(o)]
+	if vsSIMD(op, o, v, s, swapped) {
+		return
+	}
 	switch {
 	case op == backends.OpTypeAdd:
 		for i := range o {
@@ -224,6 +246,8 @@ func applyVS(op backends.OpType, fn func(a, b float32) float32, o, v []float32, 
 			o[i] = v[i] - s
 		}
 	case op == backends.OpTypeMax:
+		k := maxVSSIMD(o, v, s)
+		o, v := o[k:], v[k:len(o)]
 		for i := range o {
 			o[i] = max(v[i], s) // branch-free (ReLU's data is half positive: branches mispredict)
 		}
@@ -285,6 +309,9 @@ func registerCompare(op backends.OpType, fn func(a, b float32) bool) {
 
 // execWhere: condition bool (full or scalar), branches float32 (full or scalar).
 func execWhere(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+	if p, ok := nodeData(node).(*compareSelect); ok {
+		return execCompareSelect(backend, node, p, inputs, owned), nil
+	}
 	outShape := nodeShape(node)
 	cs, ts, fs := bufShape(backend, inputs[0]), bufShape(backend, inputs[1]), bufShape(backend, inputs[2])
 	full := func(s shapes.Shape) bool { return slices.Equal(s.Dimensions, outShape.Dimensions) } // any dtype
@@ -574,4 +601,73 @@ func sum64(v []float32) float64 {
 		s0 += float64(v[i])
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// execCompareSelect runs a Where fused with its comparison (builder.Where): inputs l, r, onTrue,
+// onFalse, each float32 and either full or a single element; out = l cmp r ? onTrue : onFalse,
+// in one pass and without the boolean tensor. It selects bit patterns, so the result is the
+// same bits as the two ops.
+func execCompareSelect(backend *simplego.Backend, node *simplego.Node, p *compareSelect, inputs []*simplego.Buffer, owned []bool) *simplego.Buffer {
+	outShape := nodeShape(node)
+	size := outShape.Size()
+	var out *simplego.Buffer
+	for _, k := range []int{2, 3, 0, 1} { // reuse an input that is full and ours, the branches first
+		if owned[k] && bufShape(backend, inputs[k]).Size() == size {
+			out, inputs[k] = inputs[k], nil
+			break
+		}
+	}
+	if out == nil {
+		out = newOutput(backend, outShape)
+	}
+	o := f32(backend, out)
+	var operands [4][]uint32
+	var steps [4]int
+	for k := range 4 {
+		buf := inputs[k]
+		if buf == nil {
+			buf = out
+		}
+		v := f32(backend, buf)
+		operands[k] = unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
+		if len(v) == size {
+			steps[k] = 1
+		}
+	}
+	ob := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(o))), len(o))
+	lb, rb, tb, fb := operands[0], operands[1], operands[2], operands[3]
+	ls, rs, ts, fs := steps[0], steps[1], steps[2], steps[3]
+	bitsF := func(u uint32) float32 { return math.Float32frombits(u) }
+	parallelFor(size, 16384, func(lo, hi int) {
+		// The ReLU gradient: x ≥ 0 ? v : 0. The mask is set without a branch (the compiler emits
+		// a conditional move): the condition is a coin flip per element.
+		if p.op == backends.OpTypeGreaterOrEqual && ls == 1 && rs == 0 && ts == 1 && fs == 0 {
+			r, f := bitsF(rb[0]), fb[0]
+			l, t, oo := lb[lo:hi], tb[lo:hi], ob[lo:hi]
+			l, t = l[:len(oo)], t[:len(oo)]
+			k := selectGESIMD(f32s(oo), f32s(l), f32s(t), r, bitsF(f))
+			l, t, oo = l[k:], t[k:], oo[k:]
+			for i := range oo {
+				var m uint32
+				if bitsF(l[i]) >= r {
+					m = ^uint32(0)
+				}
+				oo[i] = t[i]&m | f&^m
+			}
+			return
+		}
+		for i := lo; i < hi; i++ {
+			var m uint32
+			if p.cmp(bitsF(lb[i*ls]), bitsF(rb[i*rs])) {
+				m = ^uint32(0)
+			}
+			ob[i] = tb[i*ts]&m | fb[i*fs]&^m
+		}
+	})
+	return out
+}
+
+// f32s views bit patterns as float32s.
+func f32s(u []uint32) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(u))), len(u))
 }

@@ -26,6 +26,9 @@ func TestElementwiseMatchesSimplego(t *testing.T) {
 		{"mul-per-channel", []*tensors.Tensor{x, randTensor(42, 1, 1, 1, 5)}, func(xs []*Node) *Node { return Mul(xs[0], xs[1]) }},
 		{"max-per-row", []*tensors.Tensor{x, randTensor(43, 2, 3, 4, 1)}, func(xs []*Node) *Node { return Max(xs[0], xs[1]) }},
 		{"min-mixed", []*tensors.Tensor{randTensor(44, 2, 1, 4, 1), randTensor(45, 1, 3, 1, 5)}, func(xs []*Node) *Node { return Min(xs[0], xs[1]) }},
+		// Large enough (4,800 runs of 5) for the threads to start runs mid-tensor.
+		{"mul-per-channel-large", []*tensors.Tensor{randTensor(53, 4, 30, 40, 5), randTensor(54, 1, 1, 1, 5)}, func(xs []*Node) *Node { return Mul(xs[0], xs[1]) }},
+		{"min-mixed-large", []*tensors.Tensor{randTensor(55, 4, 1, 40, 1), randTensor(56, 1, 30, 1, 5)}, func(xs []*Node) *Node { return Min(xs[0], xs[1]) }},
 		{"greater-equal", []*tensors.Tensor{x, randTensor(46, 1, 1, 1, 5)}, func(xs []*Node) *Node {
 			return ConvertDType(GreaterOrEqual(xs[0], xs[1]), xs[0].DType())
 		}},
@@ -34,6 +37,19 @@ func TestElementwiseMatchesSimplego(t *testing.T) {
 		}},
 		{"where-full", []*tensors.Tensor{x, randTensor(48, 2, 3, 4, 5)}, func(xs []*Node) *Node {
 			return Where(GreaterThan(xs[0], xs[1]), xs[1], xs[0])
+		}},
+		// Where fused with its comparison: the ReLU-gradient form (full ≥ scalar zero, full
+		// branch, zero branch), a scalar on the left, and a comparison other nodes read too.
+		{"relu-gradient-where", []*tensors.Tensor{x, randTensor(51, 2, 3, 4, 5)}, func(xs []*Node) *Node {
+			zero := ScalarZero(xs[0].Graph(), xs[0].DType())
+			return Where(GreaterOrEqual(xs[0], zero), xs[1], zero)
+		}},
+		{"scalar-left-where", []*tensors.Tensor{x}, func(xs []*Node) *Node {
+			return Where(LessOrEqual(Scalar(xs[0].Graph(), xs[0].DType(), 0.25), xs[0]), Scalar(xs[0].Graph(), xs[0].DType(), 2), xs[0])
+		}},
+		{"shared-condition-where", []*tensors.Tensor{x, randTensor(52, 2, 3, 4, 5)}, func(xs []*Node) *Node {
+			c := GreaterThan(xs[0], xs[1])
+			return Add(Where(c, xs[0], xs[1]), ConvertDType(c, xs[0].DType()))
 		}},
 		{"reduce-sum-leading", []*tensors.Tensor{x}, func(xs []*Node) *Node { return ReduceSum(xs[0], 0, 1, 2) }},
 		{"reduce-sum-middle", []*tensors.Tensor{x}, func(xs []*Node) *Node { return ReduceSum(xs[0], 1, 2) }},

@@ -5,7 +5,7 @@ package engine
 // simplego runs a graph by looking up, for each node's op type, an executor in a package-level
 // table (nodeExecutors, filled by the unexported setNodeExecutor at init). It offers no exported
 // way to add ops or replace executors, so, while go.mod pins v0.26.0, we pull the few unexported
-// functions and tables we need with //go:linkname and read a few unexported fields of Node and
+// functions and tables we need with //go:linkname and read a few unexported fields of Node, Builder, Buffer and
 // Backend at offsets found by name through reflect. checkSimplego runs at init and panics with a clear message if any of it
 // no longer matches: a silent mismatch would corrupt memory, a loud one costs a rebuild.
 
@@ -57,6 +57,9 @@ func sgGetBufferForShape(b *simplego.Backend, shape shapes.Shape) *simplego.Buff
 //go:linkname sgPutBuffer github.com/gomlx/gomlx/backends/simplego.(*Backend).putBuffer
 func sgPutBuffer(b *simplego.Backend, buffer *simplego.Buffer)
 
+//go:linkname sgCloneBuffer github.com/gomlx/gomlx/backends/simplego.(*Backend).cloneBuffer
+func sgCloneBuffer(b *simplego.Backend, buffer *simplego.Buffer) *simplego.Buffer
+
 //go:linkname sgExecConvGeneral github.com/gomlx/gomlx/backends/simplego.execConvGeneral
 func sgExecConvGeneral(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer,
 	inputsOwned []bool) (*simplego.Buffer, error)
@@ -77,9 +80,12 @@ const sgOpsSequential = 2
 
 // Offsets of the unexported fields we use, found by name at init.
 var (
-	offNodeData, offNodeShape, offNodeMulti uintptr
-	offNodeOpType                           uintptr
-	offBackendWorkers, offBackendOpsExec    uintptr
+	offNodeData, offNodeShape, offNodeMulti  uintptr
+	offNodeOpType, offNodeIdx, offNodeInputs uintptr
+	offBackendWorkers, offBackendOpsExec     uintptr
+	offBuilderNodes, offBuilderInputs        uintptr
+	offBuilderOutputs, offBuilderBackend     uintptr
+	offBufferValid                           uintptr
 )
 
 func init() {
@@ -130,6 +136,25 @@ func checkSimplego() error {
 	if offNodeOpType, err = field(nodeT, "opType", reflect.TypeOf(backends.OpType(0))); err != nil {
 		return err
 	}
+	if offNodeIdx, err = field(nodeT, "builderIdx", reflect.TypeOf(0)); err != nil {
+		return err
+	}
+	if offNodeInputs, err = field(nodeT, "inputs", nodePtrs); err != nil {
+		return err
+	}
+	builderT := reflect.TypeOf(simplego.Builder{})
+	if offBuilderNodes, err = field(builderT, "nodes", nodePtrs); err != nil {
+		return err
+	}
+	if offBuilderInputs, err = field(builderT, "inputs", nodePtrs); err != nil {
+		return err
+	}
+	if offBuilderOutputs, err = field(builderT, "outputs", nodePtrs); err != nil {
+		return err
+	}
+	if offBuilderBackend, err = field(builderT, "backend", reflect.TypeOf((*simplego.Backend)(nil))); err != nil {
+		return err
+	}
 	backendT := reflect.TypeOf(simplego.Backend{})
 	if offBackendWorkers, err = field(backendT, "workers", nil); err != nil {
 		return err
@@ -145,6 +170,9 @@ func checkSimplego() error {
 	}
 	bufT := reflect.TypeOf(simplego.Buffer{})
 	if _, err = field(bufT, "flat", reflect.TypeOf((*any)(nil)).Elem()); err != nil {
+		return err
+	}
+	if offBufferValid, err = field(bufT, "valid", reflect.TypeOf(false)); err != nil {
 		return err
 	}
 	return nil
@@ -168,14 +196,44 @@ func nodeMultiOutputs(n *simplego.Node) []*simplego.Node {
 	return *(*[]*simplego.Node)(unsafe.Add(unsafe.Pointer(n), offNodeMulti))
 }
 
+func nodeIndex(n *simplego.Node) int { return *(*int)(unsafe.Add(unsafe.Pointer(n), offNodeIdx)) }
+
+func nodeInputs(n *simplego.Node) []*simplego.Node {
+	return *(*[]*simplego.Node)(unsafe.Add(unsafe.Pointer(n), offNodeInputs))
+}
+
+// builderNodes returns every node of a builder, in creation (a topological) order.
+func builderNodes(b *simplego.Builder) []*simplego.Node {
+	return *(*[]*simplego.Node)(unsafe.Add(unsafe.Pointer(b), offBuilderNodes))
+}
+
+// builderInputs returns a builder's parameter nodes, in the order Execute takes its inputs.
+func builderInputs(b *simplego.Builder) []*simplego.Node {
+	return *(*[]*simplego.Node)(unsafe.Add(unsafe.Pointer(b), offBuilderInputs))
+}
+
+// builderOutputs returns a compiled builder's output nodes.
+func builderOutputs(b *simplego.Builder) []*simplego.Node {
+	return *(*[]*simplego.Node)(unsafe.Add(unsafe.Pointer(b), offBuilderOutputs))
+}
+
+func builderBackend(b *simplego.Builder) *simplego.Backend {
+	return *(**simplego.Backend)(unsafe.Add(unsafe.Pointer(b), offBuilderBackend))
+}
+
+// bufferValid reports whether a buffer is live (not finalized, donated or back in the pool).
+func bufferValid(buf *simplego.Buffer) bool {
+	return *(*bool)(unsafe.Add(unsafe.Pointer(buf), offBufferValid))
+}
+
 // setSimplegoThreads caps simplego's own worker pool and makes it run ops one after another:
-// the engine's kernels spread each large op over the threads themselves. simplego's parallel op
-// scheduler is not race-free in GoMLX v0.26.0: (*Executable).executeNode (backends/simplego/exec.go,
-// line 430) reads execBuf.numUsed and execBuf.owned without execBuf.mu to decide whether an op may
-// overwrite its input, while the op that finished before it updates them under the lock (line 478).
-// go test -race flags that read and, through it, in-place writes into buffers another op has just
-// read. The fix belongs in GoMLX (take the lock for that read); short of it, running independent ops
-// concurrently needs an op scheduler of the engine's own.
+// the engine's kernels spread each large op over the threads themselves, and independent ops run
+// at once on the engine's own scheduler (sched.go). simplego's parallel op scheduler is not
+// race-free in GoMLX v0.26.0: (*Executable).executeNode (backends/simplego/exec.go, line 430)
+// reads execBuf.numUsed and execBuf.owned without execBuf.mu to decide whether an op may
+// overwrite its input, while the op that finished before it updates them under the lock (line
+// 478); go test -race flags that read and, through it, in-place writes into buffers another op
+// has just read.
 func setSimplegoThreads(b *simplego.Backend, n int) {
 	sgSetMaxParallelism(unsafe.Add(unsafe.Pointer(b), offBackendWorkers), n)
 	*(*int)(unsafe.Add(unsafe.Pointer(b), offBackendOpsExec)) = sgOpsSequential

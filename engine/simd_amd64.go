@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"math"
 	"os"
 
+	"github.com/gomlx/gomlx/backends"
 	"golang.org/x/sys/cpu"
 )
 
@@ -59,4 +61,121 @@ func axpy4(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32) {
 		return
 	}
 	axpy4Go(c0, c1, c2, c3, b, a0, a1, a2, a3)
+}
+
+// Element-wise float32 loops (binary_amd64.s); o, l, r as in applyVV and applyVS.
+
+//go:noescape
+func addVVAVX2(o, l, r []float32)
+
+//go:noescape
+func subVVAVX2(o, l, r []float32)
+
+//go:noescape
+func mulVVAVX2(o, l, r []float32)
+
+//go:noescape
+func addVSAVX2(o, v []float32, s float32)
+
+//go:noescape
+func subVSAVX2(o, v []float32, s float32)
+
+//go:noescape
+func mulVSAVX2(o, v []float32, s float32)
+
+// vvSIMD computes o = l op r with the AVX2 loops when they are on and cover op (Add, Sub, Mul),
+// reporting whether it did.
+func vvSIMD(op backends.OpType, o, l, r []float32) bool {
+	if !useAVX2 {
+		return false
+	}
+	switch op {
+	case backends.OpTypeAdd:
+		addVVAVX2(o, l, r)
+	case backends.OpTypeSub:
+		subVVAVX2(o, l, r)
+	case backends.OpTypeMul:
+		mulVVAVX2(o, l, r)
+	default:
+		return false
+	}
+	return true
+}
+
+// vsSIMD computes o = v op s (s op v when swapped) with the AVX2 loops when they are on and cover
+// the case, reporting whether it did.
+func vsSIMD(op backends.OpType, o, v []float32, s float32, swapped bool) bool {
+	if !useAVX2 {
+		return false
+	}
+	switch {
+	case op == backends.OpTypeAdd:
+		addVSAVX2(o, v, s)
+	case op == backends.OpTypeMul:
+		mulVSAVX2(o, v, s)
+	case op == backends.OpTypeSub && !swapped:
+		subVSAVX2(o, v, s)
+	default:
+		return false
+	}
+	return true
+}
+
+//go:noescape
+func momentsAVX2(x []float32, stride, rows int, a, b *[8]float64)
+
+//go:noescape
+func momentsGradAVX2(x, g []float32, mean *[8]float32, stride, rows int, a, b *[8]float64)
+
+// momentsSIMD adds to a and b the channel sums of channelMoments for rows [lo, hi) of
+// channels-last data with c channels, 8 channels at a time, and returns how many leading
+// channels it covered (0 without AVX2).
+func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
+	if !useAVX2 || c < 8 || hi <= lo {
+		return 0
+	}
+	c8 := c &^ 7
+	n := (hi - lo) * c
+	x = x[lo*c : lo*c+n]
+	if g != nil {
+		g = g[lo*c : lo*c+n]
+	}
+	for ch := 0; ch < c8; ch += 8 {
+		aa, bb := (*[8]float64)(a[ch:ch+8]), (*[8]float64)(b[ch:ch+8])
+		if g == nil {
+			momentsAVX2(x[ch:], c, hi-lo, aa, bb)
+		} else {
+			momentsGradAVX2(x[ch:], g[ch:], (*[8]float32)(mean[ch:ch+8]), c, hi-lo, aa, bb)
+		}
+	}
+	return c8
+}
+
+//go:noescape
+func maxVSAVX2(o, v []float32, s float32)
+
+//go:noescape
+func selectGEAVX2(o, x, t []float32, s, f float32)
+
+// maxVSSIMD sets o[i] = max(v[i], s) for the leading multiple of 8 elements with AVX2 and
+// returns how many it did: none without AVX2, or when s is NaN or −0 (where VMAXPS and Go's max
+// differ).
+func maxVSSIMD(o, v []float32, s float32) int {
+	if !useAVX2 || s != s || (s == 0 && math.Signbit(float64(s))) {
+		return 0
+	}
+	n := len(o) &^ 7
+	maxVSAVX2(o[:n], v[:n], s)
+	return n
+}
+
+// selectGESIMD sets o[i] = x[i] >= s ? t[i] : f for the leading multiple of 8 elements with AVX2
+// and returns how many it did (none without AVX2).
+func selectGESIMD(o, x, t []float32, s, f float32) int {
+	if !useAVX2 {
+		return 0
+	}
+	n := len(o) &^ 7
+	selectGEAVX2(o[:n], x[:n], t[:n], s, f)
+	return n
 }

@@ -2,6 +2,8 @@
 
 package engine
 
+import "github.com/gomlx/gomlx/backends"
+
 // EnvNoSIMD is accepted everywhere; off amd64 there are no SIMD loops to turn off.
 const EnvNoSIMD = "UBOOST_NOSIMD"
 
@@ -21,3 +23,13 @@ func hasAVX512() bool { return false }
 func axpy4(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32) {
 	axpy4Go(c0, c1, c2, c3, b, a0, a1, a2, a3)
 }
+
+func vvSIMD(backends.OpType, []float32, []float32, []float32) bool { return false }
+
+func vsSIMD(backends.OpType, []float32, []float32, float32, bool) bool { return false }
+
+func momentsSIMD(_, _, _ []float32, _, _, _ int, _, _ []float64) int { return 0 }
+
+func maxVSSIMD(_, _ []float32, _ float32) int { return 0 }
+
+func selectGESIMD(_, _, _ []float32, _, _ float32) int { return 0 }

@@ -1,0 +1,147 @@
+#include "textflag.h"
+
+// Per-channel sums for batch norm over 8 channels of channels-last rows, in float64 like the Go
+// loops in batchnorm.go; two rows at a time into separate accumulators (Y8-Y11, Y12-Y15).
+
+// func momentsAVX2(x []float32, stride, rows int, a, b *[8]float64)
+// a[c] += Σ_r x[r·stride+c], b[c] += Σ_r x[r·stride+c]² for c < 8, r < rows.
+TEXT ·momentsAVX2(SB), NOSPLIT, $0-56
+	MOVQ x_base+0(FP), SI
+	MOVQ stride+24(FP), BX
+	SHLQ $2, BX
+	MOVQ rows+32(FP), CX
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
+	VXORPD Y14, Y14, Y14
+	VXORPD Y15, Y15, Y15
+pair:
+	CMPQ CX, $2
+	JL   single
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VADDPD Y0, Y8, Y8
+	VADDPD Y1, Y9, Y9
+	VFMADD231PD Y0, Y0, Y10
+	VFMADD231PD Y1, Y1, Y11
+	ADDQ BX, SI
+	VCVTPS2PD (SI), Y2
+	VCVTPS2PD 16(SI), Y3
+	VADDPD Y2, Y12, Y12
+	VADDPD Y3, Y13, Y13
+	VFMADD231PD Y2, Y2, Y14
+	VFMADD231PD Y3, Y3, Y15
+	ADDQ BX, SI
+	SUBQ $2, CX
+	JMP  pair
+single:
+	CMPQ CX, $0
+	JE   store
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VADDPD Y0, Y8, Y8
+	VADDPD Y1, Y9, Y9
+	VFMADD231PD Y0, Y0, Y10
+	VFMADD231PD Y1, Y1, Y11
+store:
+	MOVQ a+40(FP), DI
+	MOVQ b+48(FP), DX
+	VADDPD Y12, Y8, Y8
+	VADDPD Y13, Y9, Y9
+	VADDPD Y14, Y10, Y10
+	VADDPD Y15, Y11, Y11
+	VADDPD (DI), Y8, Y8
+	VADDPD 32(DI), Y9, Y9
+	VADDPD (DX), Y10, Y10
+	VADDPD 32(DX), Y11, Y11
+	VMOVUPD Y8, (DI)
+	VMOVUPD Y9, 32(DI)
+	VMOVUPD Y10, (DX)
+	VMOVUPD Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+// func momentsGradAVX2(x, g []float32, mean *[8]float32, stride, rows int, a, b *[8]float64)
+// a[c] += Σ_r g[r·stride+c], b[c] += Σ_r g[r·stride+c]·(x[r·stride+c]−mean[c]) (the difference
+// in float32, as the Go loop) for c < 8, r < rows.
+TEXT ·momentsGradAVX2(SB), NOSPLIT, $0-88
+	MOVQ x_base+0(FP), SI
+	MOVQ g_base+24(FP), DX
+	MOVQ mean+48(FP), AX
+	VMOVUPS (AX), Y7
+	MOVQ stride+56(FP), BX
+	SHLQ $2, BX
+	MOVQ rows+64(FP), CX
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
+	VXORPD Y14, Y14, Y14
+	VXORPD Y15, Y15, Y15
+gpair:
+	CMPQ CX, $2
+	JL   gsingle
+	VMOVUPS (SI), Y0
+	VSUBPS Y7, Y0, Y0
+	VCVTPS2PD X0, Y1
+	VEXTRACTF128 $1, Y0, X2
+	VCVTPS2PD X2, Y2
+	VCVTPS2PD (DX), Y3
+	VCVTPS2PD 16(DX), Y4
+	VADDPD Y3, Y8, Y8
+	VADDPD Y4, Y9, Y9
+	VFMADD231PD Y3, Y1, Y10
+	VFMADD231PD Y4, Y2, Y11
+	ADDQ BX, SI
+	ADDQ BX, DX
+	VMOVUPS (SI), Y0
+	VSUBPS Y7, Y0, Y0
+	VCVTPS2PD X0, Y1
+	VEXTRACTF128 $1, Y0, X2
+	VCVTPS2PD X2, Y2
+	VCVTPS2PD (DX), Y3
+	VCVTPS2PD 16(DX), Y4
+	VADDPD Y3, Y12, Y12
+	VADDPD Y4, Y13, Y13
+	VFMADD231PD Y3, Y1, Y14
+	VFMADD231PD Y4, Y2, Y15
+	ADDQ BX, SI
+	ADDQ BX, DX
+	SUBQ $2, CX
+	JMP  gpair
+gsingle:
+	CMPQ CX, $0
+	JE   gstore
+	VMOVUPS (SI), Y0
+	VSUBPS Y7, Y0, Y0
+	VCVTPS2PD X0, Y1
+	VEXTRACTF128 $1, Y0, X2
+	VCVTPS2PD X2, Y2
+	VCVTPS2PD (DX), Y3
+	VCVTPS2PD 16(DX), Y4
+	VADDPD Y3, Y8, Y8
+	VADDPD Y4, Y9, Y9
+	VFMADD231PD Y3, Y1, Y10
+	VFMADD231PD Y4, Y2, Y11
+gstore:
+	MOVQ a+72(FP), DI
+	MOVQ b+80(FP), DX
+	VADDPD Y12, Y8, Y8
+	VADDPD Y13, Y9, Y9
+	VADDPD Y14, Y10, Y10
+	VADDPD Y15, Y11, Y11
+	VADDPD (DI), Y8, Y8
+	VADDPD 32(DI), Y9, Y9
+	VADDPD (DX), Y10, Y10
+	VADDPD 32(DX), Y11, Y11
+	VMOVUPD Y8, (DI)
+	VMOVUPD Y9, 32(DI)
+	VMOVUPD Y10, (DX)
+	VMOVUPD Y11, 32(DX)
+	VZEROUPPER
+	RET
