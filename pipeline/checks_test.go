@@ -37,10 +37,10 @@ func TestResumeRefusesOtherConfig(t *testing.T) {
 	}
 	other := checkConfig(t)
 	other.Resume = true
-	other.Search.WithAccelerator(accel.New(32, 32)).WithCost("flops", 99, other.Search.Beta)
+	other.Search.WithAccelerator(accel.New(16, 8).WithBatch(64)).WithCost("flops", 99, other.Search.Beta)
 	err := prepare(other, dir)
-	for _, want := range []string{dir + ": --resume with a different configuration: ", "search.accelerator.cols 128 → 32",
-		"search.accelerator.rows 128 → 32", `search.cost "systolic" → "flops"`, "search.lambda 1 → 99"} {
+	for _, want := range []string{dir + ": --resume with a different configuration: ", "search.accelerator.cols 32 → 8",
+		"search.accelerator.rows 32 → 16", `search.cost "systolic" → "flops"`, "search.lambda 1 → 99"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to contain %q", err, want)
 		}

@@ -72,7 +72,7 @@ func TestSearchedWidthsInNameOrder(t *testing.T) {
 }
 
 func TestTrainPreset(t *testing.T) {
-	for name, epochs := range map[string]int{"demo": 15, "edge": 8, "cifar10": 100, "imagenet100": 70} {
+	for name, epochs := range map[string]int{"demo": 8, "edge": 8, "cifar10": 100, "imagenet100": 70} {
 		c, err := TrainPreset(name)
 		if err != nil || c.Epochs != epochs || c.ValFraction != 0.1 || c.Validate() != nil {
 			t.Errorf("TrainPreset(%s) = %+v, %v", name, c, err)

@@ -35,13 +35,15 @@ const CostNone = "none"
 type Aggregation string
 
 const (
-	// AggMACWeighted (default): latency is the sum of every GEMM layer's expected cycles, stem and
-	// classifier included; utilization is Σ MACs / (Σ cycles · R·C) (DESIGN.md).
+	// AggMACWeighted: latency is the sum of every GEMM layer's expected cycles, stem and classifier
+	// included; utilization is Σ MACs / (Σ cycles · R·C) (DESIGN.md). Zero and identity edges cost 0,
+	// so λ can buy latency by zeroing edges: on the demo at 32×32 it collapsed the network to the stem
+	// and one convolution (docs/PROTOCOL.md), which is why it is no longer the default.
 	AggMACWeighted Aggregation = "mac-weighted"
 	// AggReference is the reference code's (PAPER.md §1.5): per edge the Gumbel-weighted mean over the
 	// non-free ops (identity and zero left out of numerator and denominator), a separable block's
 	// utilization the plain mean of its two layers', per cell the unweighted mean over blocks, the sum
-	// over cells; stem and classifier excluded.
+	// over cells; stem and classifier excluded. The default of both protocols (docs/PROTOCOL.md).
 	AggReference Aggregation = "reference"
 )
 
@@ -157,9 +159,9 @@ type Config struct {
 var Presets = []string{"demo", "edge", "cifar10", "imagenet100"}
 
 // Preset returns a named configuration:
-//   - "demo": the built-in 28×28 data on 2 cores — stem 16, 2 cells each pooled, width 16, channels
-//     16..48 step 8, batch 32, 3+3 epochs of 96 batches (≈ 58 architecture steps per stage), op
-//     logits initialized near uniform (std 1e-3); a micro+channel search takes a minute or two;
+//   - "demo": the built-in 28×28 data on 2 cores, for a 32×32 array — stem 32, 2 cells each pooled,
+//     width 32, channels 16..64 step 8, batch 32, 3+3 epochs of 96 batches (≈ 58 architecture steps
+//     per stage), op logits initialized near uniform (std 1e-3); search and training take minutes;
 //   - "edge": the miniature of the paper's CIFAR-10 experiment (docs/MINIATURE.md) — the paper's
 //     setting scaled by four onto a 32×32 array: stem and micro width 32 (one tile), 3 cells each
 //     pooled, channels 16..70 step 2 (28 options spanning 0.5–2.19 tiles in steps of 1/16 tile, as
@@ -169,16 +171,16 @@ var Presets = []string{"demo", "edge", "cifar10", "imagenet100"}
 //     width 128, channels 64..280 step 8, batch 64, 10+30 epochs, SGD lr 0.05 momentum 0.9;
 //   - "imagenet100": the paper's 9-cell layout (pool after cells 1, 4, 7), otherwise as cifar10.
 //
-// All but edge use the paper's platform (128×128, 1 GHz; edge: 32×32, 1 GHz); all price the loss at
-// hardware batch 64 (the reference code's hw_batch_size), --cost systolic with the tight ceiling,
-// λ = β = 1.
+// cifar10 and imagenet100 use the paper's platform (128×128, 1 GHz), demo and edge a 32×32 array at
+// 1 GHz; all price the loss at hardware batch 64 (the reference code's hw_batch_size), --cost systolic
+// with the tight ceiling and the reference aggregation, λ = β = 1.
 func Preset(name string) (*Config, error) {
 	chans, _ := ChannelOptions(64, 280, 8)
 	c := &Config{
 		Preset: name, Cells: 3, Pool: []bool{true, true, true}, StemChannels: 128, StemPool: true,
 		Width: 128, Channels: chans, Ops: slices.Clone(AllOps), SharedAlphas: true, AlphaInitStd: 1,
 		Cost: "systolic", Objective: ObjectiveLatency, Ceil: cost.TightCeil, Lambda: 1, Beta: 1,
-		Aggregation: AggMACWeighted, WidthCost: WidthExpectedCost,
+		Aggregation: AggReference, WidthCost: WidthExpectedCost,
 		Accel:       accel.Default().WithBatch(64),
 		EpochsMicro: 10, EpochsChannel: 30, BatchSize: 64,
 		WeightFraction: 0.8, WeightLR: 0.05, Momentum: 0.9, WeightDecay: 3e-4, GradClip: 0.5,
@@ -191,8 +193,11 @@ func Preset(name string) (*Config, error) {
 		c.Cells = 9
 		c.Pool = []bool{true, false, false, true, false, false, true, false, false}
 	case "demo":
-		c.Cells, c.Pool, c.StemChannels, c.Width = 2, []bool{true, true}, 16, 16
-		c.Channels, _ = ChannelOptions(16, 48, 8)
+		// An array the built-in data's networks can fill: one tile of 32 columns, widths half a tile to
+		// two tiles (the edge preset's range at a coarser step, so the demo stays minutes on 2 cores).
+		c.Accel = accel.New(32, 32).WithBatch(64)
+		c.Cells, c.Pool, c.StemChannels, c.Width = 2, []bool{true, true}, 32, 32
+		c.Channels, _ = ChannelOptions(16, 64, 8)
 		// 96 batches: with 24 (≈ 15 architecture steps per stage) every cost model ended at nearly the
 		// same network; with 96 FLOPs already picks separable convolutions that U-Boost avoids.
 		c.EpochsMicro, c.EpochsChannel, c.BatchSize, c.StepsPerEpoch = 3, 3, 32, 96

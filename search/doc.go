@@ -29,13 +29,14 @@
 //     is the widest of its inputs: its distribution is that of the maximum (product of the inputs' CDFs).
 //   - with WidthExpectedWidth (the reference code) the layer is priced at the expected widths Σ g_j c_j
 //     through the smooth ceiling (Config.Ceil: tight by default, the paper's eq. 7 as an option).
-//   - a micro-stage edge costs the expectation over all its ops, identity and zero at 0 cycles, so moving
-//     weight onto them lowers the latency term. The reference instead takes the mean conditioned on a
-//     GEMM op (identity and zero out of numerator and denominator); AggReference does that.
-//   - the network's latency is the sum of every GEMM layer's expected cycles, stem and classifier
-//     included, and its utilization Σ MACs / (Σ cycles · R·C) (AggMACWeighted, DESIGN.md). AggReference
-//     reproduces the reference aggregation (PAPER.md §1.5): per-block utilization, separable blocks
-//     averaging their two layers, unweighted mean per cell, sum over cells, stem and classifier left out.
+//   - the network's latency and utilization terms follow the reference aggregation by default
+//     (AggReference, PAPER.md §1.5): a micro-stage edge costs the mean over its ops conditioned on a
+//     GEMM op (identity and zero out of numerator and denominator, so zeroing an edge does not buy
+//     latency), per-block utilization, separable blocks averaging their two layers, unweighted mean per
+//     cell, sum over cells, stem and classifier left out. AggMACWeighted instead sums every GEMM layer's
+//     expected cycles (stem and classifier included, identity and zero at 0 cycles) with utilization
+//     Σ MACs / (Σ cycles · R·C) (DESIGN.md); with it λ can buy latency by zeroing edges, and on the
+//     demo it did (docs/PROTOCOL.md).
 //   - the 1×1 projections the derived network inserts where an Add node's inputs differ in width are not
 //     in the search loss (nor in the reference's); the derived network's exact cost includes them.
 //

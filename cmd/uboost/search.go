@@ -68,7 +68,7 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.StringVar(&f.proto, "protocol", string(protocol.UBoost), "protocol whose values the settings below default to: uboost or paper (docs/PROTOCOL.md); an explicit flag wins")
 	fl.StringVar(&f.costModel, "cost", "systolic", "hardware cost model in the loss: none or one of "+strings.Join(cost.Names(), ", "))
 	fl.StringVar(&f.ceil, "ceil", string(cost.TightCeil), "smooth ceiling where widths are soft: tight or paper (protocol paper: paper)")
-	fl.StringVar(&f.agg, "aggregation", string(search.AggMACWeighted), "latency/utilization aggregation: mac-weighted or reference (protocol paper: reference)")
+	fl.StringVar(&f.agg, "aggregation", string(search.AggReference), "latency/utilization aggregation: reference or mac-weighted")
 	fl.StringVar(&f.widthCost, "width-cost", string(search.WidthExpectedCost), "layer cost over widths: expected-cost, expected-width or reference (protocol paper: reference)")
 	fl.BoolVar(&f.sharedGumbel, "shared-gumbel", false, "draw the micro stage's Gumbel noise once per step for all cells (protocol paper: true)")
 	fl.StringVar(&f.simSchedule, "sim-schedule", "default", "simulator schedule that measures the result: default or reference (protocol paper: reference)")
