@@ -112,9 +112,12 @@ type Result struct {
 	Seed   int64   `json:"seed"`
 	Preset string  `json:"preset"`
 	// Widths are the output channels of the channel-searched convolutions of the final network.
-	Widths        []int   `json:"widths"`
-	SearchSeconds float64 `json:"search_seconds"`
-	TrainSeconds  float64 `json:"train_seconds"`
+	Widths []int `json:"widths"`
+	// WidthMoves are the simulator's figures for the network with each searched width moved one
+	// option down and up the channel grid (WidthMoves): why the search kept the widths it kept.
+	WidthMoves    []WidthMove `json:"width_moves,omitempty"`
+	SearchSeconds float64     `json:"search_seconds"`
+	TrainSeconds  float64     `json:"train_seconds"`
 	// Protocol is the protocol the run's settings started from; Settings are all of them as resolved
 	// (search, training, data, simulator).
 	Protocol string  `json:"protocol"`
@@ -172,6 +175,9 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	res.Seed, res.SearchSeconds, res.TrainSeconds = cfg.Seed, secs, tres.TrainSeconds
 	res.Settings = &cfg
 	if res.Widths, err = searchedWidths(dir, net); err != nil {
+		return nil, err
+	}
+	if res.WidthMoves, err = widthMovesOf(dir, cfg, net, res.Accelerator); err != nil {
 		return nil, err
 	}
 	if err := writeReport(dir, cfg, net, res, reports); err != nil {

@@ -34,6 +34,10 @@ func writeReport(dir string, cfg Config, net *arch.Network, res *Result, reports
 	page.Sections = append(page.Sections, report.Section{Heading: "Result", Table: summary,
 		Text: fmt.Sprintf("Searched widths: %v.", res.Widths)})
 
+	if len(res.WidthMoves) > 0 {
+		page.Sections = append(page.Sections, widthSection(res))
+	}
+
 	drawing, err := report.NetworkSVG(net, report.UtilizationAnnotator(reports[1]))
 	if err != nil {
 		return err
@@ -204,4 +208,30 @@ func trainSection(path string) (report.Section, error) {
 	}
 	sec.SVGs = [][]byte{l, a}
 	return sec, nil
+}
+
+// widthSection is the "why these widths" table: the whole network's simulated latency and utilization
+// with each searched width moved one option down and up, against the searched network's.
+func widthSection(res *Result) report.Section {
+	base := res.Simulator
+	t := &report.Table{
+		Title:  "Why these widths",
+		Header: []string{"layer", "searched width", "moved to", "multiple of the array's columns", "sim latency µs", "change", "sim util"},
+		Notes: []string{fmt.Sprintf("The searched network: %s µs at %s simulated utilization (batch 1, %dx%d array). Each row moves one layer's width one option of the search's grid, everything else as searched.",
+			report.Fixed(1e3*base.LatencyMs, 2), report.Percent(base.Utilization, 1), res.Accelerator.Rows, res.Accelerator.Cols)},
+	}
+	for _, m := range res.WidthMoves {
+		grid := "no"
+		if m.OnGrid {
+			grid = "yes"
+		}
+		change := "-"
+		if base.LatencyMs > 0 {
+			change = fmt.Sprintf("%+.1f%%", 100*(m.LatencyMs/base.LatencyMs-1))
+		}
+		t.Rows = append(t.Rows, []string{m.Layer, fmt.Sprint(m.Width), fmt.Sprint(m.To), grid,
+			report.Fixed(1e3*m.LatencyMs, 2), change, report.Percent(m.Utilization, 1)})
+	}
+	return report.Section{Heading: "Why these widths", Table: t,
+		Text: "How the array would run the same network with each searched width moved to its neighbours on the channel grid: a move off a multiple of the array's columns adds a column tile."}
 }
