@@ -70,6 +70,7 @@ run "search --array 4096x4096 (SRAM fit)" fail "$U" search --array 4096x4096 --o
 [ -e "$tmp/s1" ] && { echo "FAIL search --array 4096x4096: run directory created before the check"; fails=$((fails + 1)); }
 run "search --threads -1"                 fail "$U" search --threads -1 --out "$tmp/s2"
 run "search --limit-train -5"             fail "$U" search --limit-train -5 --out "$tmp/s3"
+run "train --threads -1"                  fail "$U" train --arch examples/smallcnn.json --threads -1 --out "$tmp/t0"
 run "experiment --search-args --seed 3"   fail "$U" experiment --out "$tmp/e" --search-args "--seed 3"
 run "experiment --only matching nothing"  fail "$U" experiment --out "$tmp/e" --only lambda=77
 run "experiment bad flag, no --out dir"   fail "$U" experiment --out "$tmp/missing/e" --lambdas x

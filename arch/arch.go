@@ -45,6 +45,9 @@ const (
 	OpPad       = "pad"       // zero border of Padding cells on each side
 )
 
+// Ops lists every node op, in the order above.
+var Ops = []string{OpConv, OpDepthwise, OpDense, OpMaxPool, OpAvgPool, OpAdd, OpMul, OpIdentity, OpZero, OpConcat, OpPad}
+
 // Activations a weighted node may apply after its (optional) batch norm.
 const (
 	ActNone    = ""

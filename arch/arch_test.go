@@ -128,7 +128,10 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type", mutate(t, func(_ map[string]any, n []any) { node(n, 0)["kernel"] = "3" }),
 			`field "nodes.kernel": want a int, got a JSON string`},
 		{"unknown op", mutate(t, func(_ map[string]any, n []any) { node(n, 3)["op"] = "minpool" }),
-			`nodes[3] ("pool"): field "op": unknown op "minpool"`},
+			`nodes[3] ("pool"): field "op": unknown op "minpool" (want one of conv, depthwise, dense, maxpool, avgpool, add, mul, identity, zero, concat, pad)`},
+		// Issue 16, finding 7: an unknown op that also sets bn was reported as a "bn" error.
+		{"unknown op with bn", mutate(t, func(_ map[string]any, n []any) { node(n, 3)["op"] = "minpool"; node(n, 3)["bn"] = true }),
+			`nodes[3] ("pool"): field "op": unknown op "minpool" (want one of conv, depthwise, dense, maxpool, avgpool, add, mul, identity, zero, concat, pad)`},
 		{"missing op", mutate(t, func(_ map[string]any, n []any) { delete(node(n, 3), "op") }),
 			`nodes[3] ("pool"): field "op": missing`},
 		{"unknown input", mutate(t, func(_ map[string]any, n []any) { node(n, 2)["inputs"] = []any{"dw2"} }),

@@ -2,6 +2,8 @@ package arch
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/uboost/uboost/accel"
 )
@@ -122,6 +124,13 @@ func inferNode(i int, nd *Node, in []Shape) (Shape, error) {
 	}
 	if nd.Padding != nil && (*nd.Padding < 0 || *nd.Padding > accel.MaxFeatureDim) {
 		return Shape{}, nodeErr(i, nd, "padding", "want an integer in 0..%d, got %d", accel.MaxFeatureDim, *nd.Padding)
+	}
+	// The op first: an unknown op's other fields say nothing.
+	if nd.Op == "" {
+		return Shape{}, nodeErr(i, nd, "op", "missing")
+	}
+	if !slices.Contains(Ops, nd.Op) {
+		return Shape{}, nodeErr(i, nd, "op", "unknown op %q (want one of %s)", nd.Op, strings.Join(Ops, ", "))
 	}
 	switch nd.Act {
 	case ActNone, ActReLU, ActReLU6, ActSwish, ActSigmoid, ActHardSigmoid, ActHardSwish:

@@ -134,6 +134,9 @@ func TestSupernetPricesItsDerivedNetwork(t *testing.T) {
 			cfg := tinyConfig(t)
 			cfg.Channels = []int{3, 5, 8}
 			cfg.Accel = accel.New(8, 8).WithBatch(2)
+			// The MAC-weighted sum prices the whole network as the exact model does; the reference
+			// aggregation's per-cell means are pinned in protocol_test.go.
+			cfg.Aggregation = AggMACWeighted
 			var s *supernet
 			var err error
 			geno := &Genotype{Ops: [][]string{ops}}

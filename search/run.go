@@ -26,6 +26,7 @@ import (
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/data"
+	"github.com/uboost/uboost/internal/atomicfile"
 	"github.com/uboost/uboost/internal/jsonfile"
 )
 
@@ -579,12 +580,13 @@ func openMetrics(path string, keepEpochs int) (*metricsFile, error) {
 			}
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
+	// The kept lines replace the file atomically, so a crash here loses no finished epoch's lines; new
+	// lines are then appended (and synced with each checkpoint).
+	if err := atomicfile.WriteBytes(path, kept); err != nil {
 		return nil, err
 	}
-	if _, err := f.Write(kept); err != nil {
-		f.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
 		return nil, err
 	}
 	return &metricsFile{f: f, w: bufio.NewWriter(f)}, nil

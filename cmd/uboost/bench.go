@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -14,6 +14,7 @@ import (
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/engine"
 	"github.com/uboost/uboost/engine/stepbench"
+	"github.com/uboost/uboost/internal/atomicfile"
 	"github.com/uboost/uboost/search"
 )
 
@@ -48,20 +49,22 @@ preset's own supernet (--preset, --stage, --input), at the preset's batch size u
 the step the experiments spend their time in.
 GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built with -tags xla).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if profile != "" {
-				f, err := os.Create(profile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return fmt.Errorf("--cpuprofile: %w", err)
-				}
-				defer pprof.StopCPUProfile()
-			}
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if !slices.Contains(benchModels, cfg.Model) {
 				return fmt.Errorf("flag --model: unknown model %q (want %s)", cfg.Model, strings.Join(benchModels, " or "))
+			}
+			if profile != "" {
+				// The profile (kilobytes) is kept in memory and written atomically when the run ends.
+				var buf bytes.Buffer
+				if err := pprof.StartCPUProfile(&buf); err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer func() {
+					pprof.StopCPUProfile()
+					if werr := atomicfile.WriteBytes(profile, buf.Bytes()); err == nil {
+						err = werr
+					}
+				}()
 			}
 			run := stepbench.Run
 			if cfg.Model == "supernet" {

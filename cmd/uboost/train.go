@@ -49,6 +49,10 @@ steps. "uboost train --out RUN --resume" continues a run where it stopped, with 
 			if out == "" {
 				return fmt.Errorf("flag --out: the run directory is required")
 			}
+			if err := checkCounts(map[string]int{"threads": cfg.Threads, "epochs": cfg.Epochs, "batch": cfg.Batch,
+				"checkpoint-every": cfg.CheckpointEvery, "log-every": cfg.LogEvery}); err != nil {
+				return err
+			}
 			cfg.Augment = !noAug
 			var net *arch.Network
 			var err error
