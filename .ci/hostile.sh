@@ -79,8 +79,8 @@ run "experiment bad flag, no --out dir"   fail "$U" experiment --out "$tmp/missi
 # Resume with another configuration: a one-epoch, two-step micro stage, then a resume with other flags.
 micro=(search --stage micro --epochs-micro 1 --steps-per-epoch 2 --search-batch 8 --json --out "$tmp/r")
 run "tiny micro stage"                    ok   "$U" "${micro[@]}"
-run "--resume with other λ, array, cost"  fail "$U" "${micro[@]}" --resume --lambda 99 --array 32x32 --cost flops
-grep -q 'lambda 1 → 99' "$tmp/out" && grep -q 'accelerator.rows 128 → 32' "$tmp/out" ||
+run "--resume with other λ, array, cost"  fail "$U" "${micro[@]}" --resume --lambda 99 --array 16x16 --cost flops
+grep -q 'lambda 1 → 99' "$tmp/out" && grep -q 'accelerator.rows 32 → 16' "$tmp/out" ||
   { echo "FAIL --resume: the error does not name every differing field"; fails=$((fails + 1)); }
 
 if [ "$fails" -ne 0 ]; then echo "hostile: $fails failing case(s)"; exit 1; fi
