@@ -46,8 +46,33 @@ printf 'Layer,IFMAP Height,IFMAP Width,Filter Height,Filter Width,Channels,Num F
 printf '{"rows":128}{"cols":0}' >"$tmp/two.json"
 printf '{"format":"uboost-arch/v1","name":"n","input":{"h":4611686018427387904,"w":8,"c":3},"classes":10,"nodes":[{"name":"c","op":"conv","channels":8,"kernel":3,"inputs":["input"]}]}' >"$tmp/in.json"
 printf '{"format":"uboost-arch/v1","name":"n","input":{"h":8,"w":8,"c":3},"classes":10,"nodes":[{"name":"c","op":"conv","channels":8,"kernel":3,"inputs":["input"],"padding":1000000000000000000}]}' >"$tmp/pad.json"
+# A PNG whose header declares 20000×20000 (a few hundred bytes here; the 3 MB original decoded to
+# 3.2 GB), in an image folder; a gzipped IDX whose header declares 10^6 images of 32×32.
+python3 - "$tmp" <<'PY'
+import gzip, os, struct, sys, zlib
+tmp = sys.argv[1]
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)) \
+    + chunk(b"IDAT", zlib.compress(b"\0" * 20001 * 8)) + chunk(b"IEND", b"")
+for split in ("train", "val"):
+    for cls in ("a", "b"):
+        d = os.path.join(tmp, "imgs", split, cls)
+        os.makedirs(d)
+        open(os.path.join(d, "huge.png"), "wb").write(png)
+os.makedirs(os.path.join(tmp, "idx"))
+for name, magic, dims in (("train-images-idx3-ubyte.gz", 0x803, (1000000, 32, 32)), ("train-labels-idx1-ubyte.gz", 0x801, (1000000,)),
+                          ("t10k-images-idx3-ubyte.gz", 0x803, (1000000, 32, 32)), ("t10k-labels-idx1-ubyte.gz", 0x801, (1000000,))):
+    with gzip.open(os.path.join(tmp, "idx", name), "wb") as f:
+        f.write(struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims) + b"\0" * 4096)
+PY
 
 run "topology 2^63-1 channels"            fail "$U" estimate --topology "$tmp/huge.csv"
+printf '{"format":"uboost-arch/v1","name":"t","input":{"h":32,"w":32,"c":3},"classes":2,"nodes":[{"name":"c","op":"conv","channels":4,"kernel":3,"inputs":["input"]},{"name":"fc","op":"dense","channels":2,"inputs":["c"]}]}' >"$tmp/rgb2.json"
+run "PNG declaring 20000×20000"           fail "$U" train --arch "$tmp/rgb2.json" --data "folder:$tmp/imgs" --epochs 1 --batch 1 --out "$tmp/t2"
+grep -q "20000x20000 image" "$tmp/out" || { echo "FAIL PNG: refused for another reason"; fails=$((fails + 1)); }
+run "IDX declaring 10^6×32×32"            fail "$U" train --arch examples/smallcnn.json --data "mnist:$tmp/idx" --epochs 1 --out "$tmp/t3"
+grep -q "dimensions \[1000000 32 32\]" "$tmp/out" || { echo "FAIL IDX: refused for another reason"; fails=$((fails + 1)); }
 run "--array 9223372036854775807x2"       fail "$U" estimate --arch vgg16 --array 9223372036854775807x2
 run "--array 4294967296x4294967296"       fail "$U" estimate --arch vgg16 --array 4294967296x4294967296
 run "--batch 2^63-1"                      fail "$U" estimate --arch vgg16 --batch 9223372036854775807

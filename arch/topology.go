@@ -176,6 +176,14 @@ func parseTopologyRow(rec []string, columns []string) (accel.Layer, error) {
 		if err != nil || n <= 0 {
 			return accel.Layer{}, fmt.Errorf("field %q: want a positive integer, got %q", columns[c], rec[c])
 		}
+		// The limits of docs/LIMITS.md, checked where the value enters.
+		limit := accel.MaxFeatureDim
+		if c == colChannels || c == colFilters {
+			limit = accel.MaxChannels
+		}
+		if n > limit {
+			return accel.Layer{}, fmt.Errorf("field %q: want at most %d, got %d", columns[c], limit, n)
+		}
 		v[c] = n
 	}
 	if v[colKH] > v[colInH] {
