@@ -12,8 +12,6 @@ package onnxio
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/internal/inputfile"
 )
 
 // MaxFileBytes bounds the size of an ONNX file read: protobuf messages cannot exceed 2 GiB, and larger
@@ -35,17 +34,9 @@ func IsONNX(path string) bool { return strings.EqualFold(filepath.Ext(path), Ext
 
 // ReadModel reads and decodes an ONNX file, refusing one larger than MaxFileBytes.
 func ReadModel(path string) (*onnx.ModelProto, error) {
-	f, err := os.Open(path)
+	data, err := inputfile.Read(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes, the most a protobuf message holds", path, int64(MaxFileBytes))
 	}
 	mp := &onnx.ModelProto{}
 	if err := proto.Unmarshal(data, mp); err != nil {
