@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/uboost/uboost/accel"
+	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/internal/jsonfile"
 	"github.com/uboost/uboost/protocol"
 	"github.com/uboost/uboost/report"
@@ -58,6 +59,9 @@ type Run struct {
 	Preset string `json:"preset"`
 	// ArrayCols is the number of columns of the array the run was searched for.
 	ArrayCols int `json:"array_cols"`
+	// Shape counts what the searched network kept (from the run's arch.json); nil when that file is
+	// missing or unreadable.
+	Shape *Shape `json:"shape,omitempty"`
 	// Dir is the run directory relative to the experiment directory.
 	Dir string `json:"dir"`
 }
@@ -95,6 +99,54 @@ func ReadRun(path string) (Run, error) {
 	}, nil
 }
 
+// Shape is what kind of layers a searched network kept: how many cell edges its arch.json runs (edges
+// derived as zero, and edges feeding only such, are not in it), how many of those hold an operation
+// with weights (not identity or pooling), how many are separable convolutions, and how many depthwise
+// layers the network has in all (one per separable convolution in the search space).
+type Shape struct {
+	Edges          int `json:"edges"`
+	GEMMEdges      int `json:"gemm_edges"`
+	SeparableEdges int `json:"separable_edges"`
+	Depthwise      int `json:"depthwise_layers"`
+}
+
+// ReadShape counts a network's edges and depthwise layers from its arch.json.
+func ReadShape(path string) (*Shape, error) {
+	n, err := arch.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	edges := map[string]struct{ gemm, separable bool }{}
+	var order []string
+	sh := &Shape{}
+	for _, nd := range n.Nodes {
+		if nd.Op == arch.OpDepthwise {
+			sh.Depthwise++
+		}
+		if nd.Edge == "" {
+			continue
+		}
+		key := nd.Cell + "/" + nd.Edge
+		e, seen := edges[key]
+		if !seen {
+			order = append(order, key)
+		}
+		e.gemm = e.gemm || nd.Op == arch.OpConv || nd.Op == arch.OpDepthwise || nd.Op == arch.OpDense
+		e.separable = e.separable || nd.Op == arch.OpDepthwise
+		edges[key] = e
+	}
+	for _, k := range order {
+		sh.Edges++
+		if edges[k].gemm {
+			sh.GEMMEdges++
+		}
+		if edges[k].separable {
+			sh.SeparableEdges++
+		}
+	}
+	return sh, nil
+}
+
 // Collect reads every DIR/runs/*/result.json, in run-directory order. Runs without a complete
 // result.json (missing, truncated or invalid: see Finished) are unfinished and left out.
 func Collect(dir string) ([]Run, error) {
@@ -110,6 +162,9 @@ func Collect(dir string) ([]Run, error) {
 			continue // not finished (Finished): a rerun resumes it
 		}
 		r.Dir, _ = filepath.Rel(dir, filepath.Dir(p))
+		if sh, err := ReadShape(filepath.Join(filepath.Dir(p), "arch.json")); err == nil {
+			r.Shape = sh
+		}
 		runs = append(runs, r)
 	}
 	return runs, nil
@@ -140,9 +195,14 @@ type MethodStats struct {
 	// lower is better.
 	HyperVolume float64 `json:"hypervolume"`
 	// Widths counts the searched channel widths; OnGrid is the fraction of them within GridTolerance
-	// channels of a positive multiple of the array's columns.
+	// of a positive multiple of the array's columns.
 	Widths int     `json:"widths"`
 	OnGrid float64 `json:"widths_on_grid"`
+	// Shaped counts the runs with a readable arch.json; the means below are over those runs.
+	Shaped             int     `json:"shaped_runs"`
+	GEMMEdgesMean      float64 `json:"gemm_edges_mean"`
+	SeparableEdgesMean float64 `json:"separable_edges_mean"`
+	DepthwiseMean      float64 `json:"depthwise_layers_mean"`
 }
 
 // Speedup compares U-Boost with the fastest baseline at one λ: the ratio of mean simulated
@@ -181,7 +241,23 @@ type Verdict struct {
 	FrontMin     float64 `json:"front_min_speedup"`
 	FrontGeoMean float64 `json:"front_geomean_speedup"`
 	FrontMax     float64 `json:"front_max_speedup"`
-	Text         string  `json:"text"`
+	// FrontGeoMeanCI95 is FrontGeoMean's 95% bootstrap interval over seeds (bootstrapVerdict).
+	FrontGeoMeanCI95 [2]float64 `json:"front_geomean_speedup_ci95"`
+	// PerLambda is the comparison at each λ both methods have runs for.
+	PerLambda []PairSpeedup `json:"per_lambda"`
+	Text      string        `json:"text"`
+}
+
+// PairSpeedup is U-Boost against one baseline at one λ: the ratio of mean simulated latencies
+// (baseline over U-Boost) with its 95% bootstrap interval over seeds, and U-Boost's mean accuracy minus
+// the baseline's in points.
+type PairSpeedup struct {
+	Lambda       float64    `json:"lambda"`
+	Speedup      float64    `json:"speedup"`
+	CI95         [2]float64 `json:"speedup_ci95"`
+	AccuracyDiff float64    `json:"accuracy_diff_points"`
+	UBoostRuns   int        `json:"uboost_runs"`
+	BaselineRuns int        `json:"baseline_runs"`
 }
 
 // Summary is the experiment's summary.json: every run and what the comparison concludes from them.
@@ -192,18 +268,25 @@ type Summary struct {
 	Speedups   []Speedup     `json:"speedups"`
 	Verdicts   []Verdict     `json:"verdicts"`
 	// SimilarPoints is the accuracy margin, in points, within which two methods count as similarly
-	// accurate; GridTolerance the channel margin of a width "at" a multiple of the array's columns.
-	SimilarPoints float64 `json:"similar_points"`
-	GridTolerance int     `json:"grid_tolerance"`
+	// accurate; GridToleranceTiles the margin of a width "at" a multiple of the array's columns, as a
+	// fraction of the columns (GridTolerance).
+	SimilarPoints      float64 `json:"similar_points"`
+	GridToleranceTiles float64 `json:"grid_tolerance_tiles"`
+	// BootstrapResamples is how many resamplings of the seeds the 95% intervals come from.
+	BootstrapResamples int `json:"bootstrap_resamples"`
 }
 
 // Defaults of the comparison's judgement calls.
 const (
 	// DefaultSimilarPoints: within 1 point of mean accuracy counts as similar.
 	DefaultSimilarPoints = 1.0
-	// DefaultGridTolerance: a width within ±8 channels of a multiple of the columns counts as on it.
-	DefaultGridTolerance = 8
+	// gridTileFraction: a width within 1/16 of the array's columns of a multiple of them counts as on
+	// it: ±8 channels on 128 columns, ±2 on 32, so the test means the same on every array.
+	gridTileFraction = 16
 )
+
+// GridTolerance is the channel margin of a width "on" a multiple of cols columns: cols/16, at least 1.
+func GridTolerance(cols int) int { return max(1, cols/gridTileFraction) }
 
 // methodRank orders methods as Methods lists them, unknown ones last.
 func methodRank(m string) int {
@@ -213,13 +296,14 @@ func methodRank(m string) int {
 	return len(Methods)
 }
 
-// OnGrid reports whether a channel width lies within tol channels of a positive multiple of cols.
-func OnGrid(width, cols, tol int) bool {
+// OnGrid reports whether a channel width lies within GridTolerance(cols) channels of a positive
+// multiple of cols.
+func OnGrid(width, cols int) bool {
 	if cols < 1 || width < 1 {
 		return false
 	}
 	k := max(1, (width+cols/2)/cols) // nearest positive multiple
-	return abs(width-k*cols) <= tol
+	return abs(width-k*cols) <= GridTolerance(cols)
 }
 
 func abs(x int) int {
@@ -230,10 +314,11 @@ func abs(x int) int {
 }
 
 // Summarize aggregates runs per (method, λ), pools each method's runs for hypervolume and width
-// statistics, and compares U-Boost with each baseline. similar is the accuracy margin in points
-// (DefaultSimilarPoints) and tol the width margin in channels (DefaultGridTolerance).
-func Summarize(runs []Run, similar float64, tol int) *Summary {
-	s := &Summary{Runs: runs, SimilarPoints: similar, GridTolerance: tol}
+// statistics, and compares U-Boost with each baseline, with 95% bootstrap intervals over seeds.
+// similar is the accuracy margin in points (DefaultSimilarPoints).
+func Summarize(runs []Run, similar float64) *Summary {
+	s := &Summary{Runs: runs, SimilarPoints: similar, GridToleranceTiles: 1.0 / gridTileFraction,
+		BootstrapResamples: bootstrapResamples}
 	type key struct {
 		m string
 		l float64
@@ -270,10 +355,20 @@ func Summarize(runs []Run, similar float64, tol int) *Summary {
 		for _, r := range rs {
 			for _, w := range r.Widths {
 				st.Widths++
-				if OnGrid(w, r.ArrayCols, tol) {
+				if OnGrid(w, r.ArrayCols) {
 					on++
 				}
 			}
+			if r.Shape != nil {
+				st.Shaped++
+				st.GEMMEdgesMean += float64(r.Shape.GEMMEdges)
+				st.SeparableEdgesMean += float64(r.Shape.SeparableEdges)
+				st.DepthwiseMean += float64(r.Shape.Depthwise)
+			}
+		}
+		if st.Shaped > 0 {
+			n := float64(st.Shaped)
+			st.GEMMEdgesMean, st.SeparableEdgesMean, st.DepthwiseMean = st.GEMMEdgesMean/n, st.SeparableEdgesMean/n, st.DepthwiseMean/n
 		}
 		if st.Widths > 0 {
 			st.OnGrid = float64(on) / float64(st.Widths)
@@ -357,7 +452,6 @@ func verdicts(s *Summary, similar float64) []Verdict {
 		if haveU && hv[UBoost] > 0 {
 			v.HVRatio = m.HyperVolume / hv[UBoost]
 		}
-		var slower []string
 		for _, b := range s.Aggregates {
 			if b.Method != m.Method {
 				continue
@@ -373,12 +467,19 @@ func verdicts(s *Summary, similar float64) []Verdict {
 			v.MaxAccuracyDrop = max(v.MaxAccuracyDrop, drop)
 			if sp > 1 && drop <= similar {
 				v.Wins++
-			} else {
-				why := fmt.Sprintf("λ=%s: %.2f× latency ratio, accuracy %+.1f pt", formatFloat(b.Lambda), sp, -drop)
-				slower = append(slower, why)
 			}
+			v.PerLambda = append(v.PerLambda, PairSpeedup{Lambda: b.Lambda, Speedup: sp, AccuracyDiff: -drop,
+				UBoostRuns: u.N, BaselineRuns: b.N})
 		}
 		compareFronts(&v, s.Runs)
+		bootstrapVerdict(&v, s.Runs)
+		var slower []string
+		for _, p := range v.PerLambda {
+			if !(p.Speedup > 1 && -p.AccuracyDiff <= similar) {
+				slower = append(slower, fmt.Sprintf("λ=%s: %.2f× latency ratio (%s), accuracy %+.1f pt",
+					formatFloat(p.Lambda), p.Speedup, ciText(p.CI95), p.AccuracyDiff))
+			}
+		}
 		v.Text = verdictText(v, slower, similar)
 		if v.Compared == 0 {
 			v.MinSpeedup, v.MaxSpeedup = 0, 0
@@ -432,8 +533,9 @@ func frontText(v Verdict) string {
 		return ""
 	}
 	return fmt.Sprintf(" Along the accuracy axis instead of by λ (at each accuracy both reach, the fastest %s run "+
-		"at least that accurate over the fastest such U-Boost run): %.2f–%.2f×, geometric mean %.2f×, over %d "+
-		"accuracy levels (above 1: U-Boost is faster).", v.Baseline, v.FrontMin, v.FrontMax, v.FrontGeoMean, v.FrontLevels)
+		"at least that accurate over the fastest such U-Boost run): %.2f–%.2f×, geometric mean %.2f× (%s), over %d "+
+		"accuracy levels (above 1: U-Boost is faster).", v.Baseline, v.FrontMin, v.FrontMax, v.FrontGeoMean,
+		ciText(v.FrontGeoMeanCI95), v.FrontLevels)
 }
 
 // verdictText states a verdict in one paragraph with its numbers.

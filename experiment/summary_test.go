@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -100,7 +101,7 @@ func TestSummarizeFixture(t *testing.T) {
 	if runs[0].Dir != filepath.Join("runs", "flops-l0.1-s0") || runs[0].Method != "flops" || runs[0].Preset != "demo" {
 		t.Errorf("first run = %q %q, want runs/flops-l0.1-s0 (sorted by directory)", runs[0].Dir, runs[0].Method)
 	}
-	s := Summarize(runs, DefaultSimilarPoints, DefaultGridTolerance)
+	s := Summarize(runs, DefaultSimilarPoints)
 
 	// Aggregates, U-Boost first. std is the sample std: for two values a, b it is |a−b|/√2.
 	want := []Aggregate{
@@ -127,7 +128,8 @@ func TestSummarizeFixture(t *testing.T) {
 	// U-Boost front: (0.03, 88), (0.05, 90), (0.07, 92) → 0.03·12 + 0.02·10 + 0.02·8 = 0.72.
 	// FLOPs front: (0.12, 90), (0.16, 91); (0.20, 91) is dominated → 0.12·10 + 0.04·9 = 1.56.
 	// Widths on the 128 grid ±8: U-Boost 128 and 136 yes, 100 no → 8 of 12; FLOPs 64 and 280 no.
-	wantM := []MethodStats{{"uboost", 4, 0.72, 12, 8.0 / 12}, {"flops", 4, 1.56, 8, 0}}
+	wantM := []MethodStats{{Method: "uboost", Runs: 4, HyperVolume: 0.72, Widths: 12, OnGrid: 8.0 / 12},
+		{Method: "flops", Runs: 4, HyperVolume: 1.56, Widths: 8}}
 	for i, w := range wantM {
 		g := s.Methods[i]
 		if g.Method != w.Method || g.Runs != w.Runs || !near(g.HyperVolume, w.HyperVolume) || g.Widths != w.Widths || !near(g.OnGrid, w.OnGrid) {
@@ -161,8 +163,25 @@ func TestSummarizeFixture(t *testing.T) {
 		!near(v.FrontGeoMean, math.Cbrt(4*2.4*16/7)) {
 		t.Errorf("front comparison = %+v", v)
 	}
-	for _, frag := range []string{"PARTLY", "at 1 of 2 λ", "3.00–4.00×", "λ=1: 4.00× latency ratio, accuracy -2.0 pt", "2.17× U-Boost's",
-		"2.29–4.00×, geometric mean 2.80×, over 3 accuracy levels"} {
+	// Bootstrap intervals over seeds. At λ=1 both cells repeat one latency, so every resample gives 4×.
+	// At λ=0.1 a resampled mean is U-Boost 0.05/0.06/0.07 and FLOPs 0.20/0.18/0.16 ms with chances
+	// ¼, ½, ¼; the extreme ratios 0.16/0.07 = 16/7 and 0.20/0.05 = 4 each have chance 1/16 > 2.5%, so
+	// they are the interval's ends.
+	if len(v.PerLambda) != 2 {
+		t.Fatalf("per-λ comparisons = %+v, want 2", v.PerLambda)
+	}
+	if p := v.PerLambda[0]; p.Lambda != 0.1 || !near(p.Speedup, 3) || !near(p.CI95[0], 16.0/7) || !near(p.CI95[1], 4) ||
+		!near(p.AccuracyDiff, 0) || p.UBoostRuns != 2 || p.BaselineRuns != 2 {
+		t.Errorf("λ=0.1 comparison = %+v", p)
+	}
+	if p := v.PerLambda[1]; p.Lambda != 1 || !near(p.CI95[0], 4) || !near(p.CI95[1], 4) || !near(p.AccuracyDiff, -2) {
+		t.Errorf("λ=1 comparison = %+v", p)
+	}
+	if !(v.FrontGeoMeanCI95[0] <= v.FrontGeoMean && v.FrontGeoMean <= v.FrontGeoMeanCI95[1]) || v.FrontGeoMeanCI95[0] == v.FrontGeoMeanCI95[1] {
+		t.Errorf("accuracy-axis interval %v does not bracket %v with a spread", v.FrontGeoMeanCI95, v.FrontGeoMean)
+	}
+	for _, frag := range []string{"PARTLY", "at 1 of 2 λ", "3.00–4.00×", "λ=1: 4.00× latency ratio (95% CI 4.00–4.00×), accuracy -2.0 pt", "2.17× U-Boost's",
+		"2.29–4.00×, geometric mean 2.80× (95% CI"} {
 		if !strings.Contains(v.Text, frag) {
 			t.Errorf("verdict text lacks %q:\n%s", frag, v.Text)
 		}
@@ -180,7 +199,7 @@ func TestVerdictWords(t *testing.T) {
 		{Method: "roofline", Lambda: 1, TestAccuracy: 0.905, SimLatencyMS: 0.10, ArrayCols: 128},
 		{Method: "lut", Lambda: 1, TestAccuracy: 0.90, SimLatencyMS: 0.04, ArrayCols: 128},
 	}
-	s := Summarize(runs, 1, 8)
+	s := Summarize(runs, 1)
 	if len(s.Verdicts) != 2 {
 		t.Fatalf("%d verdicts, want 2", len(s.Verdicts))
 	}
@@ -197,7 +216,7 @@ func TestVerdictWords(t *testing.T) {
 	}
 	swapped := []Run{{Method: "roofline", Lambda: 1, TestAccuracy: 0.90, SimLatencyMS: 0.05},
 		{Method: UBoost, Lambda: 1, TestAccuracy: 0.905, SimLatencyMS: 0.10}}
-	if v := Summarize(swapped, 1, 8).Verdicts[0]; v.FrontLevels != 1 || !near(v.FrontGeoMean, 0.5) {
+	if v := Summarize(swapped, 1).Verdicts[0]; v.FrontLevels != 1 || !near(v.FrontGeoMean, 0.5) {
 		t.Errorf("swapped front = %+v", v)
 	}
 	// The fastest baseline at λ=1 is lut: 0.04/0.05 = 0.8.
@@ -205,7 +224,7 @@ func TestVerdictWords(t *testing.T) {
 		t.Errorf("speedups = %+v", s.Speedups)
 	}
 	// A baseline with no U-Boost runs at its λ has nothing to compare and says so.
-	s = Summarize([]Run{{Method: "flops", Lambda: 5, TestAccuracy: 0.9, SimLatencyMS: 1}}, 1, 8)
+	s = Summarize([]Run{{Method: "flops", Lambda: 5, TestAccuracy: 0.9, SimLatencyMS: 1}}, 1)
 	if len(s.Verdicts) != 1 || s.Verdicts[0].Compared != 0 || !strings.Contains(s.Verdicts[0].Text, "nothing to compare") {
 		t.Errorf("verdicts without U-Boost = %+v", s.Verdicts)
 	}
@@ -228,9 +247,50 @@ func TestOnGrid(t *testing.T) {
 		{264, true},  // 256 + 8
 		{265, false}, // 256 + 9
 	} {
-		if got := OnGrid(c.w, 128, 8); got != c.want {
-			t.Errorf("OnGrid(%d, 128, 8) = %v, want %v", c.w, got, c.want)
+		if got := OnGrid(c.w, 128); got != c.want {
+			t.Errorf("OnGrid(%d, 128) = %v, want %v", c.w, got, c.want)
 		}
+	}
+	// The margin scales with the array: 1/16 of 32 columns is ±2 channels.
+	for w, want := range map[int]bool{29: false, 30: true, 34: true, 35: false, 62: true, 66: true, 67: false} {
+		if got := OnGrid(w, 32); got != want {
+			t.Errorf("OnGrid(%d, 32) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+func TestReadShape(t *testing.T) {
+	// The FLOPs network of the edge grid's first run (λ=1, seed 0, paper protocol): three cells of two
+	// kept edges, each cell's first edge a separable 3×3 (depthwise + pointwise), its second a 3×3 conv.
+	sh, err := ReadShape(filepath.Join("testdata", "flops-edge-arch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *sh != (Shape{Edges: 6, GEMMEdges: 6, SeparableEdges: 3, Depthwise: 3}) {
+		t.Errorf("shape = %+v, want 6 edges, all with weights, 3 separable, 3 depthwise layers", *sh)
+	}
+	// Collect attaches it to the run, and the method's means and the table follow.
+	dir := t.TempDir()
+	writeResult(t, dir, "flops-l1-s0", fixture{method: "flops", lambda: 1, acc: 0.9, simMS: 0.1})
+	data, err := os.ReadFile(filepath.Join("testdata", "flops-edge-arch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "runs", "flops-l1-s0", "arch.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeResult(t, dir, "flops-l1-s1", fixture{method: "flops", lambda: 1, seed: 1, acc: 0.9, simMS: 0.1}) // no arch.json
+	runs, err := Collect(dir)
+	if err != nil || len(runs) != 2 || runs[0].Shape == nil || runs[1].Shape != nil {
+		t.Fatalf("Collect = %+v, %v; want the first run shaped, the second not", runs, err)
+	}
+	m := Summarize(runs, 1).Methods[0]
+	if m.Shaped != 1 || m.SeparableEdgesMean != 3 || m.DepthwiseMean != 3 || m.GEMMEdgesMean != 6 {
+		t.Errorf("method stats = %+v", m)
+	}
+	row := Summarize(runs, 1).UtilizationTable().Rows[0]
+	if got := strings.Join(row[len(row)-3:], "|"); got != "6.0|3.0|3.0" {
+		t.Errorf("table cells = %q", got)
 	}
 }
 
@@ -268,7 +328,7 @@ func TestReportPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summarize(runs, DefaultSimilarPoints, DefaultGridTolerance)
+	s := Summarize(runs, DefaultSimilarPoints)
 	if err := WriteSummary(dir, s); err != nil {
 		t.Fatal(err)
 	}
@@ -294,8 +354,9 @@ func TestReportPage(t *testing.T) {
 	if strings.Join(tab.Rows[0], "|") != strings.Join(wantRow, "|") {
 		t.Errorf("U-Boost row = %q, want %q", tab.Rows[0], wantRow)
 	}
-	if got := s.UtilizationTable().Rows[0]; got[len(got)-1] != "67%" {
-		t.Errorf("U-Boost widths on grid = %q, want 67%%", got[len(got)-1])
+	ut := s.UtilizationTable()
+	if col := slices.Index(ut.Header, "on grid"); col < 0 || ut.Rows[0][col] != "67%" {
+		t.Errorf("U-Boost widths on grid: header %q, row %q; want 67%%", ut.Header, ut.Rows[0])
 	}
 	var md strings.Builder
 	if err := s.WriteMarkdown(&md); err != nil {
@@ -323,7 +384,7 @@ func TestReportPage(t *testing.T) {
 func TestNarrowWidthsNote(t *testing.T) {
 	// Widths of at most 48 channels on 128 columns: 48 + 8 < 128, so no width can be on the grid and
 	// the table says so; the fixture's 280-channel widths (TestReportPage) do not get the note.
-	s := Summarize([]Run{{Method: UBoost, Lambda: 1, TestAccuracy: 0.9, SimLatencyMS: 1, ArrayCols: 128, Widths: []int{16, 48}}}, 1, 8)
+	s := Summarize([]Run{{Method: UBoost, Lambda: 1, TestAccuracy: 0.9, SimLatencyMS: 1, ArrayCols: 128, Widths: []int{16, 48}}}, 1)
 	notes := strings.Join(s.UtilizationTable().Notes, " ")
 	if !strings.Contains(notes, "No searched width exceeds 48 channels, below one array width (128 columns)") {
 		t.Errorf("notes = %q", notes)
@@ -332,7 +393,7 @@ func TestNarrowWidthsNote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if notes := strings.Join(Summarize(runs, 1, 8).UtilizationTable().Notes, " "); strings.Contains(notes, "No searched width") {
+	if notes := strings.Join(Summarize(runs, 1).UtilizationTable().Notes, " "); strings.Contains(notes, "No searched width") {
 		t.Errorf("wide fixture got the narrow-width note: %q", notes)
 	}
 }

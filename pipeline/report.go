@@ -102,6 +102,9 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 		}
 		var loss, lat, util report.Series
 		loss.Name, lat.Name, util.Name = "loss", "latency ms (soft)", "utilization (soft)"
+		if cfg.Aggregation == search.AggReference {
+			util.Name = fmt.Sprintf("utilization term (soft; sum of per-cell means, 0–%d)", cfg.Cells)
+		}
 		var probs [][]float64 // [epoch][op]
 		var epochs []float64
 		arrays := make([]report.Series, len(cfg.Arrays)) // co-design: expected cost per candidate array

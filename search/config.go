@@ -47,6 +47,16 @@ const (
 	AggReference Aggregation = "reference"
 )
 
+// UtilizationText writes the loss's utilization term u in its aggregation's unit: under reference a sum
+// of per-cell mean utilizations (0 … cells), which a percentage would show as up to 300%; under
+// mac-weighted a fraction of the array's peak.
+func (a Aggregation) UtilizationText(u float64, cells int) string {
+	if a == AggReference {
+		return fmt.Sprintf("util Σcells %.2f/%d", u, cells)
+	}
+	return fmt.Sprintf("util %5.2f%%", 100*u)
+}
+
 // WidthCost says how a channel-searched layer is priced.
 type WidthCost string
 

@@ -204,3 +204,14 @@ func TestSharedGumbelNoise(t *testing.T) {
 		}
 	}
 }
+
+// TestUtilizationText: the reference aggregation's term is a sum over cells, so it is written as one
+// (2.72 of 3, not "272%"); the mac-weighted term is a fraction of the array's peak.
+func TestUtilizationText(t *testing.T) {
+	if got := AggReference.UtilizationText(2.7231, 3); got != "util Σcells 2.72/3" {
+		t.Errorf("reference = %q", got)
+	}
+	if got := AggMACWeighted.UtilizationText(0.4655, 3); got != "util 46.55%" {
+		t.Errorf("mac-weighted = %q", got)
+	}
+}

@@ -113,12 +113,14 @@ func runProtocol(cmd *cobra.Command, f *experimentFlags, p protocol.Protocol, di
 	var runErr error
 	if !f.reportOnly {
 		runErr = runGrid(cmd, f, dir, jobs)
+	} else if _, err := os.Stat(filepath.Join(dir, "runs")); err != nil {
+		return fmt.Errorf("flag --out: %s holds no experiment to report (no runs directory): %w", dir, err)
 	}
 	runs, err := experiment.Collect(dir)
 	if err != nil {
 		return err
 	}
-	s := experiment.Summarize(runs, f.similar, experiment.DefaultGridTolerance)
+	s := experiment.Summarize(runs, f.similar)
 	if err := experiment.WriteSummary(dir, s); err != nil {
 		return err
 	}

@@ -63,6 +63,7 @@ func TestExperimentBadFlags(t *testing.T) {
 		{[]string{"experiment", "--out", t.TempDir(), "--only", "method=magic"}, "flag --only"},
 		{[]string{"experiment", "--out", t.TempDir(), "--lambdas", "0.1,x"}, "flag --lambdas"},
 		{[]string{"experiment", "--out", t.TempDir(), "--methods", "uboost,magic"}, "unknown method"},
+		{[]string{"experiment", "--report-only", "--out", filepath.Join(t.TempDir(), "nothing")}, "holds no experiment"},
 	} {
 		_, stderr, ok := run(t, c.args...)
 		if ok || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {

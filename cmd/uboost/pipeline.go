@@ -28,7 +28,7 @@ func runPipeline(cmd *cobra.Command, f *searchFlags) error {
 	stderr := cmd.ErrOrStderr()
 	cfg.Warn = warnTo(stderr)
 	if !f.asJSON {
-		cfg.Progress = progressPrinter(stderr)
+		cfg.Progress = progressPrinter(stderr, cfg.Search)
 		cfg.OnLoop = func(loop *gtrain.Loop) { attachProgress(loop, stderr, "auto", false) }
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -260,7 +260,7 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	defer stop()
 	opt := search.RunOptions{Resume: f.resume, Warn: warnTo(cmd.ErrOrStderr()), Context: ctx}
 	if !f.asJSON {
-		opt.Progress = progressPrinter(cmd.ErrOrStderr())
+		opt.Progress = progressPrinter(cmd.ErrOrStderr(), cfg)
 	}
 	sum := &searchSummary{Stage: f.stage, Dir: f.out}
 	var net *arch.Network
@@ -314,8 +314,9 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	return nil
 }
 
-// progressPrinter draws one status line per step on w, rewritten in place.
-func progressPrinter(w io.Writer) func(search.Progress) {
+// progressPrinter draws one status line per step on w, rewritten in place; cfg says in which unit the
+// utilization term is.
+func progressPrinter(w io.Writer, cfg *search.Config) func(search.Progress) {
 	last := time.Time{}
 	return func(p search.Progress) {
 		end := p.Epoch == p.Epochs && p.Step == p.Steps
@@ -323,9 +324,9 @@ func progressPrinter(w io.Writer) func(search.Progress) {
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(w, "\r%-7s epoch %d/%d step %3d/%d %-7s loss %7.4f acc %5.1f%% lat %.4g ms util %5.2f%% ETA %s   ",
-			p.Stage, p.Epoch, p.Epochs, p.Step, p.Steps, p.Phase, p.Loss, 100*p.Accuracy, p.LatencyMs, 100*p.Utilization,
-			p.ETA.Round(time.Second))
+		fmt.Fprintf(w, "\r%-7s epoch %d/%d step %3d/%d %-7s loss %7.4f acc %5.1f%% lat %.4g ms %s ETA %s   ",
+			p.Stage, p.Epoch, p.Epochs, p.Step, p.Steps, p.Phase, p.Loss, 100*p.Accuracy, p.LatencyMs,
+			cfg.Aggregation.UtilizationText(p.Utilization, cfg.Cells), p.ETA.Round(time.Second))
 		if end {
 			fmt.Fprintln(w)
 		}
