@@ -37,6 +37,8 @@ type resultFile struct {
 	Seed         int64              `json:"seed"`
 	Preset       string             `json:"preset"`
 	Widths       []int              `json:"widths"`
+	SearchSecs   float64            `json:"search_seconds"`
+	TrainSecs    float64            `json:"train_seconds"`
 }
 
 // Run is one finished configuration as summary.json lists it: accuracy as a fraction, latency at
@@ -57,8 +59,13 @@ type Run struct {
 	Widths           []int   `json:"widths"`
 	// Preset is the search preset the run used.
 	Preset string `json:"preset"`
-	// ArrayCols is the number of columns of the array the run was searched for.
+	// ArrayRows and ArrayCols are the shape of the array the run was searched for (chosen by the
+	// search when it co-designed the array).
+	ArrayRows int `json:"array_rows"`
 	ArrayCols int `json:"array_cols"`
+	// SearchSeconds and TrainSeconds are the wall-clock times of the search and the final training.
+	SearchSeconds float64 `json:"search_seconds"`
+	TrainSeconds  float64 `json:"train_seconds"`
 	// Shape counts what the searched network kept (from the run's arch.json); nil when that file is
 	// missing or unreadable.
 	Shape *Shape `json:"shape,omitempty"`
@@ -95,8 +102,22 @@ func ReadRun(path string) (Run, error) {
 		TestAccuracy: *f.TestAccuracy, Top5: f.Top5,
 		SimLatencyMS: f.Simulator.LatencyMS, SimUtilization: f.Simulator.Utilization,
 		ExactLatencyMS: f.Exact.LatencyMS, ExactUtilization: f.Exact.Utilization,
-		Params: f.Params, Widths: f.Widths, ArrayCols: f.Accelerator.Cols, Preset: f.Preset,
+		Params: f.Params, Widths: f.Widths, ArrayRows: f.Accelerator.Rows, ArrayCols: f.Accelerator.Cols, Preset: f.Preset,
+		SearchSeconds: f.SearchSecs, TrainSeconds: f.TrainSecs,
 	}, nil
+}
+
+// ReadRunDir reads a finished run directory: its result.json (ReadRun) and, when readable, the shape
+// of its arch.json (ReadShape).
+func ReadRunDir(dir string) (Run, error) {
+	r, err := ReadRun(filepath.Join(dir, ResultFile))
+	if err != nil {
+		return Run{}, err
+	}
+	if sh, err := ReadShape(filepath.Join(dir, "arch.json")); err == nil {
+		r.Shape = sh
+	}
+	return r, nil
 }
 
 // Shape is what kind of layers a searched network kept: how many cell edges its arch.json runs (edges
@@ -157,14 +178,11 @@ func Collect(dir string) ([]Run, error) {
 	slices.Sort(paths)
 	runs := make([]Run, 0, len(paths))
 	for _, p := range paths {
-		r, err := ReadRun(p)
+		r, err := ReadRunDir(filepath.Dir(p))
 		if err != nil {
 			continue // not finished (Finished): a rerun resumes it
 		}
 		r.Dir, _ = filepath.Rel(dir, filepath.Dir(p))
-		if sh, err := ReadShape(filepath.Join(filepath.Dir(p), "arch.json")); err == nil {
-			r.Shape = sh
-		}
 		runs = append(runs, r)
 	}
 	return runs, nil

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCompare: two finished runs, 90% at 0.05 ms and 80% at 0.02 ms, have hypervolumes
+// 0.05·10 = 0.5 and 0.02·20 = 0.4, so the first is 1.25× the lowest; a directory without a
+// result.json is refused, naming the file.
+func TestCompare(t *testing.T) {
+	dir := t.TempDir()
+	writeRunResult(t, dir, "a", "systolic", 1, 0.90, 0.05)
+	writeRunResult(t, dir, "b", "flops", 1, 0.80, 0.02)
+	a, b := filepath.Join(dir, "runs", "a"), filepath.Join(dir, "runs", "b")
+	stdout, stderr, ok := run(t, "compare", "--json", a, b)
+	if !ok {
+		t.Fatalf("compare failed: %s", stderr)
+	}
+	var rows []struct {
+		Dir     string  `json:"dir"`
+		Method  string  `json:"method"`
+		HV      float64 `json:"hypervolume"`
+		HVRatio float64 `json:"hypervolume_ratio"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("compare --json: %v\n%s", err, stdout)
+	}
+	if len(rows) != 2 || rows[0].Dir != a || rows[0].Method != "uboost" || !near(rows[0].HV, 0.5) || !near(rows[0].HVRatio, 1.25) ||
+		!near(rows[1].HV, 0.4) || !near(rows[1].HVRatio, 1) {
+		t.Errorf("rows = %+v", rows)
+	}
+	stdout, _, ok = run(t, "compare", a, b)
+	if !ok || !strings.Contains(stdout, "| 128x128 | 90.00 | 50.00 | 50.0 | 0.5000 | 1.250 |") {
+		t.Errorf("table:\n%s", stdout)
+	}
+	missing := filepath.Join(dir, "runs", "none")
+	if _, stderr, ok := run(t, "compare", a, missing); ok || !strings.Contains(stderr, filepath.Join(missing, "result.json")) ||
+		strings.Count(stderr, "\n") != 1 {
+		t.Errorf("compare of a missing run: ok=%v stderr=%q", ok, stderr)
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*max(1, math.Abs(b)) }
