@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/uboost/uboost/report"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -13,8 +14,8 @@ import (
 // and 97.5% quantiles move by well under the figures' two decimals between rebuilds of a report.
 const bootstrapResamples = 2000
 
-// bootstrapVerdict fills the 95% intervals of v's per-λ speedups and of its accuracy-axis geometric
-// mean by the percentile bootstrap over seeds: each resample redraws, with replacement, as many runs
+// bootstrapVerdict fills the 95% intervals of v's per-λ speedups, of its hypervolume ratio and of its
+// accuracy-axis geometric mean by the percentile bootstrap over seeds: each resample redraws, with replacement, as many runs
 // as each (method, λ) cell of U-Boost and the baseline has, and recomputes the figures. The generator
 // has a fixed seed, so --report-only rebuilds the same intervals. With one run per cell the interval
 // is the point itself: one seed gives no spread to resample.
@@ -45,7 +46,7 @@ func bootstrapVerdict(v *Verdict, runs []Run) {
 	}
 	rng := rand.New(rand.NewPCG(2022, 12412)) // fixed: the same report on every rebuild
 	speedups := make([][]float64, len(v.PerLambda))
-	var fronts []float64
+	var fronts, hvRatios []float64
 	drawn := map[key][]Run{}
 	var all []Run
 	for range bootstrapResamples {
@@ -62,6 +63,17 @@ func bootstrapVerdict(v *Verdict, runs []Run) {
 		for i, p := range v.PerLambda {
 			speedups[i] = append(speedups[i], meanLatency(drawn[key{v.Baseline, p.Lambda}])/meanLatency(drawn[key{UBoost, p.Lambda}]))
 		}
+		var ub, bl []Run
+		for _, r := range all {
+			if r.Method == UBoost {
+				ub = append(ub, r)
+			} else {
+				bl = append(bl, r)
+			}
+		}
+		if hu := report.HyperVolume(points(ub)); len(ub) > 0 && len(bl) > 0 && hu > 0 {
+			hvRatios = append(hvRatios, report.HyperVolume(points(bl))/hu)
+		}
 		f := Verdict{Baseline: v.Baseline}
 		compareFronts(&f, all)
 		if f.FrontLevels > 0 {
@@ -72,6 +84,7 @@ func bootstrapVerdict(v *Verdict, runs []Run) {
 		v.PerLambda[i].CI95 = interval95(speedups[i])
 	}
 	v.FrontGeoMeanCI95 = interval95(fronts)
+	v.HVRatioCI95 = interval95(hvRatios)
 }
 
 // interval95 is the 2.5% and 97.5% empirical quantiles of xs (zeros when xs is empty).

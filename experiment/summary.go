@@ -250,6 +250,8 @@ type Verdict struct {
 	MaxAccuracyDrop float64 `json:"max_accuracy_drop_points"`
 	// HVRatio is the baseline's hypervolume over U-Boost's (above 1: U-Boost's trade-off is better).
 	HVRatio float64 `json:"hypervolume_ratio"`
+	// HVRatioCI95 is HVRatio's 95% bootstrap interval over seeds (bootstrapVerdict).
+	HVRatioCI95 [2]float64 `json:"hypervolume_ratio_ci95"`
 	// The comparison along the accuracy axis rather than by λ, since the same λ weighs each cost
 	// model's own, differently scaled latency: at every accuracy level some run reached (FrontLevels of
 	// them where both methods have a run at least that accurate), the fastest such baseline run over the
@@ -567,7 +569,7 @@ func verdictText(v Verdict, misses []string, similar float64) string {
 		if v.HVRatio < 1 {
 			word = "worse (higher)"
 		}
-		hv = fmt.Sprintf(" U-Boost's hypervolume is %s: %s's is %.2f× U-Boost's.", word, v.Baseline, v.HVRatio)
+		hv = fmt.Sprintf(" U-Boost's hypervolume is %s: %s's is %.2f× U-Boost's (%s).", word, v.Baseline, v.HVRatio, ciText(v.HVRatioCI95))
 	}
 	hv += frontText(v)
 	switch {
