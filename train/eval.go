@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/data"
-	"github.com/uboost/uboost/engine"
 	"github.com/uboost/uboost/nn"
 )
 
@@ -20,7 +18,7 @@ import (
 // nil, of the data set the run was trained on (config.json's data spec). Batch norm uses its moving
 // averages. The result also carries the run's parameters count and step.
 func Evaluate(runDir string, ds *data.Dataset) (res *Result, err error) {
-	cfg, net, err := LoadRun(runDir)
+	cfg, net, backend, mctx, err := openRun(runDir)
 	if err != nil {
 		return nil, err
 	}
@@ -34,15 +32,7 @@ func Evaluate(runDir string, ds *data.Dataset) (res *Result, err error) {
 		return nil, fmt.Errorf("run %s: arch %q wants %s images in %d classes, data %s has %d×%d×%d in %d classes",
 			runDir, net.Name, net.Input, net.Classes, ds.Spec, ds.H, ds.W, ds.C, len(ds.Classes))
 	}
-	backend, err := engine.NewBackend()
-	if err != nil {
-		return nil, err
-	}
 	err = catch(func() error {
-		mctx, _, err := openContext(cfg, filepath.Join(runDir, CheckpointsDir), true)
-		if err != nil {
-			return err
-		}
 		res, err = evaluate(backend, mctx, net, ds.Test, cfg.evalBatch())
 		if err != nil {
 			return err

@@ -30,27 +30,37 @@ type Model struct {
 // LoadModel reloads the network and last checkpoint of a run directory. All variables are loaded (the
 // inference graph is built once on one blank image), so that Variable finds each of them.
 func LoadModel(runDir string) (m *Model, err error) {
-	cfg, net, err := LoadRun(runDir)
+	_, net, backend, mctx, err := openRun(runDir)
 	if err != nil {
 		return nil, err
 	}
-	backend, err := engine.NewBackend()
-	if err != nil {
-		return nil, err
-	}
-	err = catch(func() error {
-		mctx, _, err := openContext(cfg, filepath.Join(runDir, CheckpointsDir), true)
-		if err != nil {
-			return err
-		}
-		m = &Model{Net: net, ctx: mctx, backend: backend, BNEpsilon: context.GetParamOr(mctx, nn.ParamBNEpsilon, 1e-5)}
-		_, err = m.logits(tensors.FromShape(shapes.Make(dtypes.Float32, 1, net.Input.H, net.Input.W, net.Input.C)))
+	m = &Model{Net: net, ctx: mctx, backend: backend, BNEpsilon: context.GetParamOr(mctx, nn.ParamBNEpsilon, 1e-5)}
+	if err := catch(func() error {
+		_, err := m.logits(tensors.FromShape(shapes.Make(dtypes.Float32, 1, net.Input.H, net.Input.W, net.Input.C)))
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, fmt.Errorf("run %s: %w", runDir, err)
 	}
 	return m, nil
+}
+
+// openRun reloads a run directory's configuration, network and last checkpoint on a new engine
+// backend: what LoadModel and Evaluate share.
+func openRun(runDir string) (cfg Config, net *arch.Network, backend backends.Backend, mctx *context.Context, err error) {
+	if cfg, net, err = LoadRun(runDir); err != nil {
+		return cfg, nil, nil, nil, err
+	}
+	if backend, err = engine.NewBackend(); err != nil {
+		return cfg, nil, nil, nil, err
+	}
+	if err = catch(func() error {
+		var err error
+		mctx, _, err = openContext(cfg, filepath.Join(runDir, CheckpointsDir), true)
+		return err
+	}); err != nil {
+		return cfg, nil, nil, nil, fmt.Errorf("run %s: %w", runDir, err)
+	}
+	return cfg, net, backend, mctx, nil
 }
 
 // Logits runs the network on images [n, H, W, C] (float32, NHWC) and returns the logits [n, classes],
