@@ -108,9 +108,12 @@ func Activation(act string, x *graph.Node) *graph.Node {
 	case arch.ActNone:
 		return x
 	case arch.ActReLU:
-		return graph.Max(x, graph.ZerosLike(x))
+		// Against a scalar, not a zeros tensor: the engine then runs the forward max and the
+		// gradient's select in one vectorized pass each, without materializing the zeros
+		// (package engine's doc); the values are the same bits.
+		return graph.MaxScalar(x, 0)
 	case arch.ActReLU6:
-		return graph.Min(graph.Max(x, graph.ZerosLike(x)), graph.Scalar(x.Graph(), x.DType(), 6))
+		return graph.MinScalar(graph.MaxScalar(x, 0), 6)
 	case arch.ActSwish:
 		return graph.Mul(x, graph.Sigmoid(x))
 	case arch.ActSigmoid:
@@ -141,7 +144,7 @@ func zeroPad(x *graph.Node, p int) *graph.Node {
 // hardSigmoid is min(max(x/6 + 1/2, 0), 1).
 func hardSigmoid(x *graph.Node) *graph.Node {
 	y := graph.AddScalar(graph.DivScalar(x, 6), 0.5)
-	return graph.Min(graph.Max(y, graph.ZerosLike(y)), graph.OnesLike(y))
+	return graph.MinScalar(graph.MaxScalar(y, 0), 1)
 }
 
 // heNormal initializes a weight of the given fan-in with N(0, 2/fanIn), the variance that keeps

@@ -267,3 +267,42 @@ func TestPoolingPaddingExact(t *testing.T) {
 		}
 	}
 }
+
+// TestClampActivationsMatchTensorForm: ReLU, ReLU6 and hard sigmoid clamp against scalars (the form
+// the engine runs in one vectorized pass) and must give the same bits, value and gradient, as the
+// clamp against full tensors of zeros and ones, ties at the clamp points included.
+func TestClampActivationsMatchTensorForm(t *testing.T) {
+	xs := []float32{-7, -3, -1, float32(math.Copysign(0, -1)), 0, 0.25, 1, 3, 6, 7, 1e-30, -1e-30}
+	// The loss Σ w·act(x) with distinct weights, so each element's gradient is checked on its own.
+	ws := make([]float32, len(xs))
+	for i := range ws {
+		ws[i] = float32(i) + 0.5
+	}
+	tensorForm := map[string]func(x *graph.Node) *graph.Node{
+		arch.ActReLU: func(x *graph.Node) *graph.Node { return graph.Max(x, graph.ZerosLike(x)) },
+		arch.ActReLU6: func(x *graph.Node) *graph.Node {
+			return graph.Min(graph.Max(x, graph.ZerosLike(x)), graph.Scalar(x.Graph(), x.DType(), 6))
+		},
+		arch.ActHardSigmoid: func(x *graph.Node) *graph.Node {
+			y := graph.AddScalar(graph.DivScalar(x, 6), 0.5)
+			return graph.Min(graph.Max(y, graph.ZerosLike(y)), graph.OnesLike(y))
+		},
+	}
+	for act, ref := range tensorForm {
+		run := func(f func(x *graph.Node) *graph.Node) (val, grad []float32) {
+			exec := graph.MustNewExec(engine.Backend(), func(x, w *graph.Node) []*graph.Node {
+				y := f(x)
+				return []*graph.Node{y, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, w)), x)[0]}
+			})
+			out := exec.MustExec(xs, ws)
+			return tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+		}
+		gotV, gotG := run(func(x *graph.Node) *graph.Node { return Activation(act, x) })
+		wantV, wantG := run(ref)
+		for i := range xs {
+			if math.Float32bits(gotV[i]) != math.Float32bits(wantV[i]) || math.Float32bits(gotG[i]) != math.Float32bits(wantG[i]) {
+				t.Errorf("%s(%g): value %g, gradient %g; tensor form %g, %g", act, xs[i], gotV[i], gotG[i], wantV[i], wantG[i])
+			}
+		}
+	}
+}
