@@ -14,8 +14,11 @@
 // a depthwise convolution is graph.Convolve(x, k).ChannelGroupCount(C) with k [kh, kw, 1, C]
 // (build the kernel variable yourself: layers.Convolution(...).ChannelGroupCount(C) creates a
 // kernel of the wrong shape in v0.26.0). Batch norm: batchnorm.New(ctx, x, -1)...Done() (the
-// backend's fused BatchNormForTraining/Gradient ops run). ReLU: graph.Max(x, ScalarZero(...)) or
-// activations.Relu. Importing engine never tries to download XLA.
+// backend's fused BatchNormForTraining/Gradient ops run). ReLU: graph.MaxScalar(x, 0) (or Max
+// against ScalarZero), so that the forward max and the gradient's fused select take their
+// vectorized scalar paths; activations.Relu's Max(x, ZerosLike(x)) gives the same values but
+// materializes the zeros and runs the generic select, about 10× slower per element.
+// Importing engine never tries to download XLA.
 //
 // # What it changes in simplego
 //
