@@ -58,6 +58,10 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	}
 	fl := cmd.Flags()
 	f.af = addAcceleratorFlags(cmd)
+	// The search prices its loss at a hardware batch of its own; the result is always measured at 1.
+	b := fl.Lookup("batch")
+	b.Usage = "batch at which the loss prices the layers (default: the preset's, 64 as the reference's hw_batch_size; the result is measured at batch 1 either way)"
+	b.DefValue = "0"
 	fl.StringVar(&f.stage, "stage", "all", "what to run: all (search, train, evaluate, report), search (micro then channel), micro, or channel (needs DIR/micro)")
 	fl.IntVar(&f.trainEpochs, "train-epochs", 0, "final-training epochs (0: the preset's)")
 	fl.IntVar(&f.trainBatchFinal, "train-batch", 0, "final-training batch size (0: the preset's)")
