@@ -14,63 +14,95 @@ import (
 // and 97.5% quantiles move by well under the figures' two decimals between rebuilds of a report.
 const bootstrapResamples = 2000
 
-// bootstrapVerdict fills the 95% intervals of v's per-λ speedups, of its hypervolume ratio and of its
-// accuracy-axis geometric mean by the percentile bootstrap over seeds: each resample redraws, with replacement, as many runs
-// as each (method, λ) cell of U-Boost and the baseline has, and recomputes the figures. The generator
-// has a fixed seed, so --report-only rebuilds the same intervals. With one run per cell the interval
-// is the point itself: one seed gives no spread to resample.
-func bootstrapVerdict(v *Verdict, runs []Run) {
-	type key struct {
-		m string
-		l float64
-	}
-	cells := map[key][]Run{}
-	var keys []key
-	for _, r := range runs {
-		if r.Method != UBoost && r.Method != v.Baseline {
+// newBootstrapRNG is the resampling's generator, with a fixed seed so that --report-only rebuilds the
+// same intervals.
+func newBootstrapRNG() *rand.Rand { return rand.New(rand.NewPCG(2022, 12412)) }
+
+// cellKey names one (method, λ) cell of a grid.
+type cellKey struct {
+	method string
+	lambda float64
+}
+
+// resampler redraws a grid's seeds: each draw takes, with replacement, as many runs as each
+// (method, λ) cell has. A cell of one run always gives that run: one seed has no spread to resample.
+type resampler struct {
+	keys  []cellKey
+	cells map[cellKey][]Run
+	drawn map[cellKey][]Run
+	all   []Run
+}
+
+// newResampler groups the runs that keep accepts (all when keep is nil) into cells.
+func newResampler(runs []Run, keep func(Run) bool) *resampler {
+	r := &resampler{cells: map[cellKey][]Run{}, drawn: map[cellKey][]Run{}}
+	for _, run := range runs {
+		if keep != nil && !keep(run) {
 			continue
 		}
-		k := key{r.Method, r.Lambda}
-		if _, ok := cells[k]; !ok {
-			keys = append(keys, k)
+		k := cellKey{run.Method, run.Lambda}
+		if _, ok := r.cells[k]; !ok {
+			r.keys = append(r.keys, k)
 		}
-		cells[k] = append(cells[k], r)
+		r.cells[k] = append(r.cells[k], run)
 	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.m, b.m), cmp.Compare(a.l, b.l)) })
-	meanLatency := func(rs []Run) float64 {
-		sum := 0.0
-		for _, r := range rs {
-			sum += r.SimLatencyMS
+	slices.SortFunc(r.keys, func(a, b cellKey) int {
+		return cmp.Or(cmp.Compare(a.method, b.method), cmp.Compare(a.lambda, b.lambda))
+	})
+	return r
+}
+
+// draw resamples every cell and returns all the drawn runs; cell then reads one cell of that draw.
+// The slices are reused by the next draw.
+func (r *resampler) draw(rng *rand.Rand) []Run {
+	r.all = r.all[:0]
+	for _, k := range r.keys {
+		src := r.cells[k]
+		dst := r.drawn[k][:0]
+		for range src {
+			dst = append(dst, src[rng.IntN(len(src))])
 		}
-		return sum / float64(len(rs))
+		r.drawn[k] = dst
+		r.all = append(r.all, dst...)
 	}
-	rng := rand.New(rand.NewPCG(2022, 12412)) // fixed: the same report on every rebuild
+	return r.all
+}
+
+func (r *resampler) cell(method string, lambda float64) []Run { return r.drawn[cellKey{method, lambda}] }
+
+// meanLatency is the mean simulated latency of runs in ms.
+func meanLatency(rs []Run) float64 {
+	sum := 0.0
+	for _, r := range rs {
+		sum += r.SimLatencyMS
+	}
+	return sum / float64(len(rs))
+}
+
+// ofMethod returns the runs of one method.
+func ofMethod(rs []Run, method string) []Run {
+	var out []Run
+	for _, r := range rs {
+		if r.Method == method {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// bootstrapVerdict fills the 95% intervals of v's per-λ speedups, of its hypervolume ratio and of
+// its accuracy-axis geometric mean by the percentile bootstrap over seeds (resampler).
+func bootstrapVerdict(v *Verdict, runs []Run) {
+	rs := newResampler(runs, func(r Run) bool { return r.Method == UBoost || r.Method == v.Baseline })
+	rng := newBootstrapRNG()
 	speedups := make([][]float64, len(v.PerLambda))
 	var fronts, hvRatios []float64
-	drawn := map[key][]Run{}
-	var all []Run
 	for range bootstrapResamples {
-		all = all[:0]
-		for _, k := range keys {
-			src := cells[k]
-			dst := drawn[k][:0]
-			for range src {
-				dst = append(dst, src[rng.IntN(len(src))])
-			}
-			drawn[k] = dst
-			all = append(all, dst...)
-		}
+		all := rs.draw(rng)
 		for i, p := range v.PerLambda {
-			speedups[i] = append(speedups[i], meanLatency(drawn[key{v.Baseline, p.Lambda}])/meanLatency(drawn[key{UBoost, p.Lambda}]))
+			speedups[i] = append(speedups[i], meanLatency(rs.cell(v.Baseline, p.Lambda))/meanLatency(rs.cell(UBoost, p.Lambda)))
 		}
-		var ub, bl []Run
-		for _, r := range all {
-			if r.Method == UBoost {
-				ub = append(ub, r)
-			} else {
-				bl = append(bl, r)
-			}
-		}
+		ub, bl := ofMethod(all, UBoost), ofMethod(all, v.Baseline)
 		if hu := report.HyperVolume(points(ub)); len(ub) > 0 && len(bl) > 0 && hu > 0 {
 			hvRatios = append(hvRatios, report.HyperVolume(points(bl))/hu)
 		}
@@ -85,6 +117,58 @@ func bootstrapVerdict(v *Verdict, runs []Run) {
 	}
 	v.FrontGeoMeanCI95 = interval95(fronts)
 	v.HVRatioCI95 = interval95(hvRatios)
+}
+
+// GridComparison compares one method's runs in two experiment grids (e.g. the same U-Boost grid
+// under two sets of search settings, docs/PROTOCOL.md): each grid's hypervolume over all the
+// method's runs (PAPER.md §4.1, seeds and λ pooled; lower is better) and the ratio A over B with its
+// 95% bootstrap interval over seeds, each grid's (λ) cells resampled on their own.
+type GridComparison struct {
+	Method string     `json:"method"`
+	RunsA  int        `json:"runs_a"`
+	RunsB  int        `json:"runs_b"`
+	HVA    float64    `json:"hypervolume_a"`
+	HVB    float64    `json:"hypervolume_b"`
+	Ratio  float64    `json:"hypervolume_ratio_a_over_b"`
+	CI95   [2]float64 `json:"hypervolume_ratio_ci95"`
+	Text   string     `json:"text"`
+}
+
+// CompareGrids compares method's runs of grid a with those of grid b. It fails when either grid
+// has no run of the method.
+func CompareGrids(a, b []Run, method string) (*GridComparison, error) {
+	a, b = ofMethod(a, method), ofMethod(b, method)
+	if len(a) == 0 || len(b) == 0 {
+		return nil, fmt.Errorf("method %q: grid A has %d runs of it and grid B %d; both need some", method, len(a), len(b))
+	}
+	c := &GridComparison{Method: method, RunsA: len(a), RunsB: len(b),
+		HVA: report.HyperVolume(points(a)), HVB: report.HyperVolume(points(b))}
+	if !(c.HVB > 0) {
+		return nil, fmt.Errorf("method %q: grid B's hypervolume is %v; the ratio needs a positive one", method, c.HVB)
+	}
+	c.Ratio = c.HVA / c.HVB
+	ra, rb := newResampler(a, nil), newResampler(b, nil)
+	rng := newBootstrapRNG()
+	var ratios []float64
+	for range bootstrapResamples {
+		da := report.HyperVolume(points(ra.draw(rng)))
+		if db := report.HyperVolume(points(rb.draw(rng))); db > 0 {
+			ratios = append(ratios, da/db)
+		}
+	}
+	c.CI95 = interval95(ratios)
+	var reading string
+	switch {
+	case c.CI95[1] < 1:
+		reading = "A's hypervolume is lower (better) and the interval excludes 1"
+	case c.CI95[0] > 1:
+		reading = "B's hypervolume is lower (better) and the interval excludes 1"
+	default:
+		reading = "the interval includes 1: neither grid is shown better"
+	}
+	c.Text = fmt.Sprintf("%s: hypervolume A %.4f (%d runs), B %.4f (%d runs); A/B %.2f× (%s): %s.",
+		method, c.HVA, c.RunsA, c.HVB, c.RunsB, c.Ratio, ciText(c.CI95), reading)
+	return c, nil
 }
 
 // interval95 is the 2.5% and 97.5% empirical quantiles of xs (zeros when xs is empty).

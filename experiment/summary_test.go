@@ -402,3 +402,33 @@ func TestNarrowWidthsNote(t *testing.T) {
 		t.Errorf("wide fixture got the narrow-width note: %q", notes)
 	}
 }
+
+func TestCompareGrids(t *testing.T) {
+	// Grid A: two U-Boost seeds at (90%, 0.05 ms): hypervolume 0.05·10 = 0.5 in every resample.
+	// Grid B: (90%, 0.10 ms) and (80%, 0.04 ms): 0.04·20 + 0.06·10 = 1.4 with both seeds, 0.8 or 1.0
+	// with one drawn twice (chance ¼ each). So A/B is 0.5/1.4 = 0.357 (chance ½), 0.625 or 0.5: the
+	// interval runs from 0.357 to 0.625, below 1.
+	a := []Run{{Method: UBoost, Lambda: 1, Seed: 0, TestAccuracy: 0.9, SimLatencyMS: 0.05},
+		{Method: UBoost, Lambda: 1, Seed: 1, TestAccuracy: 0.9, SimLatencyMS: 0.05},
+		{Method: "flops", Lambda: 1, TestAccuracy: 0.5, SimLatencyMS: 0.01}} // another method: ignored
+	b := []Run{{Method: UBoost, Lambda: 1, Seed: 0, TestAccuracy: 0.9, SimLatencyMS: 0.10},
+		{Method: UBoost, Lambda: 1, Seed: 1, TestAccuracy: 0.8, SimLatencyMS: 0.04}}
+	c, err := CompareGrids(a, b, UBoost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RunsA != 2 || c.RunsB != 2 || !near(c.HVA, 0.5) || !near(c.HVB, 1.4) || !near(c.Ratio, 0.5/1.4) ||
+		!near(c.CI95[0], 0.5/1.4) || !near(c.CI95[1], 0.625) || !strings.Contains(c.Text, "A's hypervolume is lower") {
+		t.Errorf("comparison = %+v", c)
+	}
+	// The other way round the reading flips; a grid against itself cannot be told apart.
+	if c, err := CompareGrids(b, a, UBoost); err != nil || !strings.Contains(c.Text, "B's hypervolume is lower") {
+		t.Errorf("swapped = %+v, %v", c, err)
+	}
+	if c, err := CompareGrids(b, b, UBoost); err != nil || !strings.Contains(c.Text, "neither grid is shown better") {
+		t.Errorf("self = %+v, %v", c, err)
+	}
+	if _, err := CompareGrids(a, b, "lut"); err == nil || !strings.Contains(err.Error(), `"lut"`) {
+		t.Errorf("a method without runs: %v", err)
+	}
+}

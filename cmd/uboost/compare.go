@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -23,18 +24,27 @@ type compareRow struct {
 }
 
 func newCompareCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, grids bool
+	var method string
 	cmd := &cobra.Command{
-		Use:   "compare RUN_DIR...",
+		Use:   "compare RUN_DIR... | compare --grids EXPERIMENT_A EXPERIMENT_B",
 		Short: "Compare finished runs: accuracy, simulated latency and utilization, array, hypervolume, time",
 		Long: `compare reads each run directory's result.json (and arch.json) written by "uboost search" and prints
 one row per run: the array it was searched for (the chosen one for a co-design search), test accuracy,
 latency and utilization at batch 1 on the cycle-level simulator, the run's own hypervolume (simulated
 ms × (100 − accuracy %), PAPER.md §4.1 for one point; lower is better) and its ratio to the lowest, the
 separable edges it kept, and the search and training times. Use it for comparisons that are not a
-method grid, such as one co-design search against one search per candidate array (docs/CODESIGN.md).`,
+method grid, such as one co-design search against one search per candidate array (docs/CODESIGN.md).
+
+With --grids it compares one method's runs (--method) in two experiment directories written by
+"uboost experiment", e.g. the same U-Boost grid under two sets of search settings (docs/PROTOCOL.md):
+each grid's hypervolume over all the method's runs and the ratio A/B with its 95% bootstrap interval
+over seeds.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
+			if grids {
+				return compareGrids(cmd, dirs, method, asJSON)
+			}
 			rows := make([]compareRow, len(dirs))
 			best := math.Inf(1)
 			for i, d := range dirs {
@@ -68,5 +78,33 @@ method grid, such as one co-design search against one search per candidate array
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a Markdown table")
+	cmd.Flags().BoolVar(&grids, "grids", false, "compare two experiment directories' runs of --method instead of run directories")
+	cmd.Flags().StringVar(&method, "method", experiment.UBoost, "with --grids: the method whose runs are compared")
 	return cmd
+}
+
+// compareGrids is compare --grids: method's runs in two experiment directories.
+func compareGrids(cmd *cobra.Command, dirs []string, method string, asJSON bool) error {
+	if len(dirs) != 2 {
+		return fmt.Errorf("flag --grids: want two experiment directories, got %d", len(dirs))
+	}
+	var runs [2][]experiment.Run
+	for i, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "runs")); err != nil {
+			return fmt.Errorf("flag --grids: %s holds no experiment (no runs directory): %w", d, err)
+		}
+		var err error
+		if runs[i], err = experiment.Collect(d); err != nil {
+			return err
+		}
+	}
+	c, err := experiment.CompareGrids(runs[0], runs[1], method)
+	if err != nil {
+		return fmt.Errorf("A = %s, B = %s: %w", dirs[0], dirs[1], err)
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), c)
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "A = %s\nB = %s\n%s\n", dirs[0], dirs[1], c.Text)
+	return err
 }

@@ -45,3 +45,27 @@ func TestCompare(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*max(1, math.Abs(b)) }
+
+// TestCompareGrids: --grids reads two experiment directories and compares U-Boost's runs; the
+// arithmetic is experiment.TestCompareGrids'.
+func TestCompareGridsCLI(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	writeRunResult(t, a, "uboost-l1-s0", "systolic", 1, 0.90, 0.05)
+	writeRunResult(t, b, "uboost-l1-s0", "systolic", 1, 0.80, 0.05)
+	stdout, stderr, ok := run(t, "compare", "--grids", a, b)
+	if !ok || !strings.Contains(stdout, "uboost: hypervolume A 0.5000 (1 runs), B 1.0000 (1 runs); A/B 0.50×") {
+		t.Errorf("compare --grids: ok=%v stdout=%q stderr=%q", ok, stdout, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "--grids", a}, "want two experiment directories"},
+		{[]string{"compare", "--grids", a, filepath.Join(b, "none")}, "holds no experiment"},
+		{[]string{"compare", "--grids", "--method", "lut", a, b}, `"lut"`},
+	} {
+		if _, stderr, ok := run(t, c.args...); ok || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: ok=%v stderr=%q, want one line with %q", c.args, ok, stderr, c.want)
+		}
+	}
+}
