@@ -68,7 +68,9 @@ func (r *resampler) draw(rng *rand.Rand) []Run {
 	return r.all
 }
 
-func (r *resampler) cell(method string, lambda float64) []Run { return r.drawn[cellKey{method, lambda}] }
+func (r *resampler) cell(method string, lambda float64) []Run {
+	return r.drawn[cellKey{method, lambda}]
+}
 
 // meanLatency is the mean simulated latency of runs in ms.
 func meanLatency(rs []Run) float64 {
