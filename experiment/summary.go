@@ -10,6 +10,7 @@ import (
 
 	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/arch"
+	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/internal/jsonfile"
 	"github.com/uboost/uboost/protocol"
 	"github.com/uboost/uboost/report"
@@ -95,7 +96,12 @@ func ReadRun(path string) (Run, error) {
 	}
 	method, err := MethodOf(protocol.Protocol(f.Protocol), f.Method)
 	if err != nil {
-		return Run{}, fmt.Errorf("%s: field %q: %w", path, "method", err)
+		// A search with a registry model that is no experiment method (systolic-pipelined, say) is
+		// still a run to compare; it keeps the model's name. A name outside the registry is not.
+		if _, lookupErr := cost.Lookup(f.Method); lookupErr != nil {
+			return Run{}, fmt.Errorf("%s: field %q: %w", path, "method", err)
+		}
+		method = f.Method
 	}
 	return Run{
 		Method: method, Protocol: f.Protocol, Lambda: f.Lambda, Beta: f.Beta, Seed: f.Seed,

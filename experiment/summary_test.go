@@ -320,6 +320,14 @@ func TestReadRunErrors(t *testing.T) {
 			t.Errorf("ReadRun(%s) error = %v, want one naming the file and %q", name, err, field)
 		}
 	}
+	// A registry model that is no experiment method keeps its name (uboost compare reads such runs).
+	writeResult(t, dir, "f", fixture{method: "systolic-pipelined", acc: 0.5, simMS: 0.1})
+	if r, err := ReadRun(filepath.Join(dir, "runs", "f", ResultFile)); err != nil || r.Method != "systolic-pipelined" {
+		t.Errorf("ReadRun of a systolic-pipelined search = %+v, %v", r, err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "runs", "f")); err != nil {
+		t.Fatal(err)
+	}
 	// Finding 5: a truncated result.json blocked --report-only and every rerun. It is now an
 	// unfinished run: left out of the summary, and not Finished, so the runner resumes it.
 	if runs, err := Collect(dir); err != nil || len(runs) != 0 {
