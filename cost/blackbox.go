@@ -58,7 +58,7 @@ func NewBlackbox(opt sim.Options) *Blackbox { return &Blackbox{Sim: opt} }
 
 func init() {
 	register(Entry{Name: "blackbox", Doc: "the paper's lookup table: simulator at batch 1 on the reference's grid, nearest key",
-		New: func() LayerModel { return NewBlackbox(ReferenceSchedule) }, FromSimulator: true})
+		New: func() LayerModel { return NewBlackbox(ReferenceSchedule) }, FromSimulator: true, BatchOne: true})
 }
 
 // Name is "blackbox".

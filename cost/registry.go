@@ -41,6 +41,9 @@ type Entry struct {
 	// FromSimulator marks a model whose numbers come from package sim (the simulator itself, the
 	// paper's Blackbox table): checking it against the simulator would be circular.
 	FromSimulator bool
+	// BatchOne marks a model whose LayerCycles are at batch 1 whatever the accelerator's batch (the
+	// paper's Blackbox table): a utilization from them pairs with batch-1 MACs.
+	BatchOne bool
 }
 
 // registry holds every cost model by name; each model's file registers it (register in an init).

@@ -69,6 +69,12 @@ func lowerOne(nd arch.Node, side [2]int, cin, cout int) (accel.Layer, error) {
 // ceiling would misprice them: the tight one reads ⌈9/8⌉ as 1.92, making width 9 look 4% cheaper than
 // width 16 on an 8-column array, where both take two column tiles.)
 func (h *hwCost) exact(a *accel.Accelerator, l accel.Layer) (cycles, macs, energy float64, err error) {
+	if h.entry.BatchOne {
+		// The table's cycles are one image's: MACs and energy of one image go with them, or its
+		// utilization would read the search batch times too high (67 for a sum over 3 cells).
+		one := *a
+		a = one.WithBatch(1)
+	}
 	macs = cost.MACs(cost.Float{}, cost.DimsOf(l, a.Batch))
 	if cycles, err = h.model.LayerCycles(a, l); err != nil {
 		return 0, 0, 0, err
