@@ -24,7 +24,7 @@ type compareRow struct {
 }
 
 func newCompareCmd() *cobra.Command {
-	var asJSON, grids bool
+	var asJSON, grids, finished bool
 	var method string
 	cmd := &cobra.Command{
 		Use:   "compare RUN_DIR... | compare --grids EXPERIMENT_A EXPERIMENT_B",
@@ -45,16 +45,28 @@ over seeds.`,
 			if grids {
 				return compareGrids(cmd, dirs, method, asJSON)
 			}
-			rows := make([]compareRow, len(dirs))
-			best := math.Inf(1)
-			for i, d := range dirs {
+			var rows []compareRow
+			best, skipped := math.Inf(1), 0
+			for _, d := range dirs {
 				r, err := experiment.ReadRunDir(d)
 				if err != nil {
+					// A run directory whose result.json is missing or incomplete is an unfinished run
+					// (as experiment.Collect reads it); a path that is no directory stays an error.
+					if st, statErr := os.Stat(d); finished && statErr == nil && st.IsDir() {
+						skipped++
+						continue
+					}
 					return err
 				}
 				hv := report.HyperVolume([]report.Point{{Runtime: r.SimLatencyMS, Accuracy: 100 * r.TestAccuracy}})
-				rows[i] = compareRow{Dir: filepath.Clean(d), Run: r, HyperVolume: hv}
+				rows = append(rows, compareRow{Dir: filepath.Clean(d), Run: r, HyperVolume: hv})
 				best = min(best, hv)
+			}
+			if skipped > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "compare: %d unfinished run directories left out\n", skipped)
+			}
+			if len(rows) == 0 {
+				return fmt.Errorf("no finished run among the %d directories", len(dirs))
 			}
 			for i := range rows {
 				rows[i].HVRatio = rows[i].HyperVolume / best
@@ -78,6 +90,7 @@ over seeds.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a Markdown table")
+	cmd.Flags().BoolVar(&finished, "finished", false, "leave out run directories without a complete result.json (the unfinished runs of a live grid) instead of failing")
 	cmd.Flags().BoolVar(&grids, "grids", false, "compare two experiment directories' runs of --method instead of run directories")
 	cmd.Flags().StringVar(&method, "method", experiment.UBoost, "with --grids: the method whose runs are compared")
 	return cmd

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,7 +38,19 @@ func TestCompare(t *testing.T) {
 	if !ok || !strings.Contains(stdout, "| 128x128 | 90.00 | 50.00 | 50.0 | 0.5000 | 1.250 |") {
 		t.Errorf("table:\n%s", stdout)
 	}
+	// --finished leaves out a run directory without result.json (a live grid's), saying so, but not a
+	// path that does not exist.
+	if err := os.MkdirAll(filepath.Join(dir, "runs", "live"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, ok = run(t, "compare", "--finished", a, filepath.Join(dir, "runs", "live"), b)
+	if !ok || strings.Count(stdout, "\n") != 4 || !strings.Contains(stderr, "1 unfinished run directories left out") {
+		t.Errorf("compare --finished: ok=%v stdout=%q stderr=%q", ok, stdout, stderr)
+	}
 	missing := filepath.Join(dir, "runs", "none")
+	if _, _, ok := run(t, "compare", "--finished", a, missing); ok {
+		t.Errorf("compare --finished accepted a path that does not exist")
+	}
 	if _, stderr, ok := run(t, "compare", a, missing); ok || !strings.Contains(stderr, filepath.Join(missing, "result.json")) ||
 		strings.Count(stderr, "\n") != 1 {
 		t.Errorf("compare of a missing run: ok=%v stderr=%q", ok, stderr)
