@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -172,6 +173,15 @@ func ReadShape(path string) (*Shape, error) {
 		}
 	}
 	return sh, nil
+}
+
+// CheckDir fails, in one line, when dir holds no experiment (no runs directory), so that reading a
+// mistyped directory is an error and not an empty report.
+func CheckDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "runs")); err != nil {
+		return fmt.Errorf("%s holds no experiment (no runs directory): %w", dir, err)
+	}
+	return nil
 }
 
 // Collect reads every DIR/runs/*/result.json, in run-directory order. Runs without a complete

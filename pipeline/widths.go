@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -51,10 +52,7 @@ func WidthMoves(cfg *search.Config, opt sim.Options, a *accel.Accelerator, net *
 			if j < 0 || j >= len(cfg.Channels) {
 				continue
 			}
-			moved := search.Widths{}
-			for k, v := range widths {
-				moved[k] = v
-			}
+			moved := maps.Clone(widths)
 			moved[name] = cfg.Channels[j]
 			alt, err := search.Derive(cfg, net.Input, net.Classes, g, moved)
 			if err != nil {

@@ -103,8 +103,8 @@ func compareGrids(cmd *cobra.Command, dirs []string, method string, asJSON bool)
 	}
 	var runs [2][]experiment.Run
 	for i, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "runs")); err != nil {
-			return fmt.Errorf("flag --grids: %s holds no experiment (no runs directory): %w", d, err)
+		if err := experiment.CheckDir(d); err != nil {
+			return fmt.Errorf("flag --grids: %w", err)
 		}
 		var err error
 		if runs[i], err = experiment.Collect(d); err != nil {

@@ -113,8 +113,8 @@ func runProtocol(cmd *cobra.Command, f *experimentFlags, p protocol.Protocol, di
 	var runErr error
 	if !f.reportOnly {
 		runErr = runGrid(cmd, f, dir, jobs)
-	} else if _, err := os.Stat(filepath.Join(dir, "runs")); err != nil {
-		return fmt.Errorf("flag --out: %s holds no experiment to report (no runs directory): %w", dir, err)
+	} else if err := experiment.CheckDir(dir); err != nil {
+		return fmt.Errorf("flag --out: %w", err)
 	}
 	runs, err := experiment.Collect(dir)
 	if err != nil {
