@@ -31,6 +31,9 @@ type convPlan struct {
 	tabs            [][]int // per spatial axis: [o·ks+k] -> input index or -1
 	kpos, opos      int     // kernel / output spatial positions
 	kcoords         [][]int // kernel position -> per-axis index
+	// tap, when not nil, is the layout of the tap convolution that runs this convolution (or its
+	// kernel gradient) without im2col; see tapconv.go.
+	tap *tapGeometry
 }
 
 func newConvPlan(p *convParams) *convPlan {
@@ -82,6 +85,16 @@ func newConvPlan(p *convParams) *convPlan {
 			kc[d] = 0
 		}
 	}
+	switch {
+	case c.isKernelGradient():
+		if c.canTapKernelGradient() {
+			g := c.tapGeometry(c.ib, c.is, c.os, c.p.strides)
+			c.tap = &g
+		}
+	case c.canTapConv():
+		g := c.tapGeometry(c.ic, c.is, c.ks, c.p.kernelDilations)
+		c.tap = &g
+	}
 	return c
 }
 
@@ -121,10 +134,14 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 		}
 		out := newOutput(backend, p.outputShape)
 		kind := "kernel gradient, gemm"
-		if c.bgroups > 1 {
+		switch {
+		case c.bgroups > 1:
 			kind = "kernel gradient, depthwise"
 			c.depthwiseKernelGradient(f32(backend, out), in, ker)
-		} else {
+		case c.tap != nil:
+			kind = "kernel gradient, taps"
+			c.tapKernelGradient(f32(backend, out), in, ker)
+		default:
 			c.kernelGradientGemm(f32(backend, out), in, ker)
 		}
 		if profileOn.Load() {
@@ -164,6 +181,9 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	case c.isPointwise():
 		kind = "1x1"
 		sgemm(false, false, c.ib*c.opos, c.oc, c.ic, 1, in, c.ic, ker, c.ko, 0, canon, c.oc)
+	case c.tap != nil:
+		kind = "taps"
+		c.tapConv(canon, in, ker)
 	default:
 		c.im2colGemm(canon, in, ker)
 	}

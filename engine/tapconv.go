@@ -1,0 +1,232 @@
+package engine
+
+// Tap convolutions: stride-1 image convolutions (forward, input gradient, kernel gradient) without
+// an im2col buffer.
+//
+// Pad one image into a buffer P of Hp×Wp pixels and number the outputs r = oy·Wp + ox, counting Wp
+// columns per output row although only Wo of them exist. Then the kernel tap (i, j) of output r
+// reads P at r·C + (i·dh·Wp + j·dw)·C: a matrix with row stride C whose rows overlap, which no BLAS
+// accepts (lda < K) but a micro-kernel that takes the row stride as an argument reads in place.
+// Without width dilation the kw taps of one kernel row are one run of kw·C floats. The Wp − Wo
+// extra outputs of each row (2 of 34 for a padded 3×3 on 32 columns) are computed and dropped.
+//
+// The kernel gradient is the same matrix read transposed: dK[tap, ci, co] = Σ_r P[r·C + tap + ci]·
+// G[r, co], G being the output gradient laid out on the same r with zeros in the extra columns.
+//
+// The micro-kernel computes a 12×32 tile of the output over every tap in registers (AVX-512: 24
+// accumulators, masked loads and stores for the last 32-column tile), so each output element is
+// stored once. Measured on one core (2-core Intel Xeon, AVX-512, 64 images of 32×32×32, 3×3 to 32
+// channels): 125 GFLOP/s against 63–66 for im2col + OpenBLAS sgemm, whose GEMM alone runs at 79–85.
+
+// tapRows is the micro-kernel's tile height, tapCols its tile width.
+const tapRows, tapCols = 12, 32
+
+// zeroTap is the single tap of a kernel-gradient tile, whose offset is folded into its first row.
+var zeroTap = []int{0}
+
+// tapGeometry is one image's padded layout and the taps of a stride-1 2-D convolution.
+type tapGeometry struct {
+	c          int   // input channels
+	ih, iw     int   // input image
+	pt, pl     int   // padding before rows and columns
+	hp, wp     int   // padded image
+	oh, ow     int   // output image
+	rows       int   // oh·wp outputs, valid and dropped
+	taps       []int // byte offsets of the taps (forward: one per kernel row when dw = 1)
+	run        int   // floats per tap run: kw·C when dw = 1, else C
+	kh, kw     int
+	dh, dw     int
+	padFloats  int // length of the padded image buffer, with slack for the last tile's reads
+	wgradTaps  []int
+	wgradRun   int
+	wgradSlack int
+}
+
+// canTapConv reports whether the micro-kernel can run this (non-kernel-gradient) convolution:
+// a stride-1, undilated-input 2-D convolution without groups and with non-negative padding.
+func (c *convPlan) canTapConv() bool {
+	if !tapGemmAvailable || c.n != 2 || c.groups != 1 || c.bgroups != 1 || c.ki != c.ic || c.kpos < 2 {
+		return false
+	}
+	for d := range 2 {
+		if c.p.strides[d] != 1 || c.p.inputDilations[d] != 1 || c.p.paddings[d][0] < 0 || c.p.paddings[d][1] < 0 {
+			return false
+		}
+	}
+	g := c.tapGeometry(c.ic, c.is, c.ks, c.p.kernelDilations)
+	return g.oh == c.os[0] && g.ow == c.os[1] && g.oh > 0 && g.ow > 0
+}
+
+// canTapKernelGradient is canTapConv for the kernel-gradient form of a stride-1 convolution (see
+// isKernelGradient): the gradient conv's strides are the original dilations and its kernel
+// dilations the original strides.
+func (c *convPlan) canTapKernelGradient() bool {
+	if !tapGemmAvailable || c.n != 2 || c.groups != 1 || c.bgroups != 1 || c.opos < 2 {
+		return false
+	}
+	for d := range 2 {
+		if c.p.kernelDilations[d] != 1 || c.p.paddings[d][0] < 0 || c.p.paddings[d][1] < 0 {
+			return false
+		}
+	}
+	g := c.tapGeometry(c.ib, c.is, c.os, c.p.strides)
+	return g.oh == c.ks[0] && g.ow == c.ks[1] && g.oh > 0 && g.ow > 0
+}
+
+// tapGeometry lays out images of ch channels and spatial size is for a kernel of spatial size ks
+// and dilations dil, with the plan's paddings.
+func (c *convPlan) tapGeometry(ch int, is, ks, dil []int) tapGeometry {
+	g := tapGeometry{c: ch, ih: is[0], iw: is[1], kh: ks[0], kw: ks[1], dh: dil[0], dw: dil[1]}
+	g.pt, g.pl = c.p.paddings[0][0], c.p.paddings[1][0]
+	g.hp = g.ih + g.pt + c.p.paddings[0][1]
+	g.wp = g.iw + g.pl + c.p.paddings[1][1]
+	g.oh = g.hp - (g.kh-1)*g.dh
+	g.ow = g.wp - (g.kw-1)*g.dw
+	g.rows = g.oh * g.wp
+	const f32 = 4
+	// Forward and input gradient: row stride C, taps along the contraction.
+	if g.dw == 1 {
+		g.run = g.kw * ch
+		for i := range g.kh {
+			g.taps = append(g.taps, i*g.dh*g.wp*ch*f32)
+		}
+	} else {
+		g.run = ch
+		for i := range g.kh {
+			for j := range g.kw {
+				g.taps = append(g.taps, (i*g.dh*g.wp+j*g.dw)*ch*f32)
+			}
+		}
+	}
+	// Kernel gradient: one call per tap run, its kw·C (or C) outputs as tile rows.
+	g.wgradRun = g.run
+	g.wgradTaps = g.taps
+	lastTap := g.taps[len(g.taps)-1] / f32
+	// The last tile of forward reads rows up to rows + tapRows − 1; the kernel gradient's last tile
+	// reads up to a whole tile past the run.
+	fwdNeed := (g.rows+tapRows)*ch + lastTap + g.run
+	wgradNeed := g.rows*ch + lastTap + roundUp(g.run, tapRows)
+	g.padFloats = max(g.hp*g.wp*ch, fwdNeed, wgradNeed)
+	return g
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// pad writes image b of in (NHWC, g.c channels) into p, zeros around it and in the slack.
+func (g *tapGeometry) pad(p, in []float32, b int) {
+	clear(p)
+	C := g.c
+	for y := range g.ih {
+		src := in[((b*g.ih+y)*g.iw)*C : ((b*g.ih+y+1)*g.iw)*C]
+		copy(p[((y+g.pt)*g.wp+g.pl)*C:], src)
+	}
+}
+
+// tapMasks returns the lane masks of the two 16-float halves of a tile that has n ≥ 1 columns left.
+func tapMasks(n int) (uint16, uint16) {
+	lane := func(k int) uint16 {
+		switch {
+		case k >= 16:
+			return 0xffff
+		case k <= 0:
+			return 0
+		}
+		return uint16(1)<<k - 1
+	}
+	return lane(n), lane(n - 16)
+}
+
+// tapConv computes the convolution (canonical layouts, canTapConv true) image by image — or band
+// of output rows by band when there are fewer images than threads — each task padding its image
+// and writing its outputs through a tile buffer with Wp columns per row.
+func (c *convPlan) tapConv(out, in, ker []float32) {
+	g := c.tap
+	N := c.oc
+	t := Threads()
+	bands := 1
+	if c.ob < t {
+		bands = min(g.oh, (t+c.ob-1)/c.ob)
+	}
+	bandRows := (g.oh + bands - 1) / bands
+	parallelFor(c.ob*bands, 1, func(lo, hi int) {
+		p := getScratch(g.padFloats)
+		defer putScratch(p)
+		tile := getScratch(roundUp(bandRows*g.wp, tapRows) * N)
+		defer putScratch(tile)
+		last := -1
+		for task := lo; task < hi; task++ {
+			b, band := task/bands, task%bands
+			y0, y1 := band*bandRows, min(g.oh, (band+1)*bandRows)
+			if y0 >= y1 {
+				continue
+			}
+			if b != last {
+				g.pad(p, in, b)
+				last = b
+			}
+			r0, n := y0*g.wp, (y1-y0)*g.wp
+			for r := 0; r < n; r += tapRows {
+				a := &p[(r0+r)*g.c]
+				for j := 0; j < N; j += tapCols {
+					m0, m1 := tapMasks(N - j)
+					tapGemm(a, g.taps, g.run, g.c, 1, ker[j:], N, tile[r*N+j:], N, m0, m1, false)
+				}
+			}
+			for y := y0; y < y1; y++ {
+				copy(out[((b*g.oh+y)*g.ow)*N:((b*g.oh+y+1)*g.ow)*N], tile[(y-y0)*g.wp*N:])
+			}
+		}
+	})
+}
+
+// tapKernelGradient computes dK (kernel-gradient layouts, canTapKernelGradient true): the
+// threads split the images, each summing its share into its own dK with rows rounded up to the
+// tile; the shares are added in thread order, so the result does not depend on timing.
+func (c *convPlan) tapKernelGradient(out, x, grad []float32) {
+	// Gradient-conv terms (see isKernelGradient): ib = channels of x, ic = images, is = image
+	// size, ks = output size of the original convolution, os = its kernel size, oc = its outputs.
+	g := c.tap
+	N := c.oc
+	C := g.c
+	nTaps := len(g.wgradTaps)
+	tapRowsPad := roundUp(g.wgradRun, tapRows)
+	accLen := nTaps * tapRowsPad * N
+	parts := make([][]float32, Threads())
+	nParts := parallelChunks(c.ic, 1, len(parts), func(part, lo, hi int) {
+		acc := getScratch(accLen)
+		parts[part] = acc
+		p := getScratch(g.padFloats)
+		defer putScratch(p)
+		gr := getScratch(g.rows * N)
+		defer putScratch(gr)
+		for b := lo; b < hi; b++ {
+			g.pad(p, x, b)
+			clear(gr)
+			for y := range g.oh {
+				copy(gr[y*g.wp*N:], grad[((b*g.oh+y)*g.ow)*N:((b*g.oh+y+1)*g.ow)*N])
+			}
+			for ti, off := range g.wgradTaps {
+				for i := 0; i < g.wgradRun; i += tapRows {
+					for j := 0; j < N; j += tapCols {
+						m0, m1 := tapMasks(N - j)
+						// Tile rows are the run's floats i…i+11 (stride 1), the contraction runs
+						// over the outputs r (stride C in p, N in gr).
+						tapGemm(&p[off/4+i], zeroTap, g.rows, 1, C, gr[j:], N,
+							acc[(ti*tapRowsPad+i)*N+j:], N, m0, m1, b != lo)
+					}
+				}
+			}
+		}
+	})
+	// Sum the shares and drop the tiles' padding rows: dK[tap run row, co] in kernel order.
+	for ti := range nTaps {
+		dst := out[ti*g.wgradRun*N : (ti+1)*g.wgradRun*N]
+		copy(dst, parts[0][ti*tapRowsPad*N:])
+		for _, acc := range parts[1:nParts] {
+			addTo(dst, acc[ti*tapRowsPad*N:ti*tapRowsPad*N+len(dst)])
+		}
+	}
+	for _, acc := range parts[:nParts] {
+		putScratch(acc)
+	}
+}

@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// tapCase is one stride-1 2-D convolution: batch, image, channels in and out, kernel, dilations,
+// paddings (top, bottom, left, right).
+type tapCase struct {
+	b, h, w, c, n, kh, kw, dh, dw int
+	pad                           [4]int
+}
+
+func (tc tapCase) String() string {
+	return fmt.Sprintf("%dx%dx%dx%d→%d k%dx%d d%d,%d pad%v", tc.b, tc.h, tc.w, tc.c, tc.n, tc.kh, tc.kw, tc.dh, tc.dw, tc.pad)
+}
+
+func (tc tapCase) outSize() (int, int) {
+	return tc.h + tc.pad[0] + tc.pad[1] - (tc.kh-1)*tc.dh, tc.w + tc.pad[2] + tc.pad[3] - (tc.kw-1)*tc.dw
+}
+
+var tapCases = []tapCase{
+	{b: 3, h: 8, w: 8, c: 32, n: 32, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},   // the common case
+	{b: 2, h: 7, w: 9, c: 5, n: 24, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},    // odd sizes, N < 32
+	{b: 2, h: 9, w: 6, c: 16, n: 72, kh: 5, kw: 5, dh: 1, dw: 1, pad: [4]int{2, 2, 2, 2}},   // 5×5, three column tiles
+	{b: 2, h: 9, w: 9, c: 8, n: 40, kh: 3, kw: 3, dh: 2, dw: 2, pad: [4]int{2, 2, 2, 2}},    // dilated: one tap per position
+	{b: 1, h: 10, w: 7, c: 3, n: 8, kh: 3, kw: 3, dh: 2, dw: 1, pad: [4]int{0, 3, 2, 0}},    // asymmetric padding, batch 1
+	{b: 2, h: 6, w: 6, c: 7, n: 17, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{0, 0, 0, 0}},    // no padding
+	{b: 5, h: 4, w: 5, c: 1, n: 33, kh: 2, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 0, 1, 1}},    // one channel in, 33 out
+	{b: 1, h: 3, w: 3, c: 12, n: 16, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},   // image smaller than a tile
+	{b: 2, h: 5, w: 5, c: 9, n: 32, kh: 1, kw: 3, dh: 1, dw: 1, pad: [4]int{0, 0, 1, 1}},    // one kernel row
+	{b: 1, h: 12, w: 12, c: 4, n: 6, kh: 3, kw: 3, dh: 3, dw: 3, pad: [4]int{3, 3, 3, 3}},   // dilation 3
+	{b: 4, h: 16, w: 16, c: 32, n: 48, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}, // several tiles per row
+}
+
+// forwardPlan is the plan of the forward convolution of tc in NHWC / HWIO layouts.
+func (tc tapCase) forwardPlan() *convPlan {
+	oh, ow := tc.outSize()
+	p := &convParams{strides: []int{1, 1}, inputDilations: []int{1, 1}, kernelDilations: []int{tc.dh, tc.dw},
+		paddings: [][2]int{{tc.pad[0], tc.pad[1]}, {tc.pad[2], tc.pad[3]}}, channelGroupCount: 1, batchGroupCount: 1}
+	p.axes.InputBatch, p.axes.InputSpatial, p.axes.InputChannels = 0, []int{1, 2}, 3
+	p.axes.KernelSpatial, p.axes.KernelInputChannels, p.axes.KernelOutputChannels = []int{0, 1}, 2, 3
+	p.axes.OutputBatch, p.axes.OutputSpatial, p.axes.OutputChannels = 0, []int{1, 2}, 3
+	p.inputShape.Dimensions = []int{tc.b, tc.h, tc.w, tc.c}
+	p.kernelShape.Dimensions = []int{tc.kh, tc.kw, tc.c, tc.n}
+	p.outputShape.Dimensions = []int{tc.b, oh, ow, tc.n}
+	return newConvPlan(p)
+}
+
+// kernelGradientPlan is the plan of the convolution the engine's VJP builds for tc's kernel
+// gradient: x [B, H, W, C] with its batch as channels, the output gradient [B, Ho, Wo, N] as the
+// kernel, dK [kh, kw, C, N] as the output; strides are the dilations.
+func (tc tapCase) kernelGradientPlan() *convPlan {
+	oh, ow := tc.outSize()
+	p := &convParams{strides: []int{tc.dh, tc.dw}, inputDilations: []int{1, 1}, kernelDilations: []int{1, 1},
+		paddings: [][2]int{{tc.pad[0], tc.pad[1]}, {tc.pad[2], tc.pad[3]}}, channelGroupCount: 1, batchGroupCount: 1}
+	p.axes.InputChannels, p.axes.InputSpatial, p.axes.InputBatch = 0, []int{1, 2}, 3
+	p.axes.KernelInputChannels, p.axes.KernelSpatial, p.axes.KernelOutputChannels = 0, []int{1, 2}, 3
+	p.axes.OutputSpatial, p.axes.OutputBatch, p.axes.OutputChannels = []int{0, 1}, 2, 3
+	p.inputShape.Dimensions = []int{tc.b, tc.h, tc.w, tc.c}
+	p.kernelShape.Dimensions = []int{tc.b, oh, ow, tc.n}
+	p.outputShape.Dimensions = []int{tc.kh, tc.kw, tc.c, tc.n}
+	return newConvPlan(p)
+}
+
+// convDirect is the definition, in float64: out[b, y, x, n] = Σ x[b, y+i·dh−pt, x+j·dw−pl, c]·k[i, j, c, n].
+func (tc tapCase) convDirect(in, ker []float32) []float64 {
+	oh, ow := tc.outSize()
+	out := make([]float64, tc.b*oh*ow*tc.n)
+	tc.eachTap(func(b, y, x, i, j, yi, xi int) {
+		for c := range tc.c {
+			v := float64(in[((b*tc.h+yi)*tc.w+xi)*tc.c+c])
+			for n := range tc.n {
+				out[((b*oh+y)*ow+x)*tc.n+n] += v * float64(ker[((i*tc.kw+j)*tc.c+c)*tc.n+n])
+			}
+		}
+	})
+	return out
+}
+
+// kernelGradientDirect is the definition: dK[i, j, c, n] = Σ x[b, y+i·dh−pt, x+j·dw−pl, c]·g[b, y, x, n].
+func (tc tapCase) kernelGradientDirect(in, grad []float32) []float64 {
+	oh, ow := tc.outSize()
+	dk := make([]float64, tc.kh*tc.kw*tc.c*tc.n)
+	tc.eachTap(func(b, y, x, i, j, yi, xi int) {
+		for c := range tc.c {
+			v := float64(in[((b*tc.h+yi)*tc.w+xi)*tc.c+c])
+			for n := range tc.n {
+				dk[((i*tc.kw+j)*tc.c+c)*tc.n+n] += v * float64(grad[((b*oh+y)*ow+x)*tc.n+n])
+			}
+		}
+	})
+	return dk
+}
+
+// eachTap calls f for every output position and kernel tap that reads inside the image.
+func (tc tapCase) eachTap(f func(b, y, x, i, j, yi, xi int)) {
+	oh, ow := tc.outSize()
+	for b := range tc.b {
+		for y := range oh {
+			for x := range ow {
+				for i := range tc.kh {
+					for j := range tc.kw {
+						yi, xi := y+i*tc.dh-tc.pad[0], x+j*tc.dw-tc.pad[2]
+						if yi >= 0 && yi < tc.h && xi >= 0 && xi < tc.w {
+							f(b, y, x, i, j, yi, xi)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// nanFilled returns n floats set to NaN, so that an element the kernel fails to write shows.
+func nanFilled(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(math.NaN())
+	}
+	return s
+}
+
+func checkClose(t *testing.T, what string, got []float32, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - want[i]); !(d <= 1e-4*(1+math.Abs(want[i]))) {
+			t.Fatalf("%s: element %d = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestTapConvMatchesDefinition checks the tap convolution and its kernel gradient against the
+// definitions in float64, on every thread count that changes how the work is split (images,
+// bands of rows, shares of the kernel gradient).
+func TestTapConvMatchesDefinition(t *testing.T) {
+	if !tapGemmAvailable {
+		t.Skip("no AVX-512: convolutions take the im2col path")
+	}
+	defer SetThreads(Threads())
+	for _, tc := range tapCases {
+		oh, ow := tc.outSize()
+		in := randSlice(tc.b * tc.h * tc.w * tc.c)
+		ker := randSlice(tc.kh * tc.kw * tc.c * tc.n)
+		grad := randSlice(tc.b * oh * ow * tc.n)
+		wantOut := tc.convDirect(in, ker)
+		wantDK := tc.kernelGradientDirect(in, grad)
+		fwd, kg := tc.forwardPlan(), tc.kernelGradientPlan()
+		if fwd.tap == nil || kg.tap == nil || !kg.isKernelGradient() {
+			t.Fatalf("%v: tap path not chosen (forward %v, kernel gradient %v)", tc, fwd.tap != nil, kg.tap != nil)
+		}
+		for _, threads := range []int{1, 2, 5} {
+			SetThreads(threads)
+			out := nanFilled(len(wantOut))
+			fwd.tapConv(out, in, ker)
+			checkClose(t, fmt.Sprintf("%v, %d threads, forward", tc, threads), out, wantOut)
+			dk := nanFilled(len(wantDK))
+			kg.tapKernelGradient(dk, in, grad)
+			checkClose(t, fmt.Sprintf("%v, %d threads, kernel gradient", tc, threads), dk, wantDK)
+		}
+	}
+}
+
+// TestTapConvDeclines checks that convolutions the micro-kernel does not cover keep their path.
+func TestTapConvDeclines(t *testing.T) {
+	strided := tapCase{b: 1, h: 8, w: 8, c: 4, n: 4, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}.forwardPlan()
+	strided.p.strides = []int{2, 2}
+	strided.p.outputShape.Dimensions = []int{1, 4, 4, 4}
+	if p := newConvPlan(strided.p); p.tap != nil {
+		t.Error("stride 2 took the tap path")
+	}
+	pointwise := tapCase{b: 1, h: 8, w: 8, c: 4, n: 4, kh: 1, kw: 1, dh: 1, dw: 1}.forwardPlan()
+	if pointwise.tap != nil {
+		t.Error("1×1 took the tap path (it is one sgemm)")
+	}
+}
+
+// BenchmarkTapConv3x3Forward is BenchmarkConv3x3Forward on the tap path.
+func BenchmarkTapConv3x3Forward(b *testing.B) {
+	tc := tapCase{b: 64, h: 32, w: 32, c: 32, n: 32, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}
+	pl := tc.forwardPlan()
+	if pl.tap == nil {
+		b.Skip("no AVX-512")
+	}
+	in, ker, out := randSlice(64*32*32*32), randSlice(9*32*32), make([]float32, 64*32*32*32)
+	b.SetBytes(int64(2 * 64 * 32 * 32 * 9 * 32 * 32)) // reported MB/s = MFLOP/s
+	for b.Loop() {
+		pl.tapConv(out, in, ker)
+	}
+}
+
+// BenchmarkConv3x3KernelGradient times the kernel gradient of the same convolution on the tap
+// path and on the im2col one.
+func BenchmarkConv3x3KernelGradient(b *testing.B) {
+	tc := tapCase{b: 64, h: 32, w: 32, c: 32, n: 32, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}
+	pl := tc.kernelGradientPlan()
+	in, grad, dk := randSlice(64*32*32*32), randSlice(64*32*32*32), make([]float32, 9*32*32)
+	for _, path := range []string{"taps", "gemm"} {
+		b.Run(path, func(b *testing.B) {
+			if path == "taps" && pl.tap == nil {
+				b.Skip("no AVX-512")
+			}
+			b.SetBytes(int64(2 * 64 * 32 * 32 * 9 * 32 * 32))
+			for b.Loop() {
+				if path == "taps" {
+					pl.tapKernelGradient(dk, in, grad)
+				} else {
+					pl.kernelGradientGemm(dk, in, grad)
+				}
+			}
+		})
+	}
+}

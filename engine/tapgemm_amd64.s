@@ -1,0 +1,137 @@
+#include "textflag.h"
+
+// Row r of the 12-row tile reads A at base + r·lda: four base registers (rows 0, 3, 6, 9) and the
+// stride DX reach all twelve with the addressing modes (base), (base)(DX*1), (base)(DX*2).
+#define FMAROW(addr, t, acc0, acc1) \
+	VBROADCASTSS addr, t; \
+	VFMADD231PS t, Z24, acc0; \
+	VFMADD231PS t, Z25, acc1
+
+#define STOREROW(acc0, acc1) \
+	VMOVUPS acc0, K1, (R15); \
+	VMOVUPS acc1, K2, 64(R15); \
+	ADDQ    DX, R15
+
+#define ADDSTOREROW(acc0, acc1) \
+	VADDPS  (R15), acc0, K1, acc0; \
+	VADDPS  64(R15), acc1, K2, acc1; \
+	VMOVUPS acc0, K1, (R15); \
+	VMOVUPS acc1, K2, 64(R15); \
+	ADDQ    DX, R15
+
+// func tapGemm12x32AVX512(a *float32, taps *int, ntaps, kpt, lda, kstep int, b *float32, ldb int,
+//	c *float32, ldc int, mask0, mask1 uint16, accumulate int)
+TEXT ·tapGemm12x32AVX512(SB), NOSPLIT, $0-96
+	MOVQ a+0(FP), AX
+	MOVQ taps+8(FP), SI
+	MOVQ ntaps+16(FP), DI
+	MOVQ lda+32(FP), DX
+	MOVQ kstep+40(FP), R12
+	MOVQ b+48(FP), BX
+	MOVQ ldb+56(FP), R14
+	KMOVW mask0+80(FP), K1
+	KMOVW mask1+82(FP), K2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	TESTQ DI, DI
+	JZ    store
+
+tap:
+	MOVQ AX, R8
+	ADDQ (SI), R8
+	LEAQ (R8)(DX*2), R9
+	ADDQ DX, R9
+	LEAQ (R9)(DX*2), R10
+	ADDQ DX, R10
+	LEAQ (R10)(DX*2), R11
+	ADDQ DX, R11
+	MOVQ kpt+24(FP), CX
+	TESTQ CX, CX
+	JZ    nexttap
+
+k:
+	VMOVUPS.Z (BX), K1, Z24
+	VMOVUPS.Z 64(BX), K2, Z25
+	ADDQ R14, BX
+	FMAROW((R8), Z26, Z0, Z1)
+	FMAROW((R8)(DX*1), Z27, Z2, Z3)
+	FMAROW((R8)(DX*2), Z28, Z4, Z5)
+	FMAROW((R9), Z29, Z6, Z7)
+	FMAROW((R9)(DX*1), Z26, Z8, Z9)
+	FMAROW((R9)(DX*2), Z27, Z10, Z11)
+	FMAROW((R10), Z28, Z12, Z13)
+	FMAROW((R10)(DX*1), Z29, Z14, Z15)
+	FMAROW((R10)(DX*2), Z26, Z16, Z17)
+	FMAROW((R11), Z27, Z18, Z19)
+	FMAROW((R11)(DX*1), Z28, Z20, Z21)
+	FMAROW((R11)(DX*2), Z29, Z22, Z23)
+	ADDQ R12, R8
+	ADDQ R12, R9
+	ADDQ R12, R10
+	ADDQ R12, R11
+	DECQ CX
+	JNZ  k
+
+nexttap:
+	ADDQ $8, SI
+	DECQ DI
+	JNZ  tap
+
+store:
+	MOVQ c+64(FP), R15
+	MOVQ ldc+72(FP), DX
+	MOVQ accumulate+88(FP), CX
+	TESTQ CX, CX
+	JNZ   accstore
+	STOREROW(Z0, Z1)
+	STOREROW(Z2, Z3)
+	STOREROW(Z4, Z5)
+	STOREROW(Z6, Z7)
+	STOREROW(Z8, Z9)
+	STOREROW(Z10, Z11)
+	STOREROW(Z12, Z13)
+	STOREROW(Z14, Z15)
+	STOREROW(Z16, Z17)
+	STOREROW(Z18, Z19)
+	STOREROW(Z20, Z21)
+	STOREROW(Z22, Z23)
+	VZEROUPPER
+	RET
+
+accstore:
+	ADDSTOREROW(Z0, Z1)
+	ADDSTOREROW(Z2, Z3)
+	ADDSTOREROW(Z4, Z5)
+	ADDSTOREROW(Z6, Z7)
+	ADDSTOREROW(Z8, Z9)
+	ADDSTOREROW(Z10, Z11)
+	ADDSTOREROW(Z12, Z13)
+	ADDSTOREROW(Z14, Z15)
+	ADDSTOREROW(Z16, Z17)
+	ADDSTOREROW(Z18, Z19)
+	ADDSTOREROW(Z20, Z21)
+	ADDSTOREROW(Z22, Z23)
+	VZEROUPPER
+	RET

@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package engine
+
+// tapGemmAvailable is false off amd64: the tap convolutions have no micro-kernel there and
+// convolutions take the im2col path.
+const tapGemmAvailable = false
+
+func tapGemm(*float32, []int, int, int, int, []float32, int, []float32, int, uint16, uint16, bool) {
+	panic("engine: tapGemm has no kernel on this architecture")
+}
