@@ -3,12 +3,12 @@ package engine
 // Tap convolutions: stride-1 image convolutions (forward, input gradient, kernel gradient) without
 // an im2col buffer.
 //
-// Pad one image into a buffer P of Hp×Wp pixels and number the outputs r = oy·Wp + ox, counting Wp
-// columns per output row although only Wo of them exist. Then the kernel tap (i, j) of output r
+// Pad one image into a buffer P of Hp rows of Wp pixels and number the outputs r = oy·Wp + ox,
+// counting Wp columns per output row although only Wo of them exist. Then the kernel tap (i, j) of output r
 // reads P at r·C + (i·dh·Wp + j·dw)·C: a matrix with row stride C whose rows overlap, which no BLAS
 // accepts (lda < K) but a micro-kernel that takes the row stride as an argument reads in place.
 // Without width dilation the kw taps of one kernel row are one run of kw·C floats. The Wp − Wo
-// extra outputs of each row (2 of 34 for a padded 3×3 on 32 columns) are computed and dropped.
+// extra outputs of each row (1 of 33 for a padded 3×3 on 32 columns) are computed and dropped.
 //
 // The kernel gradient is the same matrix read transposed: dK[tap, ci, co] = Σ_r P[r·C + tap + ci]·
 // G[r, co], G being the output gradient laid out on the same r with zeros in the extra columns.
@@ -29,7 +29,7 @@ type tapGeometry struct {
 	c          int   // input channels
 	ih, iw     int   // input image
 	pt, pl     int   // padding before rows and columns
-	hp, wp     int   // padded image
+	hp, wp     int   // padded image rows, and columns per row (padding shared between rows)
 	oh, ow     int   // output image
 	rows       int   // oh·wp outputs, valid and dropped
 	taps       []int // byte offsets of the taps (forward: one per kernel row when dw = 1)
@@ -78,10 +78,15 @@ func (c *convPlan) canTapKernelGradient() bool {
 func (c *convPlan) tapGeometry(ch int, is, ks, dil []int) tapGeometry {
 	g := tapGeometry{c: ch, ih: is[0], iw: is[1], kh: ks[0], kw: ks[1], dh: dil[0], dw: dil[1]}
 	g.pt, g.pl = c.p.paddings[0][0], c.p.paddings[1][0]
+	pr := c.p.paddings[1][1]
 	g.hp = g.ih + g.pt + c.p.paddings[0][1]
-	g.wp = g.iw + g.pl + c.p.paddings[1][1]
 	g.oh = g.hp - (g.kh-1)*g.dh
-	g.ow = g.wp - (g.kw-1)*g.dw
+	g.ow = g.iw + g.pl + pr - (g.kw-1)*g.dw
+	// Rows of the padded image share their padding columns: the zeros after row y's pixels are
+	// also the zeros before row y+1's, so a tap reading past the right edge lands in the next
+	// row's left padding. That needs max(pl, pr) zero columns per row rather than pl + pr (and no
+	// fewer columns than outputs): 1 dropped output in 29 for a 3×3 on 28 columns, not 2 in 30.
+	g.wp = max(g.iw+max(g.pl, pr), g.ow)
 	g.rows = g.oh * g.wp
 	const f32 = 4
 	// Forward and input gradient: row stride C, taps along the contraction.

@@ -33,6 +33,8 @@ var tapCases = []tapCase{
 	{b: 2, h: 5, w: 5, c: 9, n: 32, kh: 1, kw: 3, dh: 1, dw: 1, pad: [4]int{0, 0, 1, 1}},    // one kernel row
 	{b: 1, h: 12, w: 12, c: 4, n: 6, kh: 3, kw: 3, dh: 3, dw: 3, pad: [4]int{3, 3, 3, 3}},   // dilation 3
 	{b: 4, h: 16, w: 16, c: 32, n: 48, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}, // several tiles per row
+	{b: 2, h: 5, w: 6, c: 3, n: 5, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{3, 2, 3, 3}},     // more padding than kernel: Wo > W + pad
+	{b: 2, h: 6, w: 7, c: 6, n: 9, kh: 5, kw: 5, dh: 2, dw: 2, pad: [4]int{4, 4, 1, 7}},     // dilated, lopsided padding
 }
 
 // forwardPlan is the plan of the forward convolution of tc in NHWC / HWIO layouts.
