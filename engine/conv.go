@@ -135,6 +135,9 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 		out := newOutput(backend, p.outputShape)
 		kind := "kernel gradient, gemm"
 		switch {
+		case c.bgroups > 1 && c.tap != nil:
+			kind = "kernel gradient, depthwise taps"
+			c.tapDepthwiseKernelGradient(f32(backend, out), in, ker)
 		case c.bgroups > 1:
 			kind = "kernel gradient, depthwise"
 			c.depthwiseKernelGradient(f32(backend, out), in, ker)
@@ -175,6 +178,9 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	kind := "im2col"
 	switch {
 	case len(canon) == 0:
+	case c.isDepthwise() && c.tap != nil:
+		kind = "depthwise, taps"
+		c.tapDepthwiseConv(canon, in, ker)
 	case c.isDepthwise():
 		kind = "depthwise"
 		c.depthwise(canon, in, ker)

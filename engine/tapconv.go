@@ -34,6 +34,7 @@ type tapGeometry struct {
 	rows       int   // oh·wp outputs, valid and dropped
 	taps       []int // byte offsets of the taps (forward: one per kernel row when dw = 1)
 	run        int   // floats per tap run: kw·C when dw = 1, else C
+	pixelTaps  []int // byte offsets of every kernel position, for depthwise
 	kh, kw     int
 	dh, dw     int
 	padFloats  int // length of the padded image buffer, with slack for the last tile's reads
@@ -42,10 +43,12 @@ type tapGeometry struct {
 	wgradSlack int
 }
 
-// canTapConv reports whether the micro-kernel can run this (non-kernel-gradient) convolution:
-// a stride-1, undilated-input 2-D convolution without groups and with non-negative padding.
+// canTapConv reports whether the micro-kernels can run this (non-kernel-gradient) convolution:
+// a stride-1, undilated-input 2-D convolution, without groups or depthwise, with non-negative
+// padding.
 func (c *convPlan) canTapConv() bool {
-	if !tapGemmAvailable || c.n != 2 || c.groups != 1 || c.bgroups != 1 || c.ki != c.ic || c.kpos < 2 {
+	plain := c.groups == 1 && c.bgroups == 1 && c.ki == c.ic
+	if !tapGemmAvailable || c.n != 2 || !(plain || c.isDepthwise()) || c.kpos < 2 {
 		return false
 	}
 	for d := range 2 {
@@ -61,7 +64,9 @@ func (c *convPlan) canTapConv() bool {
 // isKernelGradient): the gradient conv's strides are the original dilations and its kernel
 // dilations the original strides.
 func (c *convPlan) canTapKernelGradient() bool {
-	if !tapGemmAvailable || c.n != 2 || c.groups != 1 || c.bgroups != 1 || c.opos < 2 {
+	plain := c.groups == 1 && c.bgroups == 1
+	depthwise := c.groups == 1 && c.bgroups > 1 // one batch group per channel: see isKernelGradient
+	if !tapGemmAvailable || c.n != 2 || !(plain || depthwise) || c.opos < 2 {
 		return false
 	}
 	for d := range 2 {
@@ -101,6 +106,11 @@ func (c *convPlan) tapGeometry(ch int, is, ks, dil []int) tapGeometry {
 			for j := range g.kw {
 				g.taps = append(g.taps, (i*g.dh*g.wp+j*g.dw)*ch*f32)
 			}
+		}
+	}
+	for i := range g.kh {
+		for j := range g.kw {
+			g.pixelTaps = append(g.pixelTaps, (i*g.dh*g.wp+j*g.dw)*ch*f32)
 		}
 	}
 	// Kernel gradient: one call per tap run, its kw·C (or C) outputs as tile rows.
@@ -230,6 +240,83 @@ func (c *convPlan) tapKernelGradient(out, x, grad []float32) {
 		for _, acc := range parts[1:nParts] {
 			addTo(dst, acc[ti*tapRowsPad*N:ti*tapRowsPad*N+len(dst)])
 		}
+	}
+	for _, acc := range parts[:nParts] {
+		putScratch(acc)
+	}
+}
+
+// tapDepthwiseConv is tapConv for a depthwise convolution: tiles of 12 outputs × 32 channels,
+// each output channel reading its own input channel.
+func (c *convPlan) tapDepthwiseConv(out, in, ker []float32) {
+	g := c.tap
+	C := g.c
+	t := Threads()
+	bands := 1
+	if c.ob < t {
+		bands = min(g.oh, (t+c.ob-1)/c.ob)
+	}
+	bandRows := (g.oh + bands - 1) / bands
+	parallelFor(c.ob*bands, 1, func(lo, hi int) {
+		p := getScratch(g.padFloats)
+		defer putScratch(p)
+		tile := getScratch(roundUp(bandRows*g.wp, tapRows) * C)
+		defer putScratch(tile)
+		last := -1
+		for task := lo; task < hi; task++ {
+			b, band := task/bands, task%bands
+			y0, y1 := band*bandRows, min(g.oh, (band+1)*bandRows)
+			if y0 >= y1 {
+				continue
+			}
+			if b != last {
+				g.pad(p, in, b)
+				last = b
+			}
+			r0, n := y0*g.wp, (y1-y0)*g.wp
+			for r := 0; r < n; r += tapRows {
+				for ch := 0; ch < C; ch += tapCols {
+					m0, m1 := tapMasks(C - ch)
+					tapDepthwise(&p[(r0+r)*C+ch], g.pixelTaps, C, ker[ch:], C, tile[r*C+ch:], C, m0, m1)
+				}
+			}
+			for y := y0; y < y1; y++ {
+				copy(out[((b*g.oh+y)*g.ow)*C:((b*g.oh+y+1)*g.ow)*C], tile[(y-y0)*g.wp*C:])
+			}
+		}
+	})
+}
+
+// tapDepthwiseKernelGradient computes a depthwise convolution's dK[tap, ch] = Σ_b Σ_r
+// P_b[r·C + tap + ch]·G_b[r·C + ch], the threads splitting the images as tapKernelGradient does.
+func (c *convPlan) tapDepthwiseKernelGradient(out, x, grad []float32) {
+	g := c.tap
+	C := g.c
+	parts := make([][]float32, Threads())
+	nParts := parallelChunks(c.ic, 1, len(parts), func(part, lo, hi int) {
+		acc := getScratch(len(out))
+		parts[part] = acc
+		p := getScratch(g.padFloats)
+		defer putScratch(p)
+		gr := getScratch(g.rows * C)
+		defer putScratch(gr)
+		for b := lo; b < hi; b++ {
+			g.pad(p, x, b)
+			clear(gr)
+			for y := range g.oh {
+				copy(gr[y*g.wp*C:], grad[((b*g.oh+y)*g.ow)*C:((b*g.oh+y+1)*g.ow)*C])
+			}
+			for t, off := range g.pixelTaps {
+				for ch := 0; ch < C; ch += tapCols {
+					m0, m1 := tapMasks(C - ch)
+					tapDot(&p[off/4+ch], &gr[ch], g.rows, C, acc[t*C+ch:], m0, m1, b != lo)
+				}
+			}
+		}
+	})
+	copy(out, parts[0])
+	for _, acc := range parts[1:nParts] {
+		addTo(out, acc)
 	}
 	for _, acc := range parts[:nParts] {
 		putScratch(acc)

@@ -218,3 +218,85 @@ func BenchmarkConv3x3KernelGradient(b *testing.B) {
 		})
 	}
 }
+
+// depthwisePlans are the plans of tc as a depthwise convolution (one output channel per input
+// channel; tc.n is ignored) and of its kernel gradient in the form the engine's VJP builds: one
+// batch group per channel.
+func (tc tapCase) depthwisePlans() (fwd, kg *convPlan) {
+	tc.n = tc.c
+	fwd = tc.forwardPlan()
+	fwd.p.channelGroupCount = tc.c
+	fwd.p.kernelShape.Dimensions = []int{tc.kh, tc.kw, 1, tc.c}
+	kg = tc.kernelGradientPlan()
+	kg.p.batchGroupCount = tc.c
+	kg.p.outputShape.Dimensions = []int{tc.kh, tc.kw, 1, tc.c}
+	return newConvPlan(fwd.p), newConvPlan(kg.p)
+}
+
+// TestTapDepthwiseMatchesDefinition is TestTapConvMatchesDefinition for depthwise convolutions:
+// out[b, y, x, c] = Σ_{i,j} x[b, y+i·dh−pt, x+j·dw−pl, c]·k[i, j, c], dK[i, j, c] = Σ x·g.
+func TestTapDepthwiseMatchesDefinition(t *testing.T) {
+	if !tapGemmAvailable {
+		t.Skip("no AVX-512: depthwise convolutions take the direct path")
+	}
+	defer SetThreads(Threads())
+	for _, tc := range append(tapCases, tapCase{b: 2, h: 14, w: 14, c: 72, n: 72, kh: 5, kw: 5, dh: 2, dw: 2, pad: [4]int{4, 4, 4, 4}}) {
+		tc.n = tc.c
+		oh, ow := tc.outSize()
+		in := randSlice(tc.b * tc.h * tc.w * tc.c)
+		ker := randSlice(tc.kh * tc.kw * tc.c)
+		grad := randSlice(tc.b * oh * ow * tc.c)
+		wantOut := make([]float64, tc.b*oh*ow*tc.c)
+		wantDK := make([]float64, tc.kh*tc.kw*tc.c)
+		tc.eachTap(func(b, y, x, i, j, yi, xi int) {
+			for c := range tc.c {
+				v := float64(in[((b*tc.h+yi)*tc.w+xi)*tc.c+c])
+				wantOut[((b*oh+y)*ow+x)*tc.c+c] += v * float64(ker[(i*tc.kw+j)*tc.c+c])
+				wantDK[(i*tc.kw+j)*tc.c+c] += v * float64(grad[((b*oh+y)*ow+x)*tc.c+c])
+			}
+		})
+		fwd, kg := tc.depthwisePlans()
+		if tc.c > 1 && (fwd.tap == nil || !fwd.isDepthwise() || kg.tap == nil || !kg.isKernelGradient() || kg.bgroups != tc.c) {
+			t.Fatalf("%v: depthwise tap path not chosen", tc)
+		}
+		if fwd.tap == nil || kg.tap == nil {
+			continue // one channel: a plain convolution, covered above
+		}
+		for _, threads := range []int{1, 2, 5} {
+			SetThreads(threads)
+			out := nanFilled(len(wantOut))
+			fwd.tapDepthwiseConv(out, in, ker)
+			checkClose(t, fmt.Sprintf("%v, %d threads, depthwise forward", tc, threads), out, wantOut)
+			dk := nanFilled(len(wantDK))
+			kg.tapDepthwiseKernelGradient(dk, in, grad)
+			checkClose(t, fmt.Sprintf("%v, %d threads, depthwise kernel gradient", tc, threads), dk, wantDK)
+		}
+	}
+}
+
+// BenchmarkDepthwise3x3KernelGradient times a depthwise 3×3 kernel gradient, 64×32×32×32, on the
+// tap path and on the direct one.
+func BenchmarkDepthwise3x3KernelGradient(b *testing.B) {
+	tc := tapCase{b: 64, h: 32, w: 32, c: 32, n: 32, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}
+	fwd, kg := tc.depthwisePlans()
+	in, grad, dk := randSlice(64*32*32*32), randSlice(64*32*32*32), make([]float32, 9*32)
+	out := make([]float32, len(in))
+	ker := randSlice(9 * 32)
+	for _, path := range []string{"taps", "direct"} {
+		b.Run(path, func(b *testing.B) {
+			if path == "taps" && kg.tap == nil {
+				b.Skip("no AVX-512")
+			}
+			b.SetBytes(int64(2 * 64 * 32 * 32 * 9 * 32))
+			for b.Loop() {
+				if path == "taps" {
+					fwd.tapDepthwiseConv(out, in, ker)
+					kg.tapDepthwiseKernelGradient(dk, in, grad)
+				} else {
+					fwd.depthwise(out, in, ker)
+					kg.depthwiseKernelGradient(dk, in, grad)
+				}
+			}
+		})
+	}
+}

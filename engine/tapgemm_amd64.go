@@ -23,3 +23,28 @@ func tapGemm(a *float32, taps []int, run, lda, kstep int, b []float32, ldb int, 
 //go:noescape
 func tapGemm12x32AVX512(a *float32, taps *int, ntaps, kpt, lda, kstep int, b *float32, ldb int,
 	c *float32, ldc int, mask0, mask1 uint16, accumulate int)
+
+// tapDepthwise computes one 12×32 depthwise tile C[r, ch] = Σ_taps A[taps[t] + r·lda + ch]·W[t, ch]
+// for the channels the masks keep; a points at the tile's first row and first channel, w at the
+// first tap's weights for that channel, the next tap's wstride floats on; strides in floats, tap
+// offsets in bytes.
+func tapDepthwise(a *float32, taps []int, lda int, w []float32, wstride int, c []float32, ldc int, m0, m1 uint16) {
+	tapDepthwise12x32AVX512(a, &taps[0], len(taps), lda*4, &w[0], wstride*4, &c[0], ldc*4, m0, m1)
+}
+
+// tapDot sets (or with accumulate, adds to) dst[ch] the sum over r < rows of p[r·stride + ch]·
+// g[r·stride + ch] for the 32 channels the masks keep; stride in floats.
+func tapDot(p, g *float32, rows, stride int, dst []float32, m0, m1 uint16, accumulate bool) {
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+	tapDot32AVX512(p, g, rows, stride*4, &dst[0], m0, m1, acc)
+}
+
+//go:noescape
+func tapDepthwise12x32AVX512(a *float32, taps *int, ntaps, lda int, w *float32, wstride int,
+	c *float32, ldc int, mask0, mask1 uint16)
+
+//go:noescape
+func tapDot32AVX512(p, q *float32, rows, stride int, dst *float32, mask0, mask1 uint16, accumulate int)

@@ -135,3 +135,165 @@ accstore:
 	ADDSTOREROW(Z22, Z23)
 	VZEROUPPER
 	RET
+
+// Depthwise: row r of the tile multiplies its own input pixel by the tap's weights, lane by lane.
+#define DWROW(addr, addr64, acc0, acc1) \
+	VFMADD231PS addr, Z24, K1, acc0; \
+	VFMADD231PS addr64, Z25, K2, acc1
+
+// func tapDepthwise12x32AVX512(a *float32, taps *int, ntaps, lda int, w *float32, wstride int,
+//	c *float32, ldc int, mask0, mask1 uint16)
+TEXT ·tapDepthwise12x32AVX512(SB), NOSPLIT, $0-68
+	MOVQ a+0(FP), AX
+	MOVQ taps+8(FP), SI
+	MOVQ ntaps+16(FP), DI
+	MOVQ lda+24(FP), DX
+	MOVQ w+32(FP), BX
+	MOVQ wstride+40(FP), R14
+	KMOVW mask0+64(FP), K1
+	KMOVW mask1+66(FP), K2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	TESTQ DI, DI
+	JZ    dwstore
+
+dwtap:
+	MOVQ AX, R8
+	ADDQ (SI), R8
+	LEAQ (R8)(DX*2), R9
+	ADDQ DX, R9
+	LEAQ (R9)(DX*2), R10
+	ADDQ DX, R10
+	LEAQ (R10)(DX*2), R11
+	ADDQ DX, R11
+	VMOVUPS.Z (BX), K1, Z24
+	VMOVUPS.Z 64(BX), K2, Z25
+	ADDQ R14, BX
+	DWROW((R8), 64(R8), Z0, Z1)
+	DWROW((R8)(DX*1), 64(R8)(DX*1), Z2, Z3)
+	DWROW((R8)(DX*2), 64(R8)(DX*2), Z4, Z5)
+	DWROW((R9), 64(R9), Z6, Z7)
+	DWROW((R9)(DX*1), 64(R9)(DX*1), Z8, Z9)
+	DWROW((R9)(DX*2), 64(R9)(DX*2), Z10, Z11)
+	DWROW((R10), 64(R10), Z12, Z13)
+	DWROW((R10)(DX*1), 64(R10)(DX*1), Z14, Z15)
+	DWROW((R10)(DX*2), 64(R10)(DX*2), Z16, Z17)
+	DWROW((R11), 64(R11), Z18, Z19)
+	DWROW((R11)(DX*1), 64(R11)(DX*1), Z20, Z21)
+	DWROW((R11)(DX*2), 64(R11)(DX*2), Z22, Z23)
+	ADDQ $8, SI
+	DECQ DI
+	JNZ  dwtap
+
+dwstore:
+	MOVQ c+48(FP), R15
+	MOVQ ldc+56(FP), DX
+	STOREROW(Z0, Z1)
+	STOREROW(Z2, Z3)
+	STOREROW(Z4, Z5)
+	STOREROW(Z6, Z7)
+	STOREROW(Z8, Z9)
+	STOREROW(Z10, Z11)
+	STOREROW(Z12, Z13)
+	STOREROW(Z14, Z15)
+	STOREROW(Z16, Z17)
+	STOREROW(Z18, Z19)
+	STOREROW(Z20, Z21)
+	STOREROW(Z22, Z23)
+	VZEROUPPER
+	RET
+
+// func tapDot32AVX512(p, q *float32, rows, stride int, dst *float32, mask0, mask1 uint16, accumulate int)
+// dst[0:32] (+)= Σ_{r<rows} p[r·stride + 0:32] ⊙ q[r·stride + 0:32] (stride in bytes), the lanes the
+// masks keep; eight accumulators (four rows at a time) hide the multiply-add latency.
+TEXT ·tapDot32AVX512(SB), NOSPLIT, $0-56
+	MOVQ p+0(FP), SI
+	MOVQ q+8(FP), DI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	KMOVW mask0+40(FP), K1
+	KMOVW mask1+42(FP), K2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+dot4:
+	CMPQ CX, $4
+	JL   dot1
+	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z 64(DI), K2, Z17
+	VMOVUPS.Z (DI)(DX*1), K1, Z18
+	VMOVUPS.Z 64(DI)(DX*1), K2, Z19
+	VMOVUPS.Z (DI)(DX*2), K1, Z20
+	VMOVUPS.Z 64(DI)(DX*2), K2, Z21
+	LEAQ (DI)(DX*2), R8
+	VMOVUPS.Z (R8)(DX*1), K1, Z22
+	VMOVUPS.Z 64(R8)(DX*1), K2, Z23
+	VFMADD231PS (SI), Z16, K1, Z0
+	VFMADD231PS 64(SI), Z17, K2, Z1
+	VFMADD231PS (SI)(DX*1), Z18, K1, Z2
+	VFMADD231PS 64(SI)(DX*1), Z19, K2, Z3
+	VFMADD231PS (SI)(DX*2), Z20, K1, Z4
+	VFMADD231PS 64(SI)(DX*2), Z21, K2, Z5
+	LEAQ (SI)(DX*2), R9
+	VFMADD231PS (R9)(DX*1), Z22, K1, Z6
+	VFMADD231PS 64(R9)(DX*1), Z23, K2, Z7
+	LEAQ (DI)(DX*4), DI
+	LEAQ (SI)(DX*4), SI
+	SUBQ $4, CX
+	JMP  dot4
+dot1:
+	TESTQ CX, CX
+	JZ    dotsum
+	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z 64(DI), K2, Z17
+	VFMADD231PS (SI), Z16, K1, Z0
+	VFMADD231PS 64(SI), Z17, K2, Z1
+	ADDQ DX, DI
+	ADDQ DX, SI
+	DECQ CX
+	JMP  dot1
+dotsum:
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z6, Z4, Z4
+	VADDPS Z7, Z5, Z5
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	MOVQ dst+32(FP), R8
+	MOVQ accumulate+48(FP), CX
+	TESTQ CX, CX
+	JZ    dotstore
+	VADDPS (R8), Z0, K1, Z0
+	VADDPS 64(R8), Z1, K2, Z1
+dotstore:
+	VMOVUPS Z0, K1, (R8)
+	VMOVUPS Z1, K2, 64(R8)
+	VZEROUPPER
+	RET

@@ -9,3 +9,11 @@ const tapGemmAvailable = false
 func tapGemm(*float32, []int, int, int, int, []float32, int, []float32, int, uint16, uint16, bool) {
 	panic("engine: tapGemm has no kernel on this architecture")
 }
+
+func tapDepthwise(*float32, []int, int, []float32, int, []float32, int, uint16, uint16) {
+	panic("engine: tapDepthwise has no kernel on this architecture")
+}
+
+func tapDot(*float32, *float32, int, int, []float32, uint16, uint16, bool) {
+	panic("engine: tapDot has no kernel on this architecture")
+}
