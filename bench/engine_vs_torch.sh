@@ -4,7 +4,7 @@
 # threads t, then the next t), each run's JSON kept, and a table of medians over the rounds:
 # images/s of both, the ratio uboost/PyTorch, each one's speedup from 1 thread, peak RSS of both.
 # With PRESET set, the same rounds also time `uboost bench step --model supernet --preset $PRESET`
-# (no PyTorch twin: images/s and speedup only).
+# and its PyTorch twin bench/torch_supernet.py (the preset's batch size), in a second table.
 #
 # A figure is only worth reporting from an idle machine: the script refuses to start when the
 # 1-minute load average is above MAXLOAD (0.5), and FORCE=1 runs anyway with every line flagged.
@@ -20,6 +20,7 @@ THREADS=${THREADS:-1 2}
 PRESET=${PRESET:-}
 MAXLOAD=${MAXLOAD:-0.5}
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 BIN=${BIN:-$OUT/uboost}
 [ -x "$BIN" ] || go build -o "$BIN" ./cmd/uboost
 load0=$(cut -d' ' -f1 /proc/loadavg)
@@ -40,6 +41,7 @@ for r in $(seq 1 "$R"); do
     /usr/bin/python3 bench/torch_probe.py --batch 64 --threads "$t" --steps "$STEPS" --json >"$OUT/torch_t${t}_r$r.json"
     if [ -n "$PRESET" ]; then
       "$BIN" bench step --model supernet --preset "$PRESET" --threads "$t" --steps "$STEPS" --json >"$OUT/supernet_t${t}_r$r.json"
+      /usr/bin/python3 bench/torch_supernet.py --preset "$PRESET" --threads "$t" --steps "$STEPS" --json >"$OUT/torchsupernet_t${t}_r$r.json"
     fi
   done
 done
@@ -51,23 +53,20 @@ def med(who, t):
     runs = [json.load(open(f"{out}/{who}_t{t}_r{r}.json")) for r in range(1, R + 1)]
     return {k: statistics.median(x[k] for x in runs)
             for k in ("images_per_second", "seconds_per_step", "cpu_seconds_per_step", "peak_rss_mb")}
-print(f"probe, batch 64, medians of {R} interleaved rounds {flag}")
-print(f"{'threads':>7} {'uboost img/s':>12} {'torch img/s':>11} {'ratio':>6} {'uboost 1->N':>11} {'torch 1->N':>10} "
-      f"{'uboost RSS MB':>13} {'torch RSS MB':>12}")
-base = {who: med(who, threads[0]) for who in ("uboost", "torch")}
-for t in threads:
-    u, p = med("uboost", t), med("torch", t)
-    print(f"{t:>7} {u['images_per_second']:12.1f} {p['images_per_second']:11.1f} "
-          f"{u['images_per_second'] / p['images_per_second']:5.2f}x "
-          f"{u['images_per_second'] / base['uboost']['images_per_second']:10.2f}x "
-          f"{p['images_per_second'] / base['torch']['images_per_second']:9.2f}x "
-          f"{u['peak_rss_mb']:13.0f} {p['peak_rss_mb']:12.0f} {flag}")
-if preset:
-    print(f"\nsupernet, preset {preset} (its batch size), medians of {R} rounds {flag}")
-    print(f"{'threads':>7} {'img/s':>8} {'s/step':>7} {'1->N':>6} {'RSS MB':>7}")
-    b = med("supernet", threads[0])
+def table(title, ours, theirs):
+    print(title)
+    print(f"{'threads':>7} {'uboost img/s':>12} {'torch img/s':>11} {'ratio':>6} {'uboost 1->N':>11} {'torch 1->N':>10} "
+          f"{'uboost RSS MB':>13} {'torch RSS MB':>12}")
+    base = {who: med(who, threads[0]) for who in (ours, theirs)}
     for t in threads:
-        s = med("supernet", t)
-        print(f"{t:>7} {s['images_per_second']:8.1f} {s['seconds_per_step']:7.3f} "
-              f"{s['images_per_second'] / b['images_per_second']:5.2f}x {s['peak_rss_mb']:7.0f} {flag}")
+        u, p = med(ours, t), med(theirs, t)
+        print(f"{t:>7} {u['images_per_second']:12.1f} {p['images_per_second']:11.1f} "
+              f"{u['images_per_second'] / p['images_per_second']:5.2f}x "
+              f"{u['images_per_second'] / base[ours]['images_per_second']:10.2f}x "
+              f"{p['images_per_second'] / base[theirs]['images_per_second']:9.2f}x "
+              f"{u['peak_rss_mb']:13.0f} {p['peak_rss_mb']:12.0f} {flag}")
+table(f"probe, batch 64, medians of {R} interleaved rounds {flag}", "uboost", "torch")
+if preset:
+    print()
+    table(f"supernet, preset {preset} (its batch size), medians of {R} interleaved rounds {flag}", "supernet", "torchsupernet")
 PY
