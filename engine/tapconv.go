@@ -11,7 +11,8 @@ package engine
 // extra outputs of each row (1 of 33 for a padded 3×3 on 32 columns) are computed and dropped.
 //
 // The kernel gradient is the same matrix read transposed: dK[tap, ci, co] = Σ_r P[r·C + tap + ci]·
-// G[r, co], G being the output gradient laid out on the same r with zeros in the extra columns.
+// G[r, co] over the outputs that exist, one output row at a time (the micro-kernel's taps serve as
+// row segments), G being the output gradient as it is.
 //
 // The micro-kernel computes a 12×32 tile of the output over every tap in registers (AVX-512: 24
 // accumulators, masked loads and stores for the last 32-column tile), so each output element is
@@ -20,9 +21,6 @@ package engine
 
 // tapRows is the micro-kernel's tile height, tapCols its tile width.
 const tapRows, tapCols = 12, 32
-
-// zeroTap is the single tap of a kernel-gradient tile, whose offset is folded into its first row.
-var zeroTap = []int{0}
 
 // tapGeometry is one image's padded layout and the taps of a stride-1 2-D convolution.
 type tapGeometry struct {
@@ -35,6 +33,8 @@ type tapGeometry struct {
 	taps       []int // byte offsets of the taps (forward: one per kernel row when dw = 1)
 	run        int   // floats per tap run: kw·C when dw = 1, else C
 	pixelTaps  []int // byte offsets of every kernel position, for depthwise
+	outOffs    []int // byte offset in the padded image of output m's first tap, m < oh·ow, then the last repeated to a whole tile
+	outRowSegs []int // byte offset in the padded image of output row y's first tap, y < oh
 	kh, kw     int
 	dh, dw     int
 	padFloats  int // length of the padded image buffer, with slack for the last tile's reads
@@ -108,6 +108,13 @@ func (c *convPlan) tapGeometry(ch int, is, ks, dil []int) tapGeometry {
 			}
 		}
 	}
+	for y := range g.oh {
+		g.outRowSegs = append(g.outRowSegs, y*g.wp*ch*f32)
+	}
+	for m := range roundUp(g.oh*g.ow, tapRows) {
+		m = min(m, g.oh*g.ow-1)
+		g.outOffs = append(g.outOffs, ((m/g.ow)*g.wp+m%g.ow)*ch*f32)
+	}
 	for i := range g.kh {
 		for j := range g.kw {
 			g.pixelTaps = append(g.pixelTaps, (i*g.dh*g.wp+j*g.dw)*ch*f32)
@@ -151,44 +158,51 @@ func tapMasks(n int) (uint16, uint16) {
 	return lane(n), lane(n - 16)
 }
 
-// tapConv computes the convolution (canonical layouts, canTapConv true) image by image — or band
-// of output rows by band when there are fewer images than threads — each task padding its image
-// and writing its outputs through a tile buffer with Wp columns per row.
+// tapConv computes the convolution (canonical layouts, canTapConv true) image by image — or
+// range of tiles by range when there are fewer images than threads — each task padding its image.
+// A tile is 12 consecutive outputs of the image, wherever their rows start in the padded layout,
+// so no dropped column is computed and the tile is written straight to its place in out.
 func (c *convPlan) tapConv(out, in, ker []float32) {
 	g := c.tap
 	N := c.oc
+	M := g.oh * g.ow
+	tiles := (M + tapRows - 1) / tapRows
 	t := Threads()
 	bands := 1
 	if c.ob < t {
-		bands = min(g.oh, (t+c.ob-1)/c.ob)
+		bands = min(tiles, (t+c.ob-1)/c.ob)
 	}
-	bandRows := (g.oh + bands - 1) / bands
+	tilesPer := (tiles + bands - 1) / bands
 	parallelFor(c.ob*bands, 1, func(lo, hi int) {
 		p := getScratch(g.padFloats)
 		defer putScratch(p)
-		tile := getScratch(roundUp(bandRows*g.wp, tapRows) * N)
-		defer putScratch(tile)
+		tail := getScratch(tapRows * N)
+		defer putScratch(tail)
 		last := -1
 		for task := lo; task < hi; task++ {
 			b, band := task/bands, task%bands
-			y0, y1 := band*bandRows, min(g.oh, (band+1)*bandRows)
-			if y0 >= y1 {
+			t0, t1 := band*tilesPer, min(tiles, (band+1)*tilesPer)
+			if t0 >= t1 {
 				continue
 			}
 			if b != last {
 				g.pad(p, in, b)
 				last = b
 			}
-			r0, n := y0*g.wp, (y1-y0)*g.wp
-			for r := 0; r < n; r += tapRows {
-				a := &p[(r0+r)*g.c]
+			img := out[b*M*N : (b+1)*M*N]
+			for ti := t0; ti < t1; ti++ {
+				m := ti * tapRows
+				dst := img[m*N:]
+				if m+tapRows > M {
+					dst = tail // the last tile's rows past the image are computed and dropped
+				}
 				for j := 0; j < N; j += tapCols {
 					m0, m1 := tapMasks(N - j)
-					tapGemm(a, g.taps, g.run, g.c, 1, ker[j:], N, tile[r*N+j:], N, m0, m1, false)
+					tapGemmRows(&p[0], g.outOffs[m:], g.taps, g.run, ker[j:], N, dst[j:], N, m0, m1)
 				}
-			}
-			for y := y0; y < y1; y++ {
-				copy(out[((b*g.oh+y)*g.ow)*N:((b*g.oh+y+1)*g.ow)*N], tile[(y-y0)*g.wp*N:])
+				if m+tapRows > M {
+					copy(img[m*N:], tail)
+				}
 			}
 		}
 	})
@@ -212,21 +226,18 @@ func (c *convPlan) tapKernelGradient(out, x, grad []float32) {
 		parts[part] = acc
 		p := getScratch(g.padFloats)
 		defer putScratch(p)
-		gr := getScratch(g.rows * N)
-		defer putScratch(gr)
+		M := g.oh * g.ow
 		for b := lo; b < hi; b++ {
 			g.pad(p, x, b)
-			clear(gr)
-			for y := range g.oh {
-				copy(gr[y*g.wp*N:], grad[((b*g.oh+y)*g.ow)*N:((b*g.oh+y+1)*g.ow)*N])
-			}
+			img := grad[b*M*N : (b+1)*M*N]
 			for ti, off := range g.wgradTaps {
 				for i := 0; i < g.wgradRun; i += tapRows {
 					for j := 0; j < N; j += tapCols {
 						m0, m1 := tapMasks(N - j)
-						// Tile rows are the run's floats i…i+11 (stride 1), the contraction runs
-						// over the outputs r (stride C in p, N in gr).
-						tapGemm(&p[off/4+i], zeroTap, g.rows, 1, C, gr[j:], N,
+						// Tile rows are the run's floats i…i+11 (stride 1); the contraction runs
+						// over the outputs, one output row per segment (stride C in p), while the
+						// gradient's rows follow one another (stride N).
+						tapGemm(&p[off/4+i], g.outRowSegs, g.ow, 1, C, img[j:], N,
 							acc[(ti*tapRowsPad+i)*N+j:], N, m0, m1, b != lo)
 					}
 				}

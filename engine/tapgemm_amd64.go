@@ -48,3 +48,15 @@ func tapDepthwise12x32AVX512(a *float32, taps *int, ntaps, lda int, w *float32, 
 
 //go:noescape
 func tapDot32AVX512(p, q *float32, rows, stride int, dst *float32, mask0, mask1 uint16, accumulate int)
+
+// tapGemmRows is tapGemm for a tile whose 12 rows start anywhere: row i reads A at a + rowOffs[i]
+// (bytes) + tap + k (contiguous runs of run floats per tap), so the tile can hold exactly the
+// outputs that exist, and its rows are written ldc floats apart.
+func tapGemmRows(a *float32, rowOffs []int, taps []int, run int, b []float32, ldb int, c []float32, ldc int, m0, m1 uint16) {
+	_ = rowOffs[tapRows-1]
+	tapGemmRows12x32AVX512(a, &rowOffs[0], &taps[0], len(taps), run, &b[0], ldb*4, &c[0], ldc*4, m0, m1)
+}
+
+//go:noescape
+func tapGemmRows12x32AVX512(a *float32, rowOffs *int, taps *int, ntaps, kpt int, b *float32, ldb int,
+	c *float32, ldc int, mask0, mask1 uint16)

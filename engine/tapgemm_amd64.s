@@ -297,3 +297,120 @@ dotstore:
 	VMOVUPS Z1, K2, 64(R8)
 	VZEROUPPER
 	RET
+
+// Rows kernel: each of the 12 tile rows reads A at a + rowOffs[i] + tap + k·4; the row offsets live
+// in twelve registers, so the k loop advances one pointer (SI) for all rows.
+#define FMAROWR(off, t, acc0, acc1) \
+	VBROADCASTSS (SI)(off*1), t; \
+	VFMADD231PS t, Z24, acc0; \
+	VFMADD231PS t, Z25, acc1
+
+#define STOREROWR(acc0, acc1) \
+	VMOVUPS acc0, K1, (DI); \
+	VMOVUPS acc1, K2, 64(DI); \
+	ADDQ    DX, DI
+
+// func tapGemmRows12x32AVX512(a *float32, rowOffs *int, taps *int, ntaps, kpt int, b *float32, ldb int,
+//	c *float32, ldc int, mask0, mask1 uint16)
+TEXT ·tapGemmRows12x32AVX512(SB), NOSPLIT, $24-76
+	MOVQ rowOffs+8(FP), SI
+	MOVQ 0(SI), R8
+	MOVQ 8(SI), R9
+	MOVQ 16(SI), R10
+	MOVQ 24(SI), R11
+	MOVQ 32(SI), R12
+	MOVQ 40(SI), R13
+	MOVQ 48(SI), R14
+	MOVQ 56(SI), R15
+	MOVQ 64(SI), AX
+	MOVQ 72(SI), CX
+	MOVQ 80(SI), DX
+	MOVQ 88(SI), DI
+	MOVQ taps+16(FP), SI
+	MOVQ SI, tapp-8(SP)
+	MOVQ ntaps+24(FP), SI
+	MOVQ SI, tapn-16(SP)
+	MOVQ b+40(FP), BX
+	KMOVW mask0+72(FP), K1
+	KMOVW mask1+74(FP), K2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	CMPQ tapn-16(SP), $0
+	JEQ  rstore
+
+rtap:
+	// SI = a + taps[t]; the tap's B rows end kpt·ldb bytes after BX.
+	MOVQ kpt+32(FP), SI
+	IMULQ ldb+48(FP), SI
+	ADDQ BX, SI
+	MOVQ SI, bend-24(SP)
+	MOVQ tapp-8(SP), SI
+	MOVQ (SI), SI
+	ADDQ a+0(FP), SI
+	CMPQ BX, bend-24(SP)
+	JEQ  rnexttap
+
+rk:
+	VMOVUPS.Z (BX), K1, Z24
+	VMOVUPS.Z 64(BX), K2, Z25
+	ADDQ ldb+48(FP), BX
+	FMAROWR(R8, Z26, Z0, Z1)
+	FMAROWR(R9, Z27, Z2, Z3)
+	FMAROWR(R10, Z28, Z4, Z5)
+	FMAROWR(R11, Z29, Z6, Z7)
+	FMAROWR(R12, Z26, Z8, Z9)
+	FMAROWR(R13, Z27, Z10, Z11)
+	FMAROWR(R14, Z28, Z12, Z13)
+	FMAROWR(R15, Z29, Z14, Z15)
+	FMAROWR(AX, Z26, Z16, Z17)
+	FMAROWR(CX, Z27, Z18, Z19)
+	FMAROWR(DX, Z28, Z20, Z21)
+	FMAROWR(DI, Z29, Z22, Z23)
+	ADDQ $4, SI
+	CMPQ BX, bend-24(SP)
+	JNE  rk
+
+rnexttap:
+	ADDQ $8, tapp-8(SP)
+	DECQ tapn-16(SP)
+	JNZ  rtap
+
+rstore:
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), DX
+	STOREROWR(Z0, Z1)
+	STOREROWR(Z2, Z3)
+	STOREROWR(Z4, Z5)
+	STOREROWR(Z6, Z7)
+	STOREROWR(Z8, Z9)
+	STOREROWR(Z10, Z11)
+	STOREROWR(Z12, Z13)
+	STOREROWR(Z14, Z15)
+	STOREROWR(Z16, Z17)
+	STOREROWR(Z18, Z19)
+	STOREROWR(Z20, Z21)
+	STOREROWR(Z22, Z23)
+	VZEROUPPER
+	RET

@@ -17,3 +17,7 @@ func tapDepthwise(*float32, []int, int, []float32, int, []float32, int, uint16, 
 func tapDot(*float32, *float32, int, int, []float32, uint16, uint16, bool) {
 	panic("engine: tapDot has no kernel on this architecture")
 }
+
+func tapGemmRows(*float32, []int, []int, int, []float32, int, []float32, int, uint16, uint16) {
+	panic("engine: tapGemmRows has no kernel on this architecture")
+}
