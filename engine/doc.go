@@ -33,9 +33,11 @@
 //     ConvGeneral per gradient, with channel groups for the input gradient and batch groups for
 //     the kernel gradient (the stock VJP splits a depthwise convolution into C convolutions);
 //     Max/Min by one comparison and select.
-//   - Fast float32 executors: ConvGeneral (im2col into reused, cache-sized buffers + sgemm; a
-//     direct depthwise kernel; kernel gradients as colᵀ·v sgemm or a direct depthwise kernel;
-//     1×1 as a plain sgemm), DotGeneral (sgemm, transposes folded into its flags), batch norm,
+//   - Fast float32 executors: ConvGeneral (on AVX-512 CPUs, stride-1 image convolutions, their
+//     input and kernel gradients and their depthwise forms run as tap convolutions, micro-kernels
+//     that read the padded image in place: tapconv.go; otherwise im2col into reused, cache-sized
+//     buffers + sgemm, a direct depthwise kernel, kernel gradients as colᵀ·v sgemm or a direct
+//     depthwise kernel; 1×1 as a plain sgemm), DotGeneral (sgemm, transposes folded into its flags), batch norm,
 //     ReduceWindow (pooling), SelectAndScatter, and contiguous paths for Add/Sub/Mul/Div/Max/Min,
 //     comparisons, Where, ReduceSum/ReduceMax and BroadcastInDim. Other dtypes and layouts go to
 //     simplego's own executors.
@@ -50,7 +52,8 @@
 // a machine without it runs a pure-Go GEMM — BLASNotice says how to get the faster path.
 // UBOOST_NOBLAS=1 keeps OpenBLAS off; UBOOST_OPENBLAS=/path/libopenblas.so picks a library.
 // On AVX-512 CPUs OpenBLAS is asked for its AVX-512 kernels unless OPENBLAS_CORETYPE is set.
-// UBOOST_NOSIMD=1 turns the engine's own AVX2 loops off. Each GEMM is split into row (or column) blocks run on the engine's threads, each a
+// UBOOST_NOSIMD=1 turns the engine's own AVX2 and AVX-512 loops off (the tap convolutions with
+// them). Each GEMM is split into row (or column) blocks run on the engine's threads, each a
 // single-threaded OpenBLAS call.
 //
 // # Other backends
