@@ -142,6 +142,10 @@ func execSelectAndScatter(backend *simplego.Backend, node *simplego.Node, inputs
 	outFlat, _ := backend.BufferData(out)
 	switch shape.DType {
 	case dtypes.Float32:
+		if !p.isMin && isPool2x2(p.window, p.strides, nil, nil, p.paddings) {
+			maxPool2x2Grad(outFlat.([]float32), opFlat.([]float32), srcFlat.([]float32), shape.Dimensions)
+			break
+		}
 		if selectAndScatterRuns(outFlat.([]float32), opFlat.([]float32), srcFlat.([]float32), shape.Dimensions, srcShape.Dimensions, p) {
 			break
 		}

@@ -64,6 +64,10 @@ func execReduceWindow(backend *simplego.Backend, node *simplego.Node, inputs []*
 	o := f32(backend, out)
 	r := inShape.Rank()
 	id, od := inShape.Dimensions, outShape.Dimensions
+	if p.op == backends.ReduceOpMax && isPool2x2(p.window, p.strides, p.baseDilations, p.windowDilations, p.paddings) {
+		maxPool2x2(o, in, id)
+		return out, nil
+	}
 	lead := r
 	run := 1
 	for lead > 0 {
