@@ -88,11 +88,11 @@ func newConvPlan(p *convParams) *convPlan {
 	switch {
 	case c.isKernelGradient():
 		if c.canTapKernelGradient() {
-			g := c.tapGeometry(c.ib, c.is, c.os, c.p.strides)
+			g := c.tapGeometry(c.ib, c.is, c.os, c.p.strides, c.p.kernelDilations)
 			c.tap = &g
 		}
 	case c.canTapConv():
-		g := c.tapGeometry(c.ic, c.is, c.ks, c.p.kernelDilations)
+		g := c.tapGeometry(c.ic, c.is, c.ks, c.p.kernelDilations, c.p.strides)
 		c.tap = &g
 	}
 	return c
@@ -184,12 +184,12 @@ func execConv(backend *simplego.Backend, node *simplego.Node, inputs []*simplego
 	case c.isDepthwise():
 		kind = "depthwise"
 		c.depthwise(canon, in, ker)
-	case c.isPointwise():
-		kind = "1x1"
-		sgemm(false, false, c.ib*c.opos, c.oc, c.ic, 1, in, c.ic, ker, c.ko, 0, canon, c.oc)
 	case c.tap != nil:
 		kind = "taps"
 		c.tapConv(canon, in, ker)
+	case c.isPointwise():
+		kind = "1x1"
+		sgemm(false, false, c.ib*c.opos, c.oc, c.ic, 1, in, c.ic, ker, c.ko, 0, canon, c.oc)
 	default:
 		c.im2colGemm(canon, in, ker)
 	}

@@ -36,65 +36,72 @@ type tapGeometry struct {
 	outOffs    []int // byte offset in the padded image of output m's first tap, m < oh·ow, then the last repeated to a whole tile
 	outRowSegs []int // byte offset in the padded image of output row y's first tap, y < oh
 	kh, kw     int
-	dh, dw     int
-	padFloats  int // length of the padded image buffer, with slack for the last tile's reads
-	wgradTaps  []int
-	wgradRun   int
-	wgradSlack int
+	dh, dw     int // dilations
+	sh, sw     int
+	padFloats  int  // length of the padded image buffer, with slack for the last tile's reads
+	unpadded   bool // no padding: the padded layout is the input's own
 }
 
 // canTapConv reports whether the micro-kernels can run this (non-kernel-gradient) convolution:
-// a stride-1, undilated-input 2-D convolution, without groups or depthwise, with non-negative
-// padding.
+// an undilated-input 2-D convolution with non-negative padding, without groups (any stride and
+// kernel, 1×1 included) or depthwise (stride 1).
 func (c *convPlan) canTapConv() bool {
 	plain := c.groups == 1 && c.bgroups == 1 && c.ki == c.ic
-	if !tapGemmAvailable || c.n != 2 || !(plain || c.isDepthwise()) || c.kpos < 2 {
+	depthwise := c.isDepthwise() && c.p.strides[0] == 1 && c.p.strides[1] == 1
+	if !tapGemmAvailable || c.n != 2 || !(plain || depthwise) {
 		return false
 	}
 	for d := range 2 {
-		if c.p.strides[d] != 1 || c.p.inputDilations[d] != 1 || c.p.paddings[d][0] < 0 || c.p.paddings[d][1] < 0 {
+		if c.p.inputDilations[d] != 1 || c.p.paddings[d][0] < 0 || c.p.paddings[d][1] < 0 {
 			return false
 		}
 	}
-	g := c.tapGeometry(c.ic, c.is, c.ks, c.p.kernelDilations)
+	g := c.tapGeometry(c.ic, c.is, c.ks, c.p.kernelDilations, c.p.strides)
 	return g.oh == c.os[0] && g.ow == c.os[1] && g.oh > 0 && g.ow > 0
 }
 
-// canTapKernelGradient is canTapConv for the kernel-gradient form of a stride-1 convolution (see
+// canTapKernelGradient is canTapConv for the kernel-gradient form of a convolution (see
 // isKernelGradient): the gradient conv's strides are the original dilations and its kernel
 // dilations the original strides.
 func (c *convPlan) canTapKernelGradient() bool {
 	plain := c.groups == 1 && c.bgroups == 1
-	depthwise := c.groups == 1 && c.bgroups > 1 // one batch group per channel: see isKernelGradient
-	if !tapGemmAvailable || c.n != 2 || !(plain || depthwise) || c.opos < 2 {
+	// One batch group per channel (see isKernelGradient), of a stride-1 convolution.
+	depthwise := c.groups == 1 && c.bgroups > 1 && c.p.kernelDilations[0] == 1 && c.p.kernelDilations[1] == 1
+	if !tapGemmAvailable || c.n != 2 || !(plain || depthwise) {
 		return false
 	}
 	for d := range 2 {
-		if c.p.kernelDilations[d] != 1 || c.p.paddings[d][0] < 0 || c.p.paddings[d][1] < 0 {
+		if c.p.paddings[d][0] < 0 || c.p.paddings[d][1] < 0 {
 			return false
 		}
 	}
-	g := c.tapGeometry(c.ib, c.is, c.os, c.p.strides)
+	g := c.tapGeometry(c.ib, c.is, c.os, c.p.strides, c.p.kernelDilations)
 	return g.oh == c.ks[0] && g.ow == c.ks[1] && g.oh > 0 && g.ow > 0
 }
 
-// tapGeometry lays out images of ch channels and spatial size is for a kernel of spatial size ks
-// and dilations dil, with the plan's paddings.
-func (c *convPlan) tapGeometry(ch int, is, ks, dil []int) tapGeometry {
-	g := tapGeometry{c: ch, ih: is[0], iw: is[1], kh: ks[0], kw: ks[1], dh: dil[0], dw: dil[1]}
+// tapGeometry lays out images of ch channels and spatial size is for a kernel of spatial size ks,
+// dilations dil and strides str, with the plan's paddings.
+func (c *convPlan) tapGeometry(ch int, is, ks, dil, str []int) tapGeometry {
+	g := tapGeometry{c: ch, ih: is[0], iw: is[1], kh: ks[0], kw: ks[1], dh: dil[0], dw: dil[1], sh: str[0], sw: str[1]}
 	g.pt, g.pl = c.p.paddings[0][0], c.p.paddings[1][0]
-	pr := c.p.paddings[1][1]
-	g.hp = g.ih + g.pt + c.p.paddings[0][1]
-	g.oh = g.hp - (g.kh-1)*g.dh
-	g.ow = g.iw + g.pl + pr - (g.kw-1)*g.dw
+	pb, pr := c.p.paddings[0][1], c.p.paddings[1][1]
+	g.hp = g.ih + g.pt + pb
+	g.oh = (g.hp-(g.kh-1)*g.dh-1)/g.sh + 1
+	g.ow = (g.iw+g.pl+pr-(g.kw-1)*g.dw-1)/g.sw + 1
+	if g.hp-(g.kh-1)*g.dh < 1 || g.iw+g.pl+pr-(g.kw-1)*g.dw < 1 {
+		g.oh, g.ow = 0, 0 // the kernel is larger than the padded image
+		return g
+	}
 	// Rows of the padded image share their padding columns: the zeros after row y's pixels are
 	// also the zeros before row y+1's, so a tap reading past the right edge lands in the next
-	// row's left padding. That needs max(pl, pr) zero columns per row rather than pl + pr (and no
-	// fewer columns than outputs): 1 dropped output in 29 for a 3×3 on 28 columns, not 2 in 30.
+	// row's left padding. That needs max(pl, pr) zero columns per row rather than pl + pr (and,
+	// for the depthwise tiles that number outputs along the padded rows, no fewer columns than
+	// outputs).
 	g.wp = max(g.iw+max(g.pl, pr), g.ow)
 	g.rows = g.oh * g.wp
 	const f32 = 4
-	// Forward and input gradient: row stride C, taps along the contraction.
+	// Taps along the contraction, in the kernel's [kh, kw, C] order: without width dilation the kw
+	// taps of a kernel row are one run of kw·C floats.
 	if g.dw == 1 {
 		g.run = g.kw * ch
 		for i := range g.kh {
@@ -108,27 +115,24 @@ func (c *convPlan) tapGeometry(ch int, is, ks, dil []int) tapGeometry {
 			}
 		}
 	}
-	for y := range g.oh {
-		g.outRowSegs = append(g.outRowSegs, y*g.wp*ch*f32)
-	}
-	for m := range roundUp(g.oh*g.ow, tapRows) {
-		m = min(m, g.oh*g.ow-1)
-		g.outOffs = append(g.outOffs, ((m/g.ow)*g.wp+m%g.ow)*ch*f32)
-	}
 	for i := range g.kh {
 		for j := range g.kw {
 			g.pixelTaps = append(g.pixelTaps, (i*g.dh*g.wp+j*g.dw)*ch*f32)
 		}
 	}
-	// Kernel gradient: one call per tap run, its kw·C (or C) outputs as tile rows.
-	g.wgradRun = g.run
-	g.wgradTaps = g.taps
-	lastTap := g.taps[len(g.taps)-1] / f32
-	// The last tile of forward reads rows up to rows + tapRows − 1; the kernel gradient's last tile
-	// reads up to a whole tile past the run.
-	fwdNeed := (g.rows+tapRows)*ch + lastTap + g.run
-	wgradNeed := g.rows*ch + lastTap + roundUp(g.run, tapRows)
-	g.padFloats = max(g.hp*g.wp*ch, fwdNeed, wgradNeed)
+	for y := range g.oh {
+		g.outRowSegs = append(g.outRowSegs, y*g.sh*g.wp*ch*f32)
+	}
+	for m := range roundUp(g.oh*g.ow, tapRows) {
+		m = min(m, g.oh*g.ow-1)
+		g.outOffs = append(g.outOffs, ((m/g.ow)*g.sh*g.wp+(m%g.ow)*g.sw)*ch*f32)
+	}
+	// Reads past the image: the forward's last tap run of the last output, the kernel gradient's
+	// tile rows rounded up to 12, and the depthwise tiles' dropped columns.
+	last := g.outOffs[len(g.outOffs)-1]/f32 + g.taps[len(g.taps)-1]/f32
+	dwNeed := (g.rows+tapRows)*ch + g.pixelTaps[len(g.pixelTaps)-1]/f32 + ch
+	g.padFloats = max(g.hp*g.wp*ch, last+roundUp(g.run, tapRows), dwNeed)
+	g.unpadded = g.pt == 0 && g.pl == 0 && pb == 0 && pr == 0
 	return g
 }
 
@@ -174,11 +178,14 @@ func (c *convPlan) tapConv(out, in, ker []float32) {
 	}
 	tilesPer := (tiles + bands - 1) / bands
 	parallelFor(c.ob*bands, 1, func(lo, hi int) {
-		p := getScratch(g.padFloats)
-		defer putScratch(p)
+		var p []float32
+		if !g.unpadded {
+			p = getScratch(g.padFloats)
+			defer putScratch(p)
+		}
 		tail := getScratch(tapRows * N)
 		defer putScratch(tail)
-		last := -1
+		src, last := p, -1
 		for task := lo; task < hi; task++ {
 			b, band := task/bands, task%bands
 			t0, t1 := band*tilesPer, min(tiles, (band+1)*tilesPer)
@@ -186,7 +193,11 @@ func (c *convPlan) tapConv(out, in, ker []float32) {
 				continue
 			}
 			if b != last {
-				g.pad(p, in, b)
+				if g.unpadded { // no tap reads outside the image: read it in place
+					src = in[b*g.ih*g.iw*g.c:]
+				} else {
+					g.pad(p, in, b)
+				}
 				last = b
 			}
 			img := out[b*M*N : (b+1)*M*N]
@@ -198,7 +209,7 @@ func (c *convPlan) tapConv(out, in, ker []float32) {
 				}
 				for j := 0; j < N; j += tapCols {
 					m0, m1 := tapMasks(N - j)
-					tapGemmRows(&p[0], g.outOffs[m:], g.taps, g.run, ker[j:], N, dst[j:], N, m0, m1)
+					tapGemmRows(&src[0], g.outOffs[m:], g.taps, g.run, ker[j:], N, dst[j:], N, m0, m1)
 				}
 				if m+tapRows > M {
 					copy(img[m*N:], tail)
@@ -217,8 +228,8 @@ func (c *convPlan) tapKernelGradient(out, x, grad []float32) {
 	g := c.tap
 	N := c.oc
 	C := g.c
-	nTaps := len(g.wgradTaps)
-	tapRowsPad := roundUp(g.wgradRun, tapRows)
+	nTaps := len(g.taps)
+	tapRowsPad := roundUp(g.run, tapRows)
 	accLen := nTaps * tapRowsPad * N
 	parts := make([][]float32, Threads())
 	nParts := parallelChunks(c.ic, 1, len(parts), func(part, lo, hi int) {
@@ -230,14 +241,14 @@ func (c *convPlan) tapKernelGradient(out, x, grad []float32) {
 		for b := lo; b < hi; b++ {
 			g.pad(p, x, b)
 			img := grad[b*M*N : (b+1)*M*N]
-			for ti, off := range g.wgradTaps {
-				for i := 0; i < g.wgradRun; i += tapRows {
+			for ti, off := range g.taps {
+				for i := 0; i < g.run; i += tapRows {
 					for j := 0; j < N; j += tapCols {
 						m0, m1 := tapMasks(N - j)
 						// Tile rows are the run's floats i…i+11 (stride 1); the contraction runs
-						// over the outputs, one output row per segment (stride C in p), while the
-						// gradient's rows follow one another (stride N).
-						tapGemm(&p[off/4+i], g.outRowSegs, g.ow, 1, C, img[j:], N,
+						// over the outputs, one output row per segment (stride C·sw in p), while
+						// the gradient's rows follow one another (stride N).
+						tapGemm(&p[off/4+i], g.outRowSegs, g.ow, 1, C*g.sw, img[j:], N,
 							acc[(ti*tapRowsPad+i)*N+j:], N, m0, m1, b != lo)
 					}
 				}
@@ -246,7 +257,7 @@ func (c *convPlan) tapKernelGradient(out, x, grad []float32) {
 	})
 	// Sum the shares and drop the tiles' padding rows: dK[tap run row, co] in kernel order.
 	for ti := range nTaps {
-		dst := out[ti*g.wgradRun*N : (ti+1)*g.wgradRun*N]
+		dst := out[ti*g.run*N : (ti+1)*g.run*N]
 		copy(dst, parts[0][ti*tapRowsPad*N:])
 		for _, acc := range parts[1:nParts] {
 			addTo(dst, acc[ti*tapRowsPad*N:ti*tapRowsPad*N+len(dst)])

@@ -11,36 +11,46 @@ import (
 type tapCase struct {
 	b, h, w, c, n, kh, kw, dh, dw int
 	pad                           [4]int
+	sh, sw                        int // strides; 0 means 1
 }
 
+func (tc tapCase) strides() (int, int) { return max(tc.sh, 1), max(tc.sw, 1) }
+
 func (tc tapCase) String() string {
-	return fmt.Sprintf("%dx%dx%dx%d→%d k%dx%d d%d,%d pad%v", tc.b, tc.h, tc.w, tc.c, tc.n, tc.kh, tc.kw, tc.dh, tc.dw, tc.pad)
+	sh, sw := tc.strides()
+	return fmt.Sprintf("%dx%dx%dx%d→%d k%dx%d d%d,%d s%d,%d pad%v", tc.b, tc.h, tc.w, tc.c, tc.n, tc.kh, tc.kw, tc.dh, tc.dw, sh, sw, tc.pad)
 }
 
 func (tc tapCase) outSize() (int, int) {
-	return tc.h + tc.pad[0] + tc.pad[1] - (tc.kh-1)*tc.dh, tc.w + tc.pad[2] + tc.pad[3] - (tc.kw-1)*tc.dw
+	sh, sw := tc.strides()
+	return (tc.h+tc.pad[0]+tc.pad[1]-(tc.kh-1)*tc.dh-1)/sh + 1, (tc.w+tc.pad[2]+tc.pad[3]-(tc.kw-1)*tc.dw-1)/sw + 1
 }
 
 var tapCases = []tapCase{
-	{b: 3, h: 8, w: 8, c: 32, n: 32, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},   // the common case
-	{b: 2, h: 7, w: 9, c: 5, n: 24, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},    // odd sizes, N < 32
-	{b: 2, h: 9, w: 6, c: 16, n: 72, kh: 5, kw: 5, dh: 1, dw: 1, pad: [4]int{2, 2, 2, 2}},   // 5×5, three column tiles
-	{b: 2, h: 9, w: 9, c: 8, n: 40, kh: 3, kw: 3, dh: 2, dw: 2, pad: [4]int{2, 2, 2, 2}},    // dilated: one tap per position
-	{b: 1, h: 10, w: 7, c: 3, n: 8, kh: 3, kw: 3, dh: 2, dw: 1, pad: [4]int{0, 3, 2, 0}},    // asymmetric padding, batch 1
-	{b: 2, h: 6, w: 6, c: 7, n: 17, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{0, 0, 0, 0}},    // no padding
-	{b: 5, h: 4, w: 5, c: 1, n: 33, kh: 2, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 0, 1, 1}},    // one channel in, 33 out
-	{b: 1, h: 3, w: 3, c: 12, n: 16, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},   // image smaller than a tile
-	{b: 2, h: 5, w: 5, c: 9, n: 32, kh: 1, kw: 3, dh: 1, dw: 1, pad: [4]int{0, 0, 1, 1}},    // one kernel row
-	{b: 1, h: 12, w: 12, c: 4, n: 6, kh: 3, kw: 3, dh: 3, dw: 3, pad: [4]int{3, 3, 3, 3}},   // dilation 3
-	{b: 4, h: 16, w: 16, c: 32, n: 48, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}, // several tiles per row
-	{b: 2, h: 5, w: 6, c: 3, n: 5, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{3, 2, 3, 3}},     // more padding than kernel: Wo > W + pad
-	{b: 2, h: 6, w: 7, c: 6, n: 9, kh: 5, kw: 5, dh: 2, dw: 2, pad: [4]int{4, 4, 1, 7}},     // dilated, lopsided padding
+	{b: 3, h: 8, w: 8, c: 32, n: 32, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},                 // the common case
+	{b: 2, h: 7, w: 9, c: 5, n: 24, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},                  // odd sizes, N < 32
+	{b: 2, h: 9, w: 6, c: 16, n: 72, kh: 5, kw: 5, dh: 1, dw: 1, pad: [4]int{2, 2, 2, 2}},                 // 5×5, three column tiles
+	{b: 2, h: 9, w: 9, c: 8, n: 40, kh: 3, kw: 3, dh: 2, dw: 2, pad: [4]int{2, 2, 2, 2}},                  // dilated: one tap per position
+	{b: 1, h: 10, w: 7, c: 3, n: 8, kh: 3, kw: 3, dh: 2, dw: 1, pad: [4]int{0, 3, 2, 0}},                  // asymmetric padding, batch 1
+	{b: 2, h: 6, w: 6, c: 7, n: 17, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{0, 0, 0, 0}},                  // no padding
+	{b: 5, h: 4, w: 5, c: 1, n: 33, kh: 2, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 0, 1, 1}},                  // one channel in, 33 out
+	{b: 1, h: 3, w: 3, c: 12, n: 16, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},                 // image smaller than a tile
+	{b: 2, h: 5, w: 5, c: 9, n: 32, kh: 1, kw: 3, dh: 1, dw: 1, pad: [4]int{0, 0, 1, 1}},                  // one kernel row
+	{b: 1, h: 12, w: 12, c: 4, n: 6, kh: 3, kw: 3, dh: 3, dw: 3, pad: [4]int{3, 3, 3, 3}},                 // dilation 3
+	{b: 4, h: 16, w: 16, c: 32, n: 48, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}},               // several tiles per row
+	{b: 2, h: 5, w: 6, c: 3, n: 5, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{3, 2, 3, 3}},                   // more padding than kernel: Wo > W + pad
+	{b: 2, h: 6, w: 7, c: 6, n: 9, kh: 5, kw: 5, dh: 2, dw: 2, pad: [4]int{4, 4, 1, 7}},                   // dilated, lopsided padding
+	{b: 3, h: 6, w: 5, c: 32, n: 40, kh: 1, kw: 1, dh: 1, dw: 1},                                          // 1×1, read in place
+	{b: 2, h: 14, w: 14, c: 32, n: 32, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}, sh: 2, sw: 2}, // stride 2 (a reduction pre-conv)
+	{b: 2, h: 7, w: 7, c: 16, n: 24, kh: 3, kw: 3, dh: 1, dw: 1, sh: 2, sw: 2},                            // stride 2, no padding, odd size
+	{b: 1, h: 9, w: 8, c: 5, n: 7, kh: 3, kw: 2, dh: 2, dw: 1, pad: [4]int{2, 1, 0, 1}, sh: 3, sw: 2},     // unequal strides, dilated rows
 }
 
 // forwardPlan is the plan of the forward convolution of tc in NHWC / HWIO layouts.
 func (tc tapCase) forwardPlan() *convPlan {
 	oh, ow := tc.outSize()
-	p := &convParams{strides: []int{1, 1}, inputDilations: []int{1, 1}, kernelDilations: []int{tc.dh, tc.dw},
+	sh, sw := tc.strides()
+	p := &convParams{strides: []int{sh, sw}, inputDilations: []int{1, 1}, kernelDilations: []int{tc.dh, tc.dw},
 		paddings: [][2]int{{tc.pad[0], tc.pad[1]}, {tc.pad[2], tc.pad[3]}}, channelGroupCount: 1, batchGroupCount: 1}
 	p.axes.InputBatch, p.axes.InputSpatial, p.axes.InputChannels = 0, []int{1, 2}, 3
 	p.axes.KernelSpatial, p.axes.KernelInputChannels, p.axes.KernelOutputChannels = []int{0, 1}, 2, 3
@@ -53,10 +63,11 @@ func (tc tapCase) forwardPlan() *convPlan {
 
 // kernelGradientPlan is the plan of the convolution the engine's VJP builds for tc's kernel
 // gradient: x [B, H, W, C] with its batch as channels, the output gradient [B, Ho, Wo, N] as the
-// kernel, dK [kh, kw, C, N] as the output; strides are the dilations.
+// kernel, dK [kh, kw, C, N] as the output; strides are the dilations, kernel dilations the strides.
 func (tc tapCase) kernelGradientPlan() *convPlan {
 	oh, ow := tc.outSize()
-	p := &convParams{strides: []int{tc.dh, tc.dw}, inputDilations: []int{1, 1}, kernelDilations: []int{1, 1},
+	sh, sw := tc.strides()
+	p := &convParams{strides: []int{tc.dh, tc.dw}, inputDilations: []int{1, 1}, kernelDilations: []int{sh, sw},
 		paddings: [][2]int{{tc.pad[0], tc.pad[1]}, {tc.pad[2], tc.pad[3]}}, channelGroupCount: 1, batchGroupCount: 1}
 	p.axes.InputChannels, p.axes.InputSpatial, p.axes.InputBatch = 0, []int{1, 2}, 3
 	p.axes.KernelInputChannels, p.axes.KernelSpatial, p.axes.KernelOutputChannels = 0, []int{1, 2}, 3
@@ -67,7 +78,7 @@ func (tc tapCase) kernelGradientPlan() *convPlan {
 	return newConvPlan(p)
 }
 
-// convDirect is the definition, in float64: out[b, y, x, n] = Σ x[b, y+i·dh−pt, x+j·dw−pl, c]·k[i, j, c, n].
+// convDirect is the definition, in float64: out[b, y, x, n] = Σ x[b, y·sh+i·dh−pt, x·sw+j·dw−pl, c]·k[i, j, c, n].
 func (tc tapCase) convDirect(in, ker []float32) []float64 {
 	oh, ow := tc.outSize()
 	out := make([]float64, tc.b*oh*ow*tc.n)
@@ -82,7 +93,7 @@ func (tc tapCase) convDirect(in, ker []float32) []float64 {
 	return out
 }
 
-// kernelGradientDirect is the definition: dK[i, j, c, n] = Σ x[b, y+i·dh−pt, x+j·dw−pl, c]·g[b, y, x, n].
+// kernelGradientDirect is the definition: dK[i, j, c, n] = Σ x[b, y·sh+i·dh−pt, x·sw+j·dw−pl, c]·g[b, y, x, n].
 func (tc tapCase) kernelGradientDirect(in, grad []float32) []float64 {
 	oh, ow := tc.outSize()
 	dk := make([]float64, tc.kh*tc.kw*tc.c*tc.n)
@@ -100,12 +111,13 @@ func (tc tapCase) kernelGradientDirect(in, grad []float32) []float64 {
 // eachTap calls f for every output position and kernel tap that reads inside the image.
 func (tc tapCase) eachTap(f func(b, y, x, i, j, yi, xi int)) {
 	oh, ow := tc.outSize()
+	sh, sw := tc.strides()
 	for b := range tc.b {
 		for y := range oh {
 			for x := range ow {
 				for i := range tc.kh {
 					for j := range tc.kw {
-						yi, xi := y+i*tc.dh-tc.pad[0], x+j*tc.dw-tc.pad[2]
+						yi, xi := y*sh+i*tc.dh-tc.pad[0], x*sw+j*tc.dw-tc.pad[2]
 						if yi >= 0 && yi < tc.h && xi >= 0 && xi < tc.w {
 							f(b, y, x, i, j, yi, xi)
 						}
@@ -168,17 +180,22 @@ func TestTapConvMatchesDefinition(t *testing.T) {
 	}
 }
 
-// TestTapConvDeclines checks that convolutions the micro-kernel does not cover keep their path.
+// TestTapConvDeclines checks that convolutions the micro-kernels do not cover keep their path: input
+// dilation (the input gradient of a strided convolution), channel groups other than depthwise, and
+// strided depthwise.
 func TestTapConvDeclines(t *testing.T) {
-	strided := tapCase{b: 1, h: 8, w: 8, c: 4, n: 4, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}.forwardPlan()
-	strided.p.strides = []int{2, 2}
-	strided.p.outputShape.Dimensions = []int{1, 4, 4, 4}
-	if p := newConvPlan(strided.p); p.tap != nil {
-		t.Error("stride 2 took the tap path")
-	}
-	pointwise := tapCase{b: 1, h: 8, w: 8, c: 4, n: 4, kh: 1, kw: 1, dh: 1, dw: 1}.forwardPlan()
-	if pointwise.tap != nil {
-		t.Error("1×1 took the tap path (it is one sgemm)")
+	base := tapCase{b: 1, h: 8, w: 8, c: 4, n: 4, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}
+	dilated := base.forwardPlan().p
+	dilated.inputDilations = []int{2, 2}
+	dilated.outputShape.Dimensions = []int{1, 15, 15, 4}
+	grouped := base.forwardPlan().p
+	grouped.channelGroupCount = 2
+	grouped.kernelShape.Dimensions = []int{3, 3, 2, 4}
+	stridedDW, _ := tapCase{b: 1, h: 8, w: 8, c: 4, n: 4, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}, sh: 2, sw: 2}.depthwisePlans()
+	for name, p := range map[string]*convParams{"input dilation": dilated, "2 groups": grouped, "strided depthwise": stridedDW.p} {
+		if pl := newConvPlan(p); pl.tap != nil {
+			t.Errorf("%s took the tap path", name)
+		}
 	}
 }
 
@@ -241,6 +258,9 @@ func TestTapDepthwiseMatchesDefinition(t *testing.T) {
 	}
 	defer SetThreads(Threads())
 	for _, tc := range append(tapCases, tapCase{b: 2, h: 14, w: 14, c: 72, n: 72, kh: 5, kw: 5, dh: 2, dw: 2, pad: [4]int{4, 4, 4, 4}}) {
+		if sh, sw := tc.strides(); sh != 1 || sw != 1 {
+			continue // strided depthwise keeps the direct path (TestTapConvDeclines)
+		}
 		tc.n = tc.c
 		oh, ow := tc.outSize()
 		in := randSlice(tc.b * tc.h * tc.w * tc.c)
