@@ -98,11 +98,7 @@ def main():
     opt_a = torch.optim.Adam(arch, lr=3e-3)
     x = torch.randn(a.batch, 3, 32, 32)
     y = torch.randint(0, 10, (a.batch,))
-    times, losses, first, cpu0 = [], [], 0.0, 0.0
-    for step in range(a.steps + 1):
-        if step == 1:
-            cpu0 = time.process_time()
-        t0 = time.perf_counter()
+    def step():
         opt_w.zero_grad(set_to_none=True)
         opt_a.zero_grad(set_to_none=True)
         logits, lat = net(x)
@@ -110,27 +106,44 @@ def main():
         loss.backward()
         opt_w.step()
         opt_a.step()
+        return loss.item()
+
+    report("probe", a.batch, a.steps, time_steps(step, a.steps), a.json)
+
+
+def time_steps(step, steps):
+    """Runs step() steps + 1 times; the first (untimed) warms up. Returns the wall seconds of the
+    timed steps, every step's loss, the first step's seconds and the CPU seconds per timed step."""
+    times, losses, first, cpu0 = [], [], 0.0, 0.0
+    for i in range(steps + 1):
+        if i == 1:
+            cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        losses.append(step())
         dt = time.perf_counter() - t0
-        losses.append(loss.item())
-        if step == 0:
+        if i == 0:
             first = dt
         else:
             times.append(dt)
-    cpu = (time.process_time() - cpu0) / a.steps
+    return times, losses, first, (time.process_time() - cpu0) / steps
+
+
+def report(model, batch, steps, timed, as_json):
+    """Prints the fields of `uboost bench step` (median step time), as JSON or as lines."""
+    times, losses, first, cpu = timed
     med = statistics.median(times)
-    res = {"model": "probe", "backend": "pytorch " + torch.__version__, "batch": a.batch,
-           "threads": torch.get_num_threads(), "steps": a.steps, "images_per_second": a.batch / med,
+    res = {"model": model, "backend": "pytorch " + torch.__version__, "batch": batch,
+           "threads": torch.get_num_threads(), "steps": steps, "images_per_second": batch / med,
            "seconds_per_step": med, "first_step_seconds": first, "step_seconds": times,
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "cpu_seconds_per_step": cpu, "losses": losses}
-    if a.json:
+    if as_json:
         print(json.dumps(res))
     else:
-        print(f"model probe, batch {a.batch}, {res['threads']} threads, backend {res['backend']}")
+        print(f"model {model}, batch {batch}, {res['threads']} threads, backend {res['backend']}")
         print(f"images_per_second {res['images_per_second']:.1f}\nseconds_per_step {med:.4f}\n"
               f"peak_rss_mb {res['peak_rss_mb']:.0f}\ncpu_seconds_per_step {cpu:.4f}\n"
               f"first_step_seconds {first:.3f}")
-
 
 if __name__ == "__main__":
     main()

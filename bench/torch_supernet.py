@@ -46,15 +46,13 @@ Usage: torch_supernet.py [--preset edge] [--input 28x28x1] [--batch B] [--thread
 fields of torch_probe.py; --describe prints the layers and parameter counts instead.
 """
 import argparse
-import json
 import math
-import resource
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_probe import report, time_steps  # the same timing and output as the probe's twin
 
 # search.Preset (search/config.go), the fields the micro-stage supernet uses; every preset has StemPool.
 PRESETS = {
@@ -218,37 +216,15 @@ def main():
         return
     params = list(net.parameters())  # exactly the /model variables: sgdUpdate's set
     opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-    times, losses, first, cpu0 = [], [], 0.0, 0.0
-    for step in range(a.steps + 1):
-        if step == 1:
-            cpu0 = time.process_time()
-        t0 = time.perf_counter()
+    def step():
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(net(x), y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, GRAD_CLIP)  # min(1, clip/(norm + 1e-6)), as sgdUpdate
         opt.step()
-        dt = time.perf_counter() - t0
-        losses.append(loss.item())
-        if step == 0:
-            first = dt
-        else:
-            times.append(dt)
-    cpu = (time.process_time() - cpu0) / a.steps
-    med = statistics.median(times)
-    res = {"model": model, "backend": "pytorch " + torch.__version__, "batch": batch,
-           "threads": torch.get_num_threads(), "steps": a.steps, "images_per_second": batch / med,
-           "seconds_per_step": med, "first_step_seconds": first, "step_seconds": times,
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-           "cpu_seconds_per_step": cpu, "losses": losses}
-    if a.json:
-        print(json.dumps(res))
-    else:
-        print(f"model {model}, batch {batch}, {res['threads']} threads, backend {res['backend']}")
-        print(f"images_per_second {res['images_per_second']:.1f}\nseconds_per_step {med:.4f}\n"
-              f"peak_rss_mb {res['peak_rss_mb']:.0f}\ncpu_seconds_per_step {cpu:.4f}\n"
-              f"first_step_seconds {first:.3f}")
+        return loss.item()
 
+    report(model, batch, a.steps, time_steps(step, a.steps), a.json)
 
 if __name__ == "__main__":
     main()
