@@ -84,6 +84,9 @@ func channelMoments(x, g []float32, mean []float32, outer, c, inner int) (s1, s2
 // channelAffine sets out = x·mul[ch] + add[ch], or with g given out = g·mul[ch] + x·add[ch] + sub[ch].
 func channelAffine(out, x, g []float32, mul, add, sub []float32, outer, c, inner int) {
 	parallelFor(outer, bnChunk(c, inner), func(lo, hi int) {
+		if inner == 1 && affineRowsSIMD(out, x, g, mul, add, sub, lo, hi, c) {
+			return
+		}
 		for o := lo; o < hi; o++ {
 			if inner == 1 {
 				dst := out[o*c : (o+1)*c]

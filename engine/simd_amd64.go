@@ -128,10 +128,10 @@ func momentsAVX2(x []float32, stride, rows int, a, b *[8]float64)
 func momentsGradAVX2(x, g []float32, mean *[8]float32, stride, rows int, a, b *[8]float64)
 
 // momentsSIMD adds to a and b the channel sums of channelMoments for rows [lo, hi) of
-// channels-last data with c channels, 8 channels at a time, and returns how many leading
-// channels it covered (0 without AVX2).
+// channels-last data with c channels — 32 channels per pass over the rows with AVX-512, else 8 —
+// and returns how many leading channels it covered (0 without AVX2).
 func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
-	if !useAVX2 || c < 8 || hi <= lo {
+	if !useAVX2 || hi <= lo || (c < 8 && !tapGemmAvailable) {
 		return 0
 	}
 	c8 := c &^ 7
@@ -139,6 +139,20 @@ func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
 	x = x[lo*c : lo*c+n]
 	if g != nil {
 		g = g[lo*c : lo*c+n]
+	}
+	if tapGemmAvailable { // AVX-512: blocks of 32 channels, the last one masked
+		for ch := 0; ch < c; ch += 32 {
+			mask := uint32(1)<<min(32, c-ch) - 1
+			if c-ch >= 32 {
+				mask = ^uint32(0)
+			}
+			if g == nil {
+				moments32AVX512(&x[ch], c, hi-lo, &a[ch], &b[ch], mask)
+			} else {
+				momentsGrad32AVX512(&x[ch], &g[ch], &mean[ch], c, hi-lo, &a[ch], &b[ch], mask)
+			}
+		}
+		return c
 	}
 	for ch := 0; ch < c8; ch += 8 {
 		aa, bb := (*[8]float64)(a[ch:ch+8]), (*[8]float64)(b[ch:ch+8])
@@ -150,6 +164,36 @@ func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
 	}
 	return c8
 }
+
+// affineRowsSIMD is channelAffine's channels-last rows [lo, hi) with AVX-512, 32 channels per pass
+// over the rows; false (nothing done) without AVX-512.
+func affineRowsSIMD(out, x, g, mul, add, sub []float32, lo, hi, c int) bool {
+	if !tapGemmAvailable || hi <= lo || c == 0 {
+		return false
+	}
+	var gp *float32
+	for ch := 0; ch < c; ch += 32 {
+		mask := ^uint32(0)
+		if c-ch < 32 {
+			mask = uint32(1)<<(c-ch) - 1
+		}
+		bp := &add[ch] // read but unused by the forward form, which has no sub
+		if g != nil {
+			gp, bp = &g[lo*c+ch], &sub[ch]
+		}
+		affine32AVX512(&out[lo*c+ch], &x[lo*c+ch], gp, c, hi-lo, &mul[ch], &add[ch], bp, mask)
+	}
+	return true
+}
+
+//go:noescape
+func affine32AVX512(dst, x, grad *float32, stride, rows int, m, a, b *float32, mask uint32)
+
+//go:noescape
+func moments32AVX512(x *float32, stride, rows int, a, b *float64, mask uint32)
+
+//go:noescape
+func momentsGrad32AVX512(x, grad, mean *float32, stride, rows int, a, b *float64, mask uint32)
 
 //go:noescape
 func maxVSAVX2(o, v []float32, s float32)

@@ -28,6 +28,8 @@ func vvSIMD(backends.OpType, []float32, []float32, []float32) bool { return fals
 
 func vsSIMD(backends.OpType, []float32, []float32, float32, bool) bool { return false }
 
+func affineRowsSIMD(_, _, _, _, _, _ []float32, _, _, _ int) bool { return false }
+
 func momentsSIMD(_, _, _ []float32, _, _, _ int, _, _ []float64) int { return 0 }
 
 func maxVSSIMD(_, _ []float32, _ float32) int { return 0 }

@@ -103,11 +103,12 @@ func TestBinaryLoops(t *testing.T) {
 	}
 }
 
-// TestMomentsLoops checks batch norm's channel sums (SIMD for the leading multiple of 8 channels
-// when the CPU has it) against float64 sums in row order, for channel counts around 8 and 16 and
-// odd and even row counts (the SIMD loop takes rows in pairs).
+// TestMomentsLoops checks batch norm's channel sums (AVX-512 blocks of 32 channels, or AVX2 for the
+// leading multiple of 8, when the CPU has them) against float64 sums in row order, for channel
+// counts around 8, 16 and 32 and past one block, and odd and even row counts (the SIMD loops take
+// rows in pairs).
 func TestMomentsLoops(t *testing.T) {
-	for _, c := range []int{3, 8, 11, 16, 21} {
+	for _, c := range []int{3, 8, 11, 16, 21, 32, 33, 40, 72} {
 		for _, rows := range []int{1, 2, 7, 64} {
 			x, g, mean := randSlice(rows*c), randSlice(rows*c + 1)[1:], randSlice(c + 2)[:c]
 			for _, grad := range []bool{false, true} {
@@ -175,6 +176,42 @@ func TestReluLoops(t *testing.T) {
 			}
 			if o[n] != 42 {
 				t.Fatalf("n=%d: wrote past len(o)", n)
+			}
+		}
+	}
+}
+
+// TestAffineRowsSameBits checks batch norm's affine pass over many rows at once (AVX-512) bit for
+// bit against the row-at-a-time loops it replaces, forward (x·m + a) and gradient ((g·m + b) + x·a),
+// for channel counts below, at and past one 32-channel block.
+func TestAffineRowsSameBits(t *testing.T) {
+	for _, c := range []int{3, 16, 32, 40, 72} {
+		rows := 9
+		x, g := randSlice(rows*c), randSlice(rows*c+5)[5:]
+		m, a, b := randSlice(c+1)[1:], randSlice(c+2)[2:], randSlice(c+3)[3:]
+		for _, grad := range []bool{false, true} {
+			gg, sub := g, b
+			if !grad {
+				gg, sub = nil, nil
+			}
+			got := make([]float32, rows*c)
+			if !affineRowsSIMD(got, x, gg, m, a, sub, 0, rows, c) {
+				t.Skip("no AVX-512")
+			}
+			want := make([]float32, rows*c)
+			for r := range rows {
+				dst, row := want[r*c:(r+1)*c], x[r*c:(r+1)*c]
+				if grad {
+					mulAddVec(dst, g[r*c:(r+1)*c], m, b)
+					fmaVec(dst, row, a)
+				} else {
+					mulAddVec(dst, row, m, a)
+				}
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("c=%d grad=%v element %d: %v, want %v", c, grad, i, got[i], want[i])
+				}
 			}
 		}
 	}
