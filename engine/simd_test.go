@@ -187,8 +187,8 @@ func TestReluLoops(t *testing.T) {
 func TestAffineRowsSameBits(t *testing.T) {
 	for _, c := range []int{3, 16, 32, 40, 72} {
 		rows := 9
-		x, g := randSlice(rows*c), randSlice(rows*c+5)[5:]
-		m, a, b := randSlice(c+1)[1:], randSlice(c+2)[2:], randSlice(c+3)[3:]
+		x, g := randSlice(rows*c), randSlice(rows*c + 5)[5:]
+		m, a, b := randSlice(c + 1)[1:], randSlice(c + 2)[2:], randSlice(c + 3)[3:]
 		for _, grad := range []bool{false, true} {
 			gg, sub := g, b
 			if !grad {
