@@ -60,6 +60,10 @@ func sgPutBuffer(b *simplego.Backend, buffer *simplego.Buffer)
 //go:linkname sgCloneBuffer github.com/gomlx/gomlx/backends/simplego.(*Backend).cloneBuffer
 func sgCloneBuffer(b *simplego.Backend, buffer *simplego.Buffer) *simplego.Buffer
 
+//go:linkname sgExecTranspose github.com/gomlx/gomlx/backends/simplego.execTranspose
+func sgExecTranspose(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer,
+	inputsOwned []bool) (*simplego.Buffer, error)
+
 //go:linkname sgExecConvGeneral github.com/gomlx/gomlx/backends/simplego.execConvGeneral
 func sgExecConvGeneral(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer,
 	inputsOwned []bool) (*simplego.Buffer, error)

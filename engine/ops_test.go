@@ -13,7 +13,8 @@ import (
 	"github.com/uboost/uboost/engine"
 )
 
-// TestPadAndReverse checks the two data-movement ops simplego lacks against hand-built results.
+// TestPadAndReverse checks the two data-movement ops simplego lacks, and the engine's Transpose,
+// against hand-built results.
 func TestPadAndReverse(t *testing.T) {
 	b := engine.Backend()
 	x := tensors.FromValue([][]float32{{1, 2, 3}, {4, 5, 6}})
@@ -34,6 +35,10 @@ func TestPadAndReverse(t *testing.T) {
 		}, [][]float32{{1, 2, 3}}},
 		{"reverse-both", func(x *Node) *Node { return Reverse(x, 0, 1) }, [][]float32{{6, 5, 4}, {3, 2, 1}}},
 		{"reverse-cols", func(x *Node) *Node { return Reverse(x, 1) }, [][]float32{{3, 2, 1}, {6, 5, 4}}},
+		{"transpose", func(x *Node) *Node { return TransposeAllDims(x, 1, 0) }, [][]float32{{1, 4}, {2, 5}, {3, 6}}},
+		// A rank-4 kernel transpose as the convolution gradients build it: [1,3,2,1] → axes (2,0,3,1).
+		{"transpose-rank4", func(x *Node) *Node { return TransposeAllDims(Reshape(x, 1, 3, 2, 1), 2, 0, 3, 1) },
+			[][][][]float32{{{{1, 3, 5}}}, {{{2, 4, 6}}}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
