@@ -16,6 +16,67 @@ import (
 // the engine's own parameters so that its executors, not simplego's, run them.
 type builder struct {
 	*simplego.Builder
+	// oneElement maps each float32 BroadcastInDim of a one-element operand to that operand (as a
+	// scalar), so that element-wise ops can take the scalar instead; see unbroadcast.
+	oneElement map[backends.Op]backends.Op
+}
+
+// BroadcastInDim remembers broadcasts of a one-element float32 operand. GoMLX's gradient of a
+// product by a scalar (every Gumbel-weighted op of a supernet edge) multiplies by the scalar
+// broadcast to the full shape: materialized, that is a write and a read of a full tensor per term.
+func (b *builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadcastAxes []int) (backends.Op, error) {
+	op, err := b.Builder.BroadcastInDim(x, outputShape, broadcastAxes)
+	if err != nil || outputShape.DType != dtypes.Float32 {
+		return op, err
+	}
+	if n, ok := x.(*simplego.Node); ok && nodeShape(n).Size() == 1 {
+		scalar := x
+		if nodeShape(n).Rank() > 0 {
+			if scalar, err = b.Builder.Reshape(x); err != nil {
+				return op, nil // keep the broadcast
+			}
+		}
+		if b.oneElement == nil {
+			b.oneElement = map[backends.Op]backends.Op{}
+		}
+		b.oneElement[op] = scalar
+	}
+	return op, nil
+}
+
+// unbroadcast returns the operands of an element-wise op with a remembered one-element broadcast
+// replaced by its scalar when the other operand has the broadcast's full shape: the op's shape is
+// the same, the engine's element-wise kernels take the scalar as such, and the broadcast, left
+// without users, is never executed.
+func (b *builder) unbroadcast(lhs, rhs backends.Op) (backends.Op, backends.Op) {
+	full := func(op, other backends.Op) bool {
+		s, err1 := b.OpShape(op)
+		o, err2 := b.OpShape(other)
+		return err1 == nil && err2 == nil && s.Equal(o)
+	}
+	if s, ok := b.oneElement[rhs]; ok && full(lhs, rhs) {
+		rhs = s
+	} else if s, ok := b.oneElement[lhs]; ok && full(rhs, lhs) {
+		lhs = s
+	}
+	return lhs, rhs
+}
+
+// Mul, Add, Sub and Div take a remembered one-element broadcast as its scalar (see unbroadcast).
+func (b *builder) Mul(lhs, rhs backends.Op) (backends.Op, error) {
+	return b.Builder.Mul(b.unbroadcast(lhs, rhs))
+}
+
+func (b *builder) Add(lhs, rhs backends.Op) (backends.Op, error) {
+	return b.Builder.Add(b.unbroadcast(lhs, rhs))
+}
+
+func (b *builder) Sub(lhs, rhs backends.Op) (backends.Op, error) {
+	return b.Builder.Sub(b.unbroadcast(lhs, rhs))
+}
+
+func (b *builder) Div(lhs, rhs backends.Op) (backends.Op, error) {
+	return b.Builder.Div(b.unbroadcast(lhs, rhs))
 }
 
 // nodeOf returns the simplego node behind an op of this builder.

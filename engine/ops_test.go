@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -82,5 +83,43 @@ func TestConcurrentUse(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestScalarBroadcastNotMaterialized checks that the gradient of a product by a scalar (GoMLX's
+// VJP multiplies by the scalar broadcast to the full shape) runs without materializing that
+// broadcast, and gives the analytic values: for L = Σ (x·w)², dL/dx = 2·x·w², dL/dw = 2·w·Σ x².
+func TestScalarBroadcastNotMaterialized(t *testing.T) {
+	b := engine.Backend()
+	x := convertTensor(randTensor(62, 2, 5, 5, 3), dtypes.Float32)
+	w := float32(0.7)
+	fn := func(x, w *Node) []*Node {
+		y := Mul(x, w)
+		return Gradient(ReduceAllSum(Mul(y, y)), x, w)
+	}
+	exec := MustNewExec(b, fn)
+	exec.MustExec(x, w) // compile outside the profile
+	engine.ProfileOps(true)
+	out := exec.MustExec(x, w)
+	engine.ProfileOps(false)
+	// One broadcast stays: the gradient's seed, 1 broadcast to the loss's own one-element shape.
+	for _, op := range engine.OpProfile() {
+		if op.Op == "BroadcastInDim" && op.Calls > 1 {
+			t.Errorf("BroadcastInDim ran %d times, want at most 1 (the seed)", op.Calls)
+		}
+	}
+	xs := flat64(x)
+	var sum2 float64
+	for _, v := range xs {
+		sum2 += v * v
+	}
+	dx, dw := flat64(out[0]), flat64(out[1])
+	for i, v := range xs {
+		if want := 2 * v * float64(w) * float64(w); math.Abs(dx[i]-want) > 1e-5 {
+			t.Fatalf("dL/dx[%d] = %v, want %v", i, dx[i], want)
+		}
+	}
+	if want := 2 * float64(w) * sum2; math.Abs(dw[0]-want) > 1e-4*math.Abs(want) {
+		t.Fatalf("dL/dw = %v, want %v", dw[0], want)
 	}
 }
