@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -250,6 +251,22 @@ func (tc tapCase) depthwisePlans() (fwd, kg *convPlan) {
 	return newConvPlan(fwd.p), newConvPlan(kg.p)
 }
 
+// depthwiseDirect is the definition of tc as a depthwise convolution and of its kernel gradient:
+// out[b, y, x, c] = Σ_{i,j} x[b, y·sh+i·dh−pt, x·sw+j·dw−pl, c]·k[i, j, c], dK[i, j, c] = Σ x·g.
+func (tc tapCase) depthwiseDirect(in, ker, grad []float32) (out, dk []float64) {
+	oh, ow := tc.outSize()
+	out = make([]float64, tc.b*oh*ow*tc.c)
+	dk = make([]float64, tc.kh*tc.kw*tc.c)
+	tc.eachTap(func(b, y, x, i, j, yi, xi int) {
+		for c := range tc.c {
+			v := float64(in[((b*tc.h+yi)*tc.w+xi)*tc.c+c])
+			out[((b*oh+y)*ow+x)*tc.c+c] += v * float64(ker[(i*tc.kw+j)*tc.c+c])
+			dk[(i*tc.kw+j)*tc.c+c] += v * float64(grad[((b*oh+y)*ow+x)*tc.c+c])
+		}
+	})
+	return out, dk
+}
+
 // TestTapDepthwiseMatchesDefinition is TestTapConvMatchesDefinition for depthwise convolutions:
 // out[b, y, x, c] = Σ_{i,j} x[b, y+i·dh−pt, x+j·dw−pl, c]·k[i, j, c], dK[i, j, c] = Σ x·g.
 func TestTapDepthwiseMatchesDefinition(t *testing.T) {
@@ -266,15 +283,7 @@ func TestTapDepthwiseMatchesDefinition(t *testing.T) {
 		in := randSlice(tc.b * tc.h * tc.w * tc.c)
 		ker := randSlice(tc.kh * tc.kw * tc.c)
 		grad := randSlice(tc.b * oh * ow * tc.c)
-		wantOut := make([]float64, tc.b*oh*ow*tc.c)
-		wantDK := make([]float64, tc.kh*tc.kw*tc.c)
-		tc.eachTap(func(b, y, x, i, j, yi, xi int) {
-			for c := range tc.c {
-				v := float64(in[((b*tc.h+yi)*tc.w+xi)*tc.c+c])
-				wantOut[((b*oh+y)*ow+x)*tc.c+c] += v * float64(ker[(i*tc.kw+j)*tc.c+c])
-				wantDK[(i*tc.kw+j)*tc.c+c] += v * float64(grad[((b*oh+y)*ow+x)*tc.c+c])
-			}
-		})
+		wantOut, wantDK := tc.depthwiseDirect(in, ker, grad)
 		fwd, kg := tc.depthwisePlans()
 		if tc.c > 1 && (fwd.tap == nil || !fwd.isDepthwise() || kg.tap == nil || !kg.isKernelGradient() || kg.bgroups != tc.c) {
 			t.Fatalf("%v: depthwise tap path not chosen", tc)
@@ -318,5 +327,57 @@ func BenchmarkDepthwise3x3KernelGradient(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestTapConvRandomGeometries draws 60 small convolutions — kernel 1–5 per axis, dilation 1–3,
+// stride 1–3, padding 0–4 on each side, 1–40 channels in and out, batch 1–3 — and checks the tap
+// path, whenever it takes them, against the definition (forward and kernel gradient; depthwise too
+// at stride 1).
+func TestTapConvRandomGeometries(t *testing.T) {
+	if !tapGemmAvailable {
+		t.Skip("no AVX-512")
+	}
+	defer SetThreads(Threads())
+	r := rand.New(rand.NewPCG(5, 6))
+	tried := 0
+	for tried < 60 {
+		tc := tapCase{b: 1 + r.IntN(3), h: 1 + r.IntN(12), w: 1 + r.IntN(12), c: 1 + r.IntN(40), n: 1 + r.IntN(40),
+			kh: 1 + r.IntN(5), kw: 1 + r.IntN(5), dh: 1 + r.IntN(3), dw: 1 + r.IntN(3),
+			pad: [4]int{r.IntN(5), r.IntN(5), r.IntN(5), r.IntN(5)}, sh: 1 + r.IntN(3), sw: 1 + r.IntN(3)}
+		oh, ow := tc.outSize()
+		if oh < 1 || ow < 1 || tc.h+tc.pad[0]+tc.pad[1] < (tc.kh-1)*tc.dh+1 || tc.w+tc.pad[2]+tc.pad[3] < (tc.kw-1)*tc.dw+1 {
+			continue
+		}
+		tried++
+		SetThreads(1 + r.IntN(3))
+		in := randSlice(tc.b * tc.h * tc.w * tc.c)
+		ker := randSlice(tc.kh * tc.kw * tc.c * tc.n)
+		grad := randSlice(tc.b * oh * ow * tc.n)
+		fwd, kg := tc.forwardPlan(), tc.kernelGradientPlan()
+		if fwd.tap == nil || kg.tap == nil {
+			t.Fatalf("%v: tap path not chosen", tc)
+		}
+		out := nanFilled(tc.b * oh * ow * tc.n)
+		fwd.tapConv(out, in, ker)
+		checkClose(t, fmt.Sprintf("%v forward", tc), out, tc.convDirect(in, ker))
+		dk := nanFilled(len(ker))
+		kg.tapKernelGradient(dk, in, grad)
+		checkClose(t, fmt.Sprintf("%v kernel gradient", tc), dk, tc.kernelGradientDirect(in, grad))
+		if tc.sh > 1 || tc.sw > 1 || tc.c == 1 {
+			continue // strided depthwise keeps the direct path; one channel is a plain convolution
+		}
+		dwf, dwk := tc.depthwisePlans()
+		if dwf.tap == nil || dwk.tap == nil {
+			t.Fatalf("%v: depthwise tap path not chosen", tc)
+		}
+		dker, dgrad := ker[:tc.kh*tc.kw*tc.c], randSlice(tc.b*oh*ow*tc.c)
+		wantOut, wantDK := tc.depthwiseDirect(in, dker, dgrad)
+		dout := nanFilled(len(wantOut))
+		dwf.tapDepthwiseConv(dout, in, dker)
+		checkClose(t, fmt.Sprintf("%v depthwise forward", tc), dout, wantOut)
+		ddk := nanFilled(len(wantDK))
+		dwk.tapDepthwiseKernelGradient(ddk, in, dgrad)
+		checkClose(t, fmt.Sprintf("%v depthwise kernel gradient", tc), ddk, wantDK)
 	}
 }
