@@ -5,10 +5,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/uboost/uboost/experiment"
 	"github.com/uboost/uboost/report"
+	"gonum.org/v1/gonum/stat"
 )
 
 func init() { root.AddCommand(newCompareCmd()) }
@@ -24,7 +27,7 @@ type compareRow struct {
 }
 
 func newCompareCmd() *cobra.Command {
-	var asJSON, grids, finished bool
+	var asJSON, grids, finished, arms bool
 	var method string
 	cmd := &cobra.Command{
 		Use:   "compare RUN_DIR... | compare --grids EXPERIMENT_A EXPERIMENT_B",
@@ -39,7 +42,13 @@ method grid, such as one co-design search against one search per candidate array
 With --grids it compares one method's runs (--method) in two experiment directories written by
 "uboost experiment", e.g. the same U-Boost grid under two sets of search settings (docs/PROTOCOL.md):
 each grid's hypervolume over all the method's runs and the ratio A/B with its 95% bootstrap interval
-over seeds.`,
+over seeds.
+
+With --arms the run directories are grouped into arms by their names less a trailing "-s<seed>"
+(codesign-s0, codesign-s1 and 32x32-s0, 32x32-s1 are the arms codesign and 32x32): each arm's
+geometric mean of the runs' hypervolumes and its ratio to the lowest arm's, then one row per seed
+with every arm's hypervolume and each arm's ratio to that seed's lowest (docs/CODESIGN.md, third
+comparison).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
 			if grids {
@@ -71,6 +80,9 @@ over seeds.`,
 			for i := range rows {
 				rows[i].HVRatio = rows[i].HyperVolume / best
 			}
+			if arms {
+				return compareArms(cmd, rows, asJSON)
+			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rows)
 			}
@@ -91,6 +103,7 @@ over seeds.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a Markdown table")
 	cmd.Flags().BoolVar(&finished, "finished", false, "leave out run directories without a complete result.json (the unfinished runs of a live grid) instead of failing")
+	cmd.Flags().BoolVar(&arms, "arms", false, "group the runs into arms by directory name less a trailing -s<seed> and compare the arms' geometric-mean hypervolumes")
 	cmd.Flags().BoolVar(&grids, "grids", false, "compare two experiment directories' runs of --method instead of run directories")
 	cmd.Flags().StringVar(&method, "method", experiment.UBoost, "with --grids: the method whose runs are compared")
 	return cmd
@@ -120,4 +133,112 @@ func compareGrids(cmd *cobra.Command, dirs []string, method string, asJSON bool)
 	}
 	_, err = fmt.Fprintf(cmd.OutOrStdout(), "A = %s\nB = %s\n%s\n", dirs[0], dirs[1], c.Text)
 	return err
+}
+
+// armSeed splits a run directory's name into its arm and seed: "codesign-s2" is arm "codesign",
+// seed "2"; a name without the suffix is an arm of its own with seed "".
+var armSeed = regexp.MustCompile(`^(.*)-s([0-9]+)$`)
+
+// compareArm is one arm of compare --arms.
+type compareArm struct {
+	Arm string `json:"arm"`
+	// Seeds are the arm's seeds, in the order of the runs given; HyperVolumes the runs' own.
+	Seeds        []string  `json:"seeds"`
+	HyperVolumes []float64 `json:"hypervolumes"`
+	// GeoMeanHV is the geometric mean of HyperVolumes, GeoMeanRatio it over the lowest arm's.
+	GeoMeanHV    float64 `json:"geomean_hypervolume"`
+	GeoMeanRatio float64 `json:"geomean_ratio"`
+}
+
+// compareSeed is one seed of compare --arms: each arm's hypervolume (absent where the arm has no
+// run of the seed) and its ratio to the seed's lowest.
+type compareSeed struct {
+	Seed   string             `json:"seed"`
+	HV     map[string]float64 `json:"hypervolume"`
+	Ratio  map[string]float64 `json:"ratio"`
+	Lowest string             `json:"lowest_arm"`
+}
+
+// compareArms is compare --arms over finished rows.
+func compareArms(cmd *cobra.Command, rows []compareRow, asJSON bool) error {
+	var order []string // arms in the order of first appearance
+	byArm := map[string]*compareArm{}
+	var seeds []string
+	bySeed := map[string]*compareSeed{}
+	for _, r := range rows {
+		arm, seed := filepath.Base(r.Dir), ""
+		if m := armSeed.FindStringSubmatch(arm); m != nil {
+			arm, seed = m[1], m[2]
+		}
+		a := byArm[arm]
+		if a == nil {
+			a = &compareArm{Arm: arm}
+			byArm[arm] = a
+			order = append(order, arm)
+		}
+		if slices.Contains(a.Seeds, seed) {
+			return fmt.Errorf("flag --arms: arm %q has two runs of seed %q (%s)", arm, seed, r.Dir)
+		}
+		a.Seeds = append(a.Seeds, seed)
+		a.HyperVolumes = append(a.HyperVolumes, r.HyperVolume)
+		s := bySeed[seed]
+		if s == nil {
+			s = &compareSeed{Seed: seed, HV: map[string]float64{}, Ratio: map[string]float64{}}
+			bySeed[seed] = s
+			seeds = append(seeds, seed)
+		}
+		s.HV[arm] = r.HyperVolume
+	}
+	lowest := math.Inf(1)
+	for _, a := range byArm {
+		a.GeoMeanHV = stat.GeometricMean(a.HyperVolumes, nil)
+		lowest = min(lowest, a.GeoMeanHV)
+	}
+	out := struct {
+		Arms  []*compareArm  `json:"arms"`
+		Seeds []*compareSeed `json:"seeds"`
+	}{}
+	for _, name := range order {
+		byArm[name].GeoMeanRatio = byArm[name].GeoMeanHV / lowest
+		out.Arms = append(out.Arms, byArm[name])
+	}
+	for _, seed := range seeds {
+		s := bySeed[seed]
+		best := math.Inf(1)
+		for _, name := range order {
+			if hv, ok := s.HV[name]; ok && hv < best {
+				best, s.Lowest = hv, name
+			}
+		}
+		for name, hv := range s.HV {
+			s.Ratio[name] = hv / best
+		}
+		out.Seeds = append(out.Seeds, s)
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), out)
+	}
+	w := cmd.OutOrStdout()
+	t := &report.Table{Header: []string{"arm", "runs", "geomean HV", "geomean / lowest"}}
+	for _, a := range out.Arms {
+		t.Rows = append(t.Rows, []string{a.Arm, fmt.Sprint(len(a.HyperVolumes)), report.Fixed(a.GeoMeanHV, 4), report.Fixed(a.GeoMeanRatio, 3)})
+	}
+	if err := t.WriteMarkdown(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	st := &report.Table{Header: append([]string{"seed"}, order...)}
+	st.Header = append(st.Header, "lowest")
+	for _, s := range out.Seeds {
+		row := []string{s.Seed}
+		for _, name := range order {
+			cell := report.Missing
+			if hv, ok := s.HV[name]; ok {
+				cell = fmt.Sprintf("%s (%s×)", report.Fixed(hv, 4), report.Fixed(s.Ratio[name], 3))
+			}
+			row = append(row, cell)
+		}
+		st.Rows = append(st.Rows, append(row, s.Lowest))
+	}
+	return st.WriteMarkdown(w)
 }

@@ -82,3 +82,59 @@ func TestCompareGridsCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareArms: arms codesign (HV 0.5 and 0.2 at seeds 0 and 1) and 32x32 (0.4 and 0.4) have
+// geometric means √0.1 = 0.316228 and 0.4, so 32x32 is 1.264911× the lowest; seed 0's lowest is
+// 32x32 (codesign 1.25×), seed 1's codesign (32x32 2×). Two runs of one arm and seed are refused.
+func TestCompareArms(t *testing.T) {
+	dir := t.TempDir()
+	writeRunResult(t, dir, "codesign-s0", "systolic", 1, 0.90, 0.05)
+	writeRunResult(t, dir, "codesign-s1", "systolic", 1, 0.90, 0.02)
+	writeRunResult(t, dir, "32x32-s0", "systolic", 1, 0.80, 0.02)
+	writeRunResult(t, dir, "32x32-s1", "systolic", 1, 0.90, 0.04)
+	runs := filepath.Join(dir, "runs")
+	args := []string{"compare", "--arms", "--json"}
+	for _, n := range []string{"codesign-s0", "codesign-s1", "32x32-s0", "32x32-s1"} {
+		args = append(args, filepath.Join(runs, n))
+	}
+	stdout, stderr, ok := run(t, args...)
+	if !ok {
+		t.Fatalf("compare --arms failed: %s", stderr)
+	}
+	var got struct {
+		Arms []struct {
+			Arm          string    `json:"arm"`
+			Seeds        []string  `json:"seeds"`
+			GeoMeanHV    float64   `json:"geomean_hypervolume"`
+			GeoMeanRatio float64   `json:"geomean_ratio"`
+			HVs          []float64 `json:"hypervolumes"`
+		} `json:"arms"`
+		Seeds []struct {
+			Seed   string             `json:"seed"`
+			Ratio  map[string]float64 `json:"ratio"`
+			Lowest string             `json:"lowest_arm"`
+		} `json:"seeds"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if len(got.Arms) != 2 || got.Arms[0].Arm != "codesign" || !near(got.Arms[0].GeoMeanHV, math.Sqrt(0.1)) ||
+		!near(got.Arms[0].GeoMeanRatio, 1) || got.Arms[1].Arm != "32x32" || !near(got.Arms[1].GeoMeanHV, 0.4) ||
+		!near(got.Arms[1].GeoMeanRatio, 0.4/math.Sqrt(0.1)) || strings.Join(got.Arms[1].Seeds, ",") != "0,1" {
+		t.Errorf("arms = %+v", got.Arms)
+	}
+	if len(got.Seeds) != 2 || got.Seeds[0].Lowest != "32x32" || !near(got.Seeds[0].Ratio["codesign"], 1.25) ||
+		got.Seeds[1].Lowest != "codesign" || !near(got.Seeds[1].Ratio["32x32"], 2) {
+		t.Errorf("seeds = %+v", got.Seeds)
+	}
+	table, _, ok := run(t, append([]string{"compare", "--arms"}, args[3:]...)...)
+	if !ok || !strings.Contains(table, "| 32x32 | 2 | 0.4000 | 1.265 |") || !strings.Contains(table, "| 0 | 0.5000 (1.250×) | 0.4000 (1.000×) | 32x32 |") {
+		t.Errorf("table:\n%s", table)
+	}
+	other := t.TempDir()
+	writeRunResult(t, other, "codesign-s0", "systolic", 1, 0.90, 0.05)
+	if _, stderr, ok := run(t, "compare", "--arms", filepath.Join(runs, "codesign-s0"), filepath.Join(other, "runs", "codesign-s0")); ok ||
+		!strings.Contains(stderr, `arm "codesign" has two runs of seed "0"`) {
+		t.Errorf("duplicate arm and seed: ok=%v stderr=%q", ok, stderr)
+	}
+}
