@@ -9,7 +9,7 @@ import "slices"
 // isPool2x2 reports whether a window over a rank-4 [B, H, W, C] tensor is the 2×2, stride-2 one
 // without padding or dilation that the AVX-512 kernels cover.
 func isPool2x2(window, strides, baseDilations, windowDilations []int, paddings [][2]int) bool {
-	if !tapGemmAvailable || len(window) != 4 {
+	if !avx512 || len(window) != 4 {
 		return false
 	}
 	for _, d := range [][]int{baseDilations, windowDilations} {

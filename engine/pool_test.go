@@ -12,7 +12,7 @@ import (
 // — so that "first maximum in scan order" is exercised, on odd sizes and channel counts that use the
 // lane masks, at 1 and 3 threads.
 func TestMaxPool2x2MatchesGeneric(t *testing.T) {
-	if !tapGemmAvailable {
+	if !avx512 {
 		t.Skip("no AVX-512: pooling takes the generic path")
 	}
 	defer SetThreads(Threads())
@@ -64,7 +64,7 @@ func TestMaxPool2x2MatchesGeneric(t *testing.T) {
 
 // BenchmarkMaxPool2x2 times the forward and gradient kernels on 128 images of 28×28×32.
 func BenchmarkMaxPool2x2(b *testing.B) {
-	if !tapGemmAvailable {
+	if !avx512 {
 		b.Skip("no AVX-512")
 	}
 	dims := []int{128, 28, 28, 32}

@@ -131,7 +131,7 @@ func momentsGradAVX2(x, g []float32, mean *[8]float32, stride, rows int, a, b *[
 // channels-last data with c channels — 32 channels per pass over the rows with AVX-512, else 8 —
 // and returns how many leading channels it covered (0 without AVX2).
 func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
-	if !useAVX2 || hi <= lo || (c < 8 && !tapGemmAvailable) {
+	if !useAVX2 || hi <= lo || (c < 8 && !avx512) {
 		return 0
 	}
 	c8 := c &^ 7
@@ -140,7 +140,7 @@ func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
 	if g != nil {
 		g = g[lo*c : lo*c+n]
 	}
-	if tapGemmAvailable { // AVX-512: blocks of 32 channels, the last one masked
+	if avx512 { // blocks of 32 channels, the last one masked
 		for ch := 0; ch < c; ch += 32 {
 			mask := uint32(1)<<min(32, c-ch) - 1
 			if c-ch >= 32 {
@@ -168,7 +168,7 @@ func momentsSIMD(x, g, mean []float32, lo, hi, c int, a, b []float64) int {
 // affineRowsSIMD is channelAffine's channels-last rows [lo, hi) with AVX-512, 32 channels per pass
 // over the rows; false (nothing done) without AVX-512.
 func affineRowsSIMD(out, x, g, mul, add, sub []float32, lo, hi, c int) bool {
-	if !tapGemmAvailable || hi <= lo || c == 0 {
+	if !avx512 || hi <= lo || c == 0 {
 		return false
 	}
 	var gp *float32

@@ -19,8 +19,9 @@ package engine
 // stored once. Measured on one core (2-core Intel Xeon, AVX-512, 64 images of 32×32×32, 3×3 to 32
 // channels): 125 GFLOP/s against 63–66 for im2col + OpenBLAS sgemm, whose GEMM alone runs at 79–85.
 
-// tapRows is the micro-kernel's tile height, tapCols its tile width.
-const tapRows, tapCols = 12, 32
+// tapRowsMax is the tallest tile of the GEMM kernels (tapRows is the one in use): the geometry's
+// tables are padded to it. The depthwise kernels' tile is always tapRowsMax × dwCols.
+const tapRowsMax, dwCols = 12, 32
 
 // tapGeometry is one image's padded layout and the taps of a stride-1 2-D convolution.
 type tapGeometry struct {
@@ -47,7 +48,7 @@ type tapGeometry struct {
 // kernel, 1×1 included) or depthwise (stride 1).
 func (c *convPlan) canTapConv() bool {
 	plain := c.groups == 1 && c.bgroups == 1 && c.ki == c.ic
-	depthwise := c.isDepthwise() && c.p.strides[0] == 1 && c.p.strides[1] == 1
+	depthwise := avx512 && c.isDepthwise() && c.p.strides[0] == 1 && c.p.strides[1] == 1
 	if !tapGemmAvailable || c.n != 2 || !(plain || depthwise) {
 		return false
 	}
@@ -66,7 +67,7 @@ func (c *convPlan) canTapConv() bool {
 func (c *convPlan) canTapKernelGradient() bool {
 	plain := c.groups == 1 && c.bgroups == 1
 	// One batch group per channel (see isKernelGradient), of a stride-1 convolution.
-	depthwise := c.groups == 1 && c.bgroups > 1 && c.p.kernelDilations[0] == 1 && c.p.kernelDilations[1] == 1
+	depthwise := avx512 && c.groups == 1 && c.bgroups > 1 && c.p.kernelDilations[0] == 1 && c.p.kernelDilations[1] == 1
 	if !tapGemmAvailable || c.n != 2 || !(plain || depthwise) {
 		return false
 	}
@@ -123,20 +124,40 @@ func (c *convPlan) tapGeometry(ch int, is, ks, dil, str []int) tapGeometry {
 	for y := range g.oh {
 		g.outRowSegs = append(g.outRowSegs, y*g.sh*g.wp*ch*f32)
 	}
-	for m := range roundUp(g.oh*g.ow, tapRows) {
+	for m := range roundUp(g.oh*g.ow, tapRowsMax) {
 		m = min(m, g.oh*g.ow-1)
 		g.outOffs = append(g.outOffs, ((m/g.ow)*g.sh*g.wp+(m%g.ow)*g.sw)*ch*f32)
 	}
 	// Reads past the image: the forward's last tap run of the last output, the kernel gradient's
 	// tile rows rounded up to 12, and the depthwise tiles' dropped columns.
 	last := g.outOffs[len(g.outOffs)-1]/f32 + g.taps[len(g.taps)-1]/f32
-	dwNeed := (g.rows+tapRows)*ch + g.pixelTaps[len(g.pixelTaps)-1]/f32 + ch
-	g.padFloats = max(g.hp*g.wp*ch, last+roundUp(g.run, tapRows), dwNeed)
+	dwNeed := (g.rows+tapRowsMax)*ch + g.pixelTaps[len(g.pixelTaps)-1]/f32 + ch
+	g.padFloats = max(g.hp*g.wp*ch, last+roundUp(g.run, tapRowsMax), dwNeed)
 	g.unpadded = g.pt == 0 && g.pl == 0 && pb == 0 && pr == 0
 	return g
 }
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// padColumns returns b (rows × n floats) as the tap GEMM kernel in use reads it: b itself, or, when
+// the kernel reads whole tiles of columns (tapPadB), a scratch copy with its columns padded with zeros
+// to a multiple of tapCols; and its row stride.
+func padColumns(b []float32, rows, n int) ([]float32, int) {
+	if !tapPadB || n%tapCols == 0 {
+		return b, n
+	}
+	return padColumnsInto(getScratch(rows*roundUp(n, tapCols)), b, rows, n), roundUp(n, tapCols)
+}
+
+// padColumnsInto copies b (rows × n) into dst with rows of roundUp(n, tapCols) floats, zero-padded.
+func padColumnsInto(dst, b []float32, rows, n int) []float32 {
+	ld := roundUp(n, tapCols)
+	for r := range rows {
+		copy(dst[r*ld:r*ld+n], b[r*n:(r+1)*n])
+		clear(dst[r*ld+n : (r+1)*ld])
+	}
+	return dst
+}
 
 // pad writes image b of in (NHWC, g.c channels) into p, zeros around it and in the slack.
 func (g *tapGeometry) pad(p, in []float32, b int) {
@@ -170,6 +191,10 @@ func (c *convPlan) tapConv(out, in, ker []float32) {
 	g := c.tap
 	N := c.oc
 	M := g.oh * g.ow
+	kb, ldb := padColumns(ker, g.kh*g.kw*g.c, N)
+	if len(kb) != len(ker) {
+		defer putScratch(kb)
+	}
 	tiles := (M + tapRows - 1) / tapRows
 	t := Threads()
 	bands := 1
@@ -208,8 +233,7 @@ func (c *convPlan) tapConv(out, in, ker []float32) {
 					dst = tail // the last tile's rows past the image are computed and dropped
 				}
 				for j := 0; j < N; j += tapCols {
-					m0, m1 := tapMasks(N - j)
-					tapGemmRows(&src[0], g.outOffs[m:], g.taps, g.run, ker[j:], N, dst[j:], N, m0, m1)
+					tapGemmRows(&src[0], g.outOffs[m:], g.taps, g.run, kb[j:], ldb, dst[j:], N, N-j)
 				}
 				if m+tapRows > M {
 					copy(img[m*N:], tail)
@@ -229,7 +253,7 @@ func (c *convPlan) tapKernelGradient(out, x, grad []float32) {
 	N := c.oc
 	C := g.c
 	nTaps := len(g.taps)
-	tapRowsPad := roundUp(g.run, tapRows)
+	tapRowsPad := roundUp(g.run, tapRowsMax)
 	accLen := nTaps * tapRowsPad * N
 	parts := make([][]float32, Threads())
 	nParts := parallelChunks(c.ic, 1, len(parts), func(part, lo, hi int) {
@@ -238,18 +262,25 @@ func (c *convPlan) tapKernelGradient(out, x, grad []float32) {
 		p := getScratch(g.padFloats)
 		defer putScratch(p)
 		M := g.oh * g.ow
+		var padded []float32
+		if tapPadB && N%tapCols != 0 {
+			padded = getScratch(M * roundUp(N, tapCols))
+			defer putScratch(padded)
+		}
 		for b := lo; b < hi; b++ {
 			g.pad(p, x, b)
-			img := grad[b*M*N : (b+1)*M*N]
+			img, ldb := grad[b*M*N:(b+1)*M*N], N
+			if padded != nil {
+				img, ldb = padColumnsInto(padded, img, M, N), roundUp(N, tapCols)
+			}
 			for ti, off := range g.taps {
 				for i := 0; i < g.run; i += tapRows {
 					for j := 0; j < N; j += tapCols {
-						m0, m1 := tapMasks(N - j)
 						// Tile rows are the run's floats i…i+11 (stride 1); the contraction runs
 						// over the outputs, one output row per segment (stride C·sw in p), while
 						// the gradient's rows follow one another (stride N).
-						tapGemm(&p[off/4+i], g.outRowSegs, g.ow, 1, C*g.sw, img[j:], N,
-							acc[(ti*tapRowsPad+i)*N+j:], N, m0, m1, b != lo)
+						tapGemm(&p[off/4+i], g.outRowSegs, g.ow, 1, C*g.sw, img[j:], ldb,
+							acc[(ti*tapRowsPad+i)*N+j:], N, N-j, b != lo)
 					}
 				}
 			}
@@ -282,7 +313,7 @@ func (c *convPlan) tapDepthwiseConv(out, in, ker []float32) {
 	parallelFor(c.ob*bands, 1, func(lo, hi int) {
 		p := getScratch(g.padFloats)
 		defer putScratch(p)
-		tile := getScratch(roundUp(bandRows*g.wp, tapRows) * C)
+		tile := getScratch(roundUp(bandRows*g.wp, tapRowsMax) * C)
 		defer putScratch(tile)
 		last := -1
 		for task := lo; task < hi; task++ {
@@ -296,8 +327,8 @@ func (c *convPlan) tapDepthwiseConv(out, in, ker []float32) {
 				last = b
 			}
 			r0, n := y0*g.wp, (y1-y0)*g.wp
-			for r := 0; r < n; r += tapRows {
-				for ch := 0; ch < C; ch += tapCols {
+			for r := 0; r < n; r += tapRowsMax {
+				for ch := 0; ch < C; ch += dwCols {
 					m0, m1 := tapMasks(C - ch)
 					tapDepthwise(&p[(r0+r)*C+ch], g.pixelTaps, C, ker[ch:], C, tile[r*C+ch:], C, m0, m1)
 				}
@@ -329,7 +360,7 @@ func (c *convPlan) tapDepthwiseKernelGradient(out, x, grad []float32) {
 				copy(gr[y*g.wp*C:], grad[((b*g.oh+y)*g.ow)*C:((b*g.oh+y+1)*g.ow)*C])
 			}
 			for t, off := range g.pixelTaps {
-				for ch := 0; ch < C; ch += tapCols {
+				for ch := 0; ch < C; ch += dwCols {
 					m0, m1 := tapMasks(C - ch)
 					tapDot(&p[off/4+ch], &gr[ch], g.rows, C, acc[t*C+ch:], m0, m1, b != lo)
 				}

@@ -150,13 +150,14 @@ func checkClose(t *testing.T, what string, got []float32, want []float64) {
 	}
 }
 
-// TestTapConvMatchesDefinition checks the tap convolution and its kernel gradient against the
-// definitions in float64, on every thread count that changes how the work is split (images,
+// TestTapConvMatchesDefinition checks the tap convolution and its kernel gradient, with each kernel
+// set the CPU can run, against the definitions in float64, on every thread count that changes how the work is split (images,
 // bands of rows, shares of the kernel gradient).
 func TestTapConvMatchesDefinition(t *testing.T) {
-	if !tapGemmAvailable {
-		t.Skip("no AVX-512: convolutions take the im2col path")
-	}
+	forEachTapKernel(t, testTapConvMatchesDefinition)
+}
+
+func testTapConvMatchesDefinition(t *testing.T) {
 	defer SetThreads(Threads())
 	for _, tc := range tapCases {
 		oh, ow := tc.outSize()
@@ -270,7 +271,7 @@ func (tc tapCase) depthwiseDirect(in, ker, grad []float32) (out, dk []float64) {
 // TestTapDepthwiseMatchesDefinition is TestTapConvMatchesDefinition for depthwise convolutions:
 // out[b, y, x, c] = Σ_{i,j} x[b, y+i·dh−pt, x+j·dw−pl, c]·k[i, j, c], dK[i, j, c] = Σ x·g.
 func TestTapDepthwiseMatchesDefinition(t *testing.T) {
-	if !tapGemmAvailable {
+	if !avx512 {
 		t.Skip("no AVX-512: depthwise convolutions take the direct path")
 	}
 	defer SetThreads(Threads())
@@ -330,14 +331,15 @@ func BenchmarkDepthwise3x3KernelGradient(b *testing.B) {
 	}
 }
 
-// TestTapConvRandomGeometries draws 60 small convolutions — kernel 1–5 per axis, dilation 1–3,
+// TestTapConvRandomGeometries draws, for each kernel set, 60 small convolutions — kernel 1–5 per axis, dilation 1–3,
 // stride 1–3, padding 0–4 on each side, 1–40 channels in and out, batch 1–3 — and checks the tap
 // path, whenever it takes them, against the definition (forward and kernel gradient; depthwise too
 // at stride 1).
 func TestTapConvRandomGeometries(t *testing.T) {
-	if !tapGemmAvailable {
-		t.Skip("no AVX-512")
-	}
+	forEachTapKernel(t, testTapConvRandomGeometries)
+}
+
+func testTapConvRandomGeometries(t *testing.T) {
 	defer SetThreads(Threads())
 	r := rand.New(rand.NewPCG(5, 6))
 	tried := 0
@@ -364,8 +366,8 @@ func TestTapConvRandomGeometries(t *testing.T) {
 		dk := nanFilled(len(ker))
 		kg.tapKernelGradient(dk, in, grad)
 		checkClose(t, fmt.Sprintf("%v kernel gradient", tc), dk, tc.kernelGradientDirect(in, grad))
-		if tc.sh > 1 || tc.sw > 1 || tc.c == 1 {
-			continue // strided depthwise keeps the direct path; one channel is a plain convolution
+		if !avx512 || tc.sh > 1 || tc.sw > 1 || tc.c == 1 {
+			continue // depthwise taps need AVX-512 and stride 1; one channel is a plain convolution
 		}
 		dwf, dwk := tc.depthwisePlans()
 		if dwf.tap == nil || dwk.tap == nil {

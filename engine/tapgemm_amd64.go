@@ -1,39 +1,90 @@
 package engine
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
 
-// tapGemmAvailable says the tap-convolution micro-kernel can run: it needs AVX-512F, and
-// UBOOST_NOSIMD turns it off with the other vector loops.
-var tapGemmAvailable = useAVX2 && cpu.X86.HasAVX512F
+	"golang.org/x/sys/cpu"
+)
 
-// tapGemm computes one 12×32 tile C[r, col] (+)= Σ_taps Σ_k A[taps[t] + r·lda + k·kstep]·B[k', col]
-// for r < 12 and the columns the masks keep (m0: columns 0–15, m1: 16–31), k' counting the
-// contraction over all taps (run per tap). a points at the tile's first row; strides in floats,
-// tap offsets in bytes. The caller guarantees that every address read or written is inside its
-// buffers.
+// EnvNoAVX512, when set to a non-empty value other than "0", keeps the AVX-512 kernels off on a CPU
+// that has them: the tap convolutions run their AVX2 kernels, and depthwise convolution, pooling and
+// batch norm their AVX2 or Go loops — the path of a CPU without AVX-512, measurable on one with it.
+const EnvNoAVX512 = "UBOOST_NOAVX512"
+
+// The kernels in use, chosen at start-up (UBOOST_NOSIMD turns all of them off):
+//   - avx512: the AVX-512 kernels — tap convolutions on 12×32 tiles, depthwise taps, 2×2 max
+//     pooling, batch norm's 32-channel blocks;
+//   - tapGemmAvailable: a tap-convolution GEMM kernel, AVX-512 or AVX2+FMA (6×16 tiles);
+//   - tapRows, tapCols: its tile; tapPadB: B must have its columns padded to a multiple of tapCols
+//     (the AVX2 kernel reads B unmasked).
+var (
+	avx512           bool
+	tapGemmAvailable bool
+	tapRows, tapCols int
+	tapPadB          bool
+)
+
+func init() {
+	off := os.Getenv(EnvNoAVX512)
+	setTapKernels(useAVX2 && cpu.X86.HasAVX512F && (off == "" || off == "0"))
+}
+
+// setTapKernels selects the AVX-512 kernels (true) or the AVX2 ones (false, or no AVX2: none);
+// plans made before keep the tiles they were made with only through tapRowsMax.
+func setTapKernels(useAVX512 bool) {
+	avx512 = useAVX512
+	tapGemmAvailable = useAVX2
+	tapRows, tapCols, tapPadB = 6, 16, true
+	if avx512 {
+		tapRows, tapCols, tapPadB = 12, 32, false
+	}
+}
+
+// laneMasks holds the AVX2 kernels' column masks: &laneMasks[16−n] is the mask of n ≤ 16 columns.
+var laneMasks = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+// tapGemm computes one tile C[r, col] (+)= Σ_taps Σ_k A[taps[t] + r·lda + k·kstep]·B[k', col] for
+// r < tapRows and the first min(cols, tapCols) columns, k' counting the contraction over all taps
+// (run per tap). a points at the tile's first row; strides in floats, tap offsets in bytes. The
+// caller guarantees that every address read or written is inside its buffers (with tapPadB, that B
+// has tapCols columns from b on).
 func tapGemm(a *float32, taps []int, run, lda, kstep int, b []float32, ldb int, c []float32, ldc int,
-	m0, m1 uint16, accumulate bool) {
+	cols int, accumulate bool) {
 	acc := 0
 	if accumulate {
 		acc = 1
 	}
-	tapGemm12x32AVX512(a, &taps[0], len(taps), run, lda*4, kstep*4, &b[0], ldb*4, &c[0], ldc*4, m0, m1, acc)
+	if avx512 {
+		m0, m1 := tapMasks(cols)
+		tapGemm12x32AVX512(a, &taps[0], len(taps), run, lda*4, kstep*4, &b[0], ldb*4, &c[0], ldc*4, m0, m1, acc)
+		return
+	}
+	tapGemm6x16AVX2(a, &taps[0], len(taps), run, lda*4, kstep*4, &b[0], ldb*4, &c[0], ldc*4, &laneMasks[16-min(cols, 16)], acc)
 }
 
-//go:noescape
-func tapGemm12x32AVX512(a *float32, taps *int, ntaps, kpt, lda, kstep int, b *float32, ldb int,
-	c *float32, ldc int, mask0, mask1 uint16, accumulate int)
+// tapGemmRows is tapGemm for a tile whose rows start anywhere: row i reads A at a + rowOffs[i]
+// (bytes) + tap + k (contiguous runs of run floats per tap), so the tile can hold exactly the
+// outputs that exist, and its rows are written ldc floats apart.
+func tapGemmRows(a *float32, rowOffs []int, taps []int, run int, b []float32, ldb int, c []float32, ldc int, cols int) {
+	_ = rowOffs[tapRows-1]
+	if avx512 {
+		m0, m1 := tapMasks(cols)
+		tapGemmRows12x32AVX512(a, &rowOffs[0], &taps[0], len(taps), run, &b[0], ldb*4, &c[0], ldc*4, m0, m1)
+		return
+	}
+	tapGemmRows6x16AVX2(a, &rowOffs[0], &taps[0], len(taps), run, &b[0], ldb*4, &c[0], ldc*4, &laneMasks[16-min(cols, 16)])
+}
 
 // tapDepthwise computes one 12×32 depthwise tile C[r, ch] = Σ_taps A[taps[t] + r·lda + ch]·W[t, ch]
 // for the channels the masks keep; a points at the tile's first row and first channel, w at the
 // first tap's weights for that channel, the next tap's wstride floats on; strides in floats, tap
-// offsets in bytes.
+// offsets in bytes. AVX-512 only.
 func tapDepthwise(a *float32, taps []int, lda int, w []float32, wstride int, c []float32, ldc int, m0, m1 uint16) {
 	tapDepthwise12x32AVX512(a, &taps[0], len(taps), lda*4, &w[0], wstride*4, &c[0], ldc*4, m0, m1)
 }
 
 // tapDot sets (or with accumulate, adds to) dst[ch] the sum over r < rows of p[r·stride + ch]·
-// g[r·stride + ch] for the 32 channels the masks keep; stride in floats.
+// g[r·stride + ch] for the 32 channels the masks keep; stride in floats. AVX-512 only.
 func tapDot(p, g *float32, rows, stride int, dst []float32, m0, m1 uint16, accumulate bool) {
 	acc := 0
 	if accumulate {
@@ -43,20 +94,24 @@ func tapDot(p, g *float32, rows, stride int, dst []float32, m0, m1 uint16, accum
 }
 
 //go:noescape
+func tapGemm12x32AVX512(a *float32, taps *int, ntaps, kpt, lda, kstep int, b *float32, ldb int,
+	c *float32, ldc int, mask0, mask1 uint16, accumulate int)
+
+//go:noescape
+func tapGemmRows12x32AVX512(a *float32, rowOffs *int, taps *int, ntaps, kpt int, b *float32, ldb int,
+	c *float32, ldc int, mask0, mask1 uint16)
+
+//go:noescape
 func tapDepthwise12x32AVX512(a *float32, taps *int, ntaps, lda int, w *float32, wstride int,
 	c *float32, ldc int, mask0, mask1 uint16)
 
 //go:noescape
 func tapDot32AVX512(p, q *float32, rows, stride int, dst *float32, mask0, mask1 uint16, accumulate int)
 
-// tapGemmRows is tapGemm for a tile whose 12 rows start anywhere: row i reads A at a + rowOffs[i]
-// (bytes) + tap + k (contiguous runs of run floats per tap), so the tile can hold exactly the
-// outputs that exist, and its rows are written ldc floats apart.
-func tapGemmRows(a *float32, rowOffs []int, taps []int, run int, b []float32, ldb int, c []float32, ldc int, m0, m1 uint16) {
-	_ = rowOffs[tapRows-1]
-	tapGemmRows12x32AVX512(a, &rowOffs[0], &taps[0], len(taps), run, &b[0], ldb*4, &c[0], ldc*4, m0, m1)
-}
+//go:noescape
+func tapGemmRows6x16AVX2(a *float32, rowOffs *int, taps *int, ntaps, kpt int, b *float32, ldb int,
+	c *float32, ldc int, mask *int32)
 
 //go:noescape
-func tapGemmRows12x32AVX512(a *float32, rowOffs *int, taps *int, ntaps, kpt int, b *float32, ldb int,
-	c *float32, ldc int, mask0, mask1 uint16)
+func tapGemm6x16AVX2(a *float32, taps *int, ntaps, kpt, lda, kstep int, b *float32, ldb int,
+	c *float32, ldc int, mask *int32, accumulate int)

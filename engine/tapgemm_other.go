@@ -2,11 +2,16 @@
 
 package engine
 
-// tapGemmAvailable is false off amd64: the tap convolutions have no micro-kernel there and
-// convolutions take the im2col path.
-const tapGemmAvailable = false
+// Off amd64 there are no SIMD kernels: convolutions take the im2col path, pooling and batch norm
+// their Go loops.
+const (
+	avx512           = false
+	tapGemmAvailable = false
+	tapRows, tapCols = 12, 32
+	tapPadB          = false
+)
 
-func tapGemm(*float32, []int, int, int, int, []float32, int, []float32, int, uint16, uint16, bool) {
+func tapGemm(*float32, []int, int, int, int, []float32, int, []float32, int, int, bool) {
 	panic("engine: tapGemm has no kernel on this architecture")
 }
 
@@ -18,7 +23,7 @@ func tapDot(*float32, *float32, int, int, []float32, uint16, uint16, bool) {
 	panic("engine: tapDot has no kernel on this architecture")
 }
 
-func tapGemmRows(*float32, []int, []int, int, []float32, int, []float32, int, uint16, uint16) {
+func tapGemmRows(*float32, []int, []int, int, []float32, int, []float32, int, int) {
 	panic("engine: tapGemmRows has no kernel on this architecture")
 }
 
