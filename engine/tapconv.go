@@ -1,23 +1,29 @@
 package engine
 
-// Tap convolutions: stride-1 image convolutions (forward, input gradient, kernel gradient) without
-// an im2col buffer.
+// Tap convolutions: 2-D convolutions without input dilation — plain (any stride and kernel, 1×1
+// included) or depthwise (stride 1) — and their kernel gradients, without an im2col buffer. The
+// input gradient of a stride-1 convolution is such a convolution too and takes the same path.
 //
-// Pad one image into a buffer P of Hp rows of Wp pixels and number the outputs r = oy·Wp + ox,
-// counting Wp columns per output row although only Wo of them exist. Then the kernel tap (i, j) of output r
-// reads P at r·C + (i·dh·Wp + j·dw)·C: a matrix with row stride C whose rows overlap, which no BLAS
-// accepts (lda < K) but a micro-kernel that takes the row stride as an argument reads in place.
-// Without width dilation the kw taps of one kernel row are one run of kw·C floats. The Wp − Wo
-// extra outputs of each row (1 of 33 for a padded 3×3 on 32 columns) are computed and dropped.
+// Copy one image into a zero-padded buffer P whose rows share their padding columns (Wp = W +
+// max(pl, pr) pixels per row; no copy at all when there is no padding). Kernel tap (i, j)
+// of output (y, x) then reads P at ((y·sh + i·dh)·Wp + x·sw + j·dw)·C: from the output's own offset,
+// a fixed distance per tap. Read as a GEMM, that is a matrix whose rows overlap, which no BLAS
+// accepts (lda < K) but a micro-kernel that takes the rows' offsets as arguments reads in place.
+// Without width dilation the kw taps of one kernel row are one run of kw·C floats.
 //
-// The kernel gradient is the same matrix read transposed: dK[tap, ci, co] = Σ_r P[r·C + tap + ci]·
-// G[r, co] over the outputs that exist, one output row at a time (the micro-kernel's taps serve as
-// row segments), G being the output gradient as it is.
+// The GEMM micro-kernel keeps a tile of outputs × channels in registers over every tap and stores it
+// once: 12 × 32 with AVX-512 (24 accumulators, masked loads and stores for the last columns), 6 × 16
+// with AVX2 (B's columns padded to whole tiles instead of masked loads). A tile's rows are any 12
+// outputs: only outputs that exist are computed. The kernel gradient is the same matrix read
+// transposed, dK[tap, ci, co] = Σ_outputs P[out + tap + ci]·G[out, co], with the tile over
+// (tap run, input channel) and the contraction over the outputs one output row at a time (the
+// kernel's taps serve as row segments). Depthwise convolutions (AVX-512 only) have a lane-wise tile
+// over the taps and a strided dot per tap for the kernel gradient; they number outputs along the
+// padded rows and drop the Wp − Wo extra columns.
 //
-// The micro-kernel computes a 12×32 tile of the output over every tap in registers (AVX-512: 24
-// accumulators, masked loads and stores for the last 32-column tile), so each output element is
-// stored once. Measured on one core (2-core Intel Xeon, AVX-512, 64 images of 32×32×32, 3×3 to 32
-// channels): 125 GFLOP/s against 63–66 for im2col + OpenBLAS sgemm, whose GEMM alone runs at 79–85.
+// Measured on one core (2-core Intel Xeon, AVX-512, 64 images of 32×32×32, 3×3 to 32 channels):
+// 104–136 GFLOP/s forward against 53–66 for im2col + OpenBLAS sgemm, whose GEMM alone runs at
+// 79–85 (docs/RESULTS.md, "Engine").
 
 // tapRowsMax is the tallest tile of the GEMM kernels (tapRows is the one in use): the geometry's
 // tables are padded to it. The depthwise kernels' tile is always tapRowsMax × dwCols.
