@@ -29,14 +29,14 @@ package engine
 // tables are padded to it. The depthwise kernels' tile is always tapRowsMax × dwCols.
 const tapRowsMax, dwCols = 12, 32
 
-// tapGeometry is one image's padded layout and the taps of a stride-1 2-D convolution.
+// tapGeometry is one image's padded layout and the taps of a 2-D convolution.
 type tapGeometry struct {
 	c          int   // input channels
 	ih, iw     int   // input image
 	pt, pl     int   // padding before rows and columns
 	hp, wp     int   // padded image rows, and columns per row (padding shared between rows)
 	oh, ow     int   // output image
-	rows       int   // oh·wp outputs, valid and dropped
+	rows       int   // oh·wp: the depthwise tiles' outputs, valid and dropped
 	taps       []int // byte offsets of the taps (forward: one per kernel row when dw = 1)
 	run        int   // floats per tap run: kw·C when dw = 1, else C
 	pixelTaps  []int // byte offsets of every kernel position, for depthwise
@@ -44,7 +44,7 @@ type tapGeometry struct {
 	outRowSegs []int // byte offset in the padded image of output row y's first tap, y < oh
 	kh, kw     int
 	dh, dw     int // dilations
-	sh, sw     int
+	sh, sw     int // strides
 	padFloats  int  // length of the padded image buffer, with slack for the last tile's reads
 	unpadded   bool // no padding: the padded layout is the input's own
 }
