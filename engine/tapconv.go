@@ -43,8 +43,8 @@ type tapGeometry struct {
 	outOffs    []int // byte offset in the padded image of output m's first tap, m < oh·ow, then the last repeated to a whole tile
 	outRowSegs []int // byte offset in the padded image of output row y's first tap, y < oh
 	kh, kw     int
-	dh, dw     int // dilations
-	sh, sw     int // strides
+	dh, dw     int  // dilations
+	sh, sw     int  // strides
 	padFloats  int  // length of the padded image buffer, with slack for the last tile's reads
 	unpadded   bool // no padding: the padded layout is the input's own
 }
