@@ -161,6 +161,10 @@ func CompareGrids(a, b []Run, method string) (*GridComparison, error) {
 	c.CI95 = interval95(ratios)
 	var reading string
 	switch {
+	case maxSeedsPerLambda(a) < 2 || maxSeedsPerLambda(b) < 2:
+		// Seeds are resampled within each λ: a grid with one seed per λ resamples to itself, and
+		// the interval shows none of its seed-to-seed spread.
+		reading = "a grid has one seed per λ, so the interval leaves out its seed-to-seed spread: no decision"
 	case c.CI95[1] < 1:
 		reading = "A's hypervolume is lower (better) and the interval excludes 1"
 	case c.CI95[0] > 1:
@@ -171,6 +175,17 @@ func CompareGrids(a, b []Run, method string) (*GridComparison, error) {
 	c.Text = fmt.Sprintf("%s: hypervolume A %.4f (%d runs), B %.4f (%d runs); A/B %.2f× (%s): %s.",
 		method, c.HVA, c.RunsA, c.HVB, c.RunsB, c.Ratio, ciText(c.CI95), reading)
 	return c, nil
+}
+
+// maxSeedsPerLambda is the largest number of runs any one λ has among runs.
+func maxSeedsPerLambda(runs []Run) int {
+	n := map[float64]int{}
+	most := 0
+	for _, r := range runs {
+		n[r.Lambda]++
+		most = max(most, n[r.Lambda])
+	}
+	return most
 }
 
 // interval95 is the 2.5% and 97.5% empirical quantiles of xs (zeros when xs is empty).

@@ -436,6 +436,10 @@ func TestCompareGrids(t *testing.T) {
 	if c, err := CompareGrids(b, b, UBoost); err != nil || !strings.Contains(c.Text, "neither grid is shown better") {
 		t.Errorf("self = %+v, %v", c, err)
 	}
+	// One seed per λ in grid B: its interval would be a point; no decision is read from it.
+	if c, err := CompareGrids(a, b[:1], UBoost); err != nil || !strings.Contains(c.Text, "no decision") {
+		t.Errorf("one seed = %+v, %v", c, err)
+	}
 	if _, err := CompareGrids(a, b, "lut"); err == nil || !strings.Contains(err.Error(), `"lut"`) {
 		t.Errorf("a method without runs: %v", err)
 	}
