@@ -104,6 +104,12 @@ func BLASNotice() string {
 	if v := os.Getenv(EnvNoBLAS); v != "" && v != "0" {
 		return "uboost: " + EnvNoBLAS + " is set: using the pure-Go GEMM (slower); unset it to use OpenBLAS"
 	}
+	if tapGemmAvailable {
+		// Convolutions run on the engine's own kernels here; only dense layers and a few gradients
+		// are GEMMs, so the notice says what it costs: little.
+		return "uboost: OpenBLAS not found, using the pure-Go GEMM for dense layers (convolutions do not need it); " +
+			"install it (Debian/Ubuntu: apt-get install libopenblas0) or set " + EnvOpenBLAS + "=/path/to/libopenblas.so"
+	}
 	return "uboost: OpenBLAS not found, using the pure-Go GEMM (several times slower); " +
 		"install it (Debian/Ubuntu: apt-get install libopenblas0) or set " + EnvOpenBLAS + "=/path/to/libopenblas.so"
 }
