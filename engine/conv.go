@@ -85,15 +85,10 @@ func newConvPlan(p *convParams) *convPlan {
 			kc[d] = 0
 		}
 	}
-	switch {
-	case c.isKernelGradient():
-		if c.canTapKernelGradient() {
-			g := c.tapGeometry(c.ib, c.is, c.os, c.p.strides, c.p.kernelDilations)
-			c.tap = &g
-		}
-	case c.canTapConv():
-		g := c.tapGeometry(c.ic, c.is, c.ks, c.p.kernelDilations, c.p.strides)
-		c.tap = &g
+	if c.isKernelGradient() {
+		c.tap = c.tapKernelGradientGeometry()
+	} else {
+		c.tap = c.tapConvGeometry()
 	}
 	return c
 }

@@ -49,41 +49,48 @@ type tapGeometry struct {
 	unpadded   bool // no padding: the padded layout is the input's own
 }
 
-// canTapConv reports whether the micro-kernels can run this (non-kernel-gradient) convolution:
-// an undilated-input 2-D convolution with non-negative padding, without groups (any stride and
-// kernel, 1×1 included) or depthwise (stride 1).
-func (c *convPlan) canTapConv() bool {
+// tapConvGeometry returns the tap layout of this (non-kernel-gradient) convolution, or nil when the
+// micro-kernels cannot run it. They run 2-D convolutions without input dilation and with
+// non-negative padding, either without groups (any stride and kernel, 1×1 included) or depthwise
+// (stride 1, AVX-512).
+func (c *convPlan) tapConvGeometry() *tapGeometry {
 	plain := c.groups == 1 && c.bgroups == 1 && c.ki == c.ic
 	depthwise := avx512 && c.isDepthwise() && c.p.strides[0] == 1 && c.p.strides[1] == 1
 	if !tapGemmAvailable || c.n != 2 || !(plain || depthwise) {
-		return false
+		return nil
 	}
 	for d := range 2 {
 		if c.p.inputDilations[d] != 1 || c.p.paddings[d][0] < 0 || c.p.paddings[d][1] < 0 {
-			return false
+			return nil
 		}
 	}
 	g := c.tapGeometry(c.ic, c.is, c.ks, c.p.kernelDilations, c.p.strides)
-	return g.oh == c.os[0] && g.ow == c.os[1] && g.oh > 0 && g.ow > 0
+	if g.oh != c.os[0] || g.ow != c.os[1] || g.oh <= 0 || g.ow <= 0 {
+		return nil
+	}
+	return &g
 }
 
-// canTapKernelGradient is canTapConv for the kernel-gradient form of a convolution (see
+// tapKernelGradientGeometry is tapConvGeometry for the kernel-gradient form of a convolution (see
 // isKernelGradient): the gradient conv's strides are the original dilations and its kernel
 // dilations the original strides.
-func (c *convPlan) canTapKernelGradient() bool {
+func (c *convPlan) tapKernelGradientGeometry() *tapGeometry {
 	plain := c.groups == 1 && c.bgroups == 1
 	// One batch group per channel (see isKernelGradient), of a stride-1 convolution.
 	depthwise := avx512 && c.groups == 1 && c.bgroups > 1 && c.p.kernelDilations[0] == 1 && c.p.kernelDilations[1] == 1
 	if !tapGemmAvailable || c.n != 2 || !(plain || depthwise) {
-		return false
+		return nil
 	}
 	for d := range 2 {
 		if c.p.paddings[d][0] < 0 || c.p.paddings[d][1] < 0 {
-			return false
+			return nil
 		}
 	}
 	g := c.tapGeometry(c.ib, c.is, c.os, c.p.strides, c.p.kernelDilations)
-	return g.oh == c.ks[0] && g.ow == c.ks[1] && g.oh > 0 && g.ow > 0
+	if g.oh != c.ks[0] || g.ow != c.ks[1] || g.oh <= 0 || g.ow <= 0 {
+		return nil
+	}
+	return &g
 }
 
 // tapGeometry lays out images of ch channels and spatial size is for a kernel of spatial size ks,
@@ -189,7 +196,7 @@ func tapMasks(n int) (uint16, uint16) {
 	return lane(n), lane(n - 16)
 }
 
-// tapConv computes the convolution (canonical layouts, canTapConv true) image by image — or
+// tapConv computes the convolution (canonical layouts, c.tap from tapConvGeometry) image by image — or
 // range of tiles by range when there are fewer images than threads — each task padding its image.
 // A tile is 12 consecutive outputs of the image, wherever their rows start in the padded layout,
 // so no dropped column is computed and the tile is written straight to its place in out.
@@ -249,7 +256,7 @@ func (c *convPlan) tapConv(out, in, ker []float32) {
 	})
 }
 
-// tapKernelGradient computes dK (kernel-gradient layouts, canTapKernelGradient true): the
+// tapKernelGradient computes dK (kernel-gradient layouts, c.tap from tapKernelGradientGeometry): the
 // threads split the images, each summing its share into its own dK with rows rounded up to the
 // tile; the shares are added in thread order, so the result does not depend on timing.
 func (c *convPlan) tapKernelGradient(out, x, grad []float32) {

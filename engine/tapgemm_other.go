@@ -26,11 +26,3 @@ func tapDot(*float32, *float32, int, int, []float32, uint16, uint16, bool) {
 func tapGemmRows(*float32, []int, []int, int, []float32, int, []float32, int, int) {
 	panic("engine: tapGemmRows has no kernel on this architecture")
 }
-
-func maxPool2x2Row(*float32, int, int, int, *float32) {
-	panic("engine: maxPool2x2Row has no kernel on this architecture")
-}
-
-func maxPool2x2GradRow([]float32, []float32, int, int, int, []float32) {
-	panic("engine: maxPool2x2GradRow has no kernel on this architecture")
-}
