@@ -16,7 +16,7 @@ func benchStep(b *testing.B, stage Stage, phase string) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		if err := s.Step(); err != nil {
+		if _, err := s.Step(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -65,14 +65,17 @@ func NewStepper(cfg *Config, stage Stage, phase string, in arch.Shape, classes i
 		images: tensors.FromFlatDataAndDimensions(img, n, in.H, in.W, in.C),
 		labels: tensors.FromFlatDataAndDimensions(lab, n, 1),
 		lr:     tensors.FromScalar(float32(cfg.WeightLR)), tau: tensors.FromScalar(float32(cfg.Tau))}
-	if err := st.Step(); err != nil {
+	if _, err := st.Step(); err != nil {
 		return nil, err
 	}
 	return st, buildErr
 }
 
-// Step runs one training step.
-func (s *Stepper) Step() error {
-	_, err := s.exec.Exec(s.images, s.labels, s.lr, s.tau)
-	return err
+// Step runs one training step and returns its loss (cross-entropy plus the hardware term).
+func (s *Stepper) Step() (loss float64, err error) {
+	outs, err := s.exec.Exec(s.images, s.labels, s.lr, s.tau)
+	if err != nil {
+		return 0, err
+	}
+	return float64(tensors.ToScalar[float32](outs[0])), nil
 }

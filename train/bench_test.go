@@ -3,16 +3,9 @@ package train
 import (
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	gtrain "github.com/gomlx/gomlx/pkg/ml/train"
-	"github.com/gomlx/gomlx/pkg/ml/train/losses"
-
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/data"
 	"github.com/uboost/uboost/engine"
-	"github.com/uboost/uboost/nn"
 )
 
 // benchNet is the small Fashion-MNIST CNN of docs/RESULTS.md ("Training"): two 3×3 conv pairs
@@ -42,18 +35,16 @@ func BenchmarkTrainStepSmallCNN(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	net := benchNet()
-	cfg := DefaultConfig()
-	ctx := context.New()
-	trainer := gtrain.NewTrainer(engine.Backend(), ctx, func(ctx *context.Context, _ any, in []*graph.Node) []*graph.Node {
-		return []*graph.Node{nn.Build(ctx, net, in[0])}
-	}, losses.SparseCategoricalCrossEntropyLogits, &sgd{cfg: cfg, totalSteps: 1 << 20}, nil, nil)
 	batch, err := ds.Train.Loader(data.TrainOptions(128, 1)).Next()
 	if err != nil {
 		b.Fatal(err)
 	}
+	st, err := NewStepper(engine.Backend(), DefaultConfig(), benchNet(), batch.Images, batch.Labels)
+	if err != nil {
+		b.Fatal(err)
+	}
 	step := func() {
-		if _, err := trainer.TrainStep(nil, []*tensors.Tensor{batch.Images}, []*tensors.Tensor{batch.Labels}); err != nil {
+		if _, err := st.Step(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -34,13 +34,11 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	gtrain "github.com/gomlx/gomlx/pkg/ml/train"
-	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
@@ -52,7 +50,6 @@ import (
 	"github.com/uboost/uboost/internal/jsonfile"
 	"github.com/uboost/uboost/internal/runconfig"
 	"github.com/uboost/uboost/internal/runlock"
-	"github.com/uboost/uboost/nn"
 )
 
 // Files of a run directory.
@@ -202,13 +199,8 @@ func runSession(ctx stdctx.Context, backend backends.Backend, cfg Config, net *a
 		return nil, err
 	}
 
-	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
-		return []*graph.Node{nn.Build(ctx, net, inputs[0])}
-	}
-	trainer := gtrain.NewTrainer(backend, mctx, modelFn, losses.SparseCategoricalCrossEntropyLogits,
-		&sgd{cfg: cfg, totalSteps: total},
-		[]metrics.Interface{metrics.NewMovingAverageSparseCategoricalAccuracy("Moving Average Accuracy", "~acc", 0.01)},
-		nil)
+	trainer := newTrainer(backend, mctx, net, cfg, total,
+		[]metrics.Interface{metrics.NewMovingAverageSparseCategoricalAccuracy("Moving Average Accuracy", "~acc", 0.01)})
 	loop := gtrain.NewLoop(trainer)
 
 	secVar := trainSeconds(mctx)

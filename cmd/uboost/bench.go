@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"runtime/pprof"
@@ -16,6 +17,7 @@ import (
 	"github.com/uboost/uboost/engine/stepbench"
 	"github.com/uboost/uboost/internal/atomicfile"
 	"github.com/uboost/uboost/search"
+	"github.com/uboost/uboost/train"
 )
 
 func init() { root.AddCommand(newBenchCmd()) }
@@ -33,20 +35,22 @@ func newBenchCmd() *cobra.Command {
 func newBenchStepCmd() *cobra.Command {
 	cfg := stepbench.DefaultConfig()
 	var asJSON bool
-	var profile string
+	var profile, archPath string
 	sn := supernetBench{preset: "demo", stage: string(search.StageMicro), input: arch.Shape{H: 28, W: 28, C: 1}}
 	cmd := &cobra.Command{
 		Use:   "step",
 		Short: "Time one full training step (forward, backward, both optimizers) of a CNN",
-		Long: `Times full training steps — forward, backward, SGD on the weights and Adam on the architecture
-variables — of a model on the engine and prints images_per_second, seconds_per_step (median of the timed
+		Long: `Times full training steps — forward, backward and the optimizer updates (SGD on the weights, Adam
+on any architecture variables) — of a model on the engine and prints images_per_second, seconds_per_step (median of the timed
 steps, after one untimed step that compiles the graph), peak_rss_mb (the process's peak resident memory)
 and cpu_seconds_per_step (user+system CPU time per timed step, steadier than wall time on a shared machine).
 
 --model probe is the design probe's two-block supernet on 32×32×3 inputs; bench/torch_probe.py is the
 same network in PyTorch, for the side-by-side. --model supernet times the weight-phase step of a search
 preset's own supernet (--preset, --stage, --input), at the preset's batch size unless --batch is given:
-the step the experiments spend their time in.
+the step the experiments spend their time in. --model arch times the training step of "uboost train"
+(its default recipe: SGD with Nesterov momentum, batch 128) of the network in --arch FILE, on
+synthetic images of its input shape: how fast your own network trains on this machine.
 GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built with -tags xla).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
@@ -66,12 +70,21 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 					}
 				}()
 			}
+			if cfg.Model != "arch" && archPath != "" {
+				return fmt.Errorf("flag --arch: only with --model arch (got --model %s)", cfg.Model)
+			}
 			run := stepbench.Run
-			if cfg.Model == "supernet" {
+			switch cfg.Model {
+			case "supernet":
 				if !cmd.Flags().Changed("batch") {
 					cfg.Batch = 0 // the preset's
 				}
 				run = sn.run
+			case "arch":
+				if !cmd.Flags().Changed("batch") {
+					cfg.Batch = train.DefaultConfig().Batch
+				}
+				run = func(cfg stepbench.Config) (*stepbench.Result, error) { return runArchBench(archPath, cfg) }
 			}
 			res, err := run(cfg)
 			if err != nil {
@@ -98,8 +111,9 @@ GOMLX_BACKEND selects another GoMLX backend (e.g. xla:cuda in a binary built wit
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Model, "model", cfg.Model, "model to time: probe, or supernet (a search preset's supernet, weight phase)")
-	fl.IntVar(&cfg.Batch, "batch", cfg.Batch, "images per step (--model supernet: the preset's batch size unless set)")
+	fl.StringVar(&cfg.Model, "model", cfg.Model, "model to time: probe, supernet (a search preset's supernet, weight phase) or arch (--arch)")
+	fl.IntVar(&cfg.Batch, "batch", cfg.Batch, "images per step (--model supernet: the preset's batch size unless set; --model arch: uboost train's)")
+	fl.StringVar(&archPath, "arch", "", "--model arch: the arch.json whose training step to time")
 	fl.StringVar(&sn.preset, "preset", sn.preset, "--model supernet: search preset ("+strings.Join(search.Presets, ", ")+")")
 	fl.StringVar(&sn.stage, "stage", sn.stage, "--model supernet: search stage, micro (every op on every edge) or channel")
 	fl.Var(&shapeFlag{&sn.input}, "input", "--model supernet: input images, HxWxC")
@@ -145,37 +159,40 @@ func (sb supernetBench) run(cfg stepbench.Config) (*stepbench.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	built := time.Since(start)
 	res := &stepbench.Result{Model: "supernet " + sb.preset + " " + sb.stage, Backend: engine.Backend().Name(),
-		Batch: scfg.BatchSize, Threads: engine.Threads(), Steps: cfg.Steps, FirstStepS: time.Since(start).Seconds()}
-	if ok, lib := engine.BLAS(); ok {
-		res.BLAS = lib
-	} else {
-		res.BLAS = "pure-Go GEMM"
+		Batch: scfg.BatchSize}
+	if err := stepbench.Measure(res, cfg, st.Step); err != nil {
+		return nil, err
 	}
-	if cfg.ProfileOps {
-		engine.ProfileOps(true)
-		engine.OpProfile() // drop the compile step's
-		defer engine.ProfileOps(false)
+	res.FirstStepS = built.Seconds() // NewStepper compiled the graph with a step of its own
+	return res, nil
+}
+
+// runArchBench times the training step `uboost train` runs (its default recipe) of the network in path, on
+// synthetic images of the network's input shape.
+func runArchBench(path string, cfg stepbench.Config) (*stepbench.Result, error) {
+	if path == "" {
+		return nil, errors.New("bench: --model arch needs --arch FILE (an arch.json)")
 	}
-	cpu0 := stepbench.CPUSeconds()
-	for range cfg.Steps {
-		t := time.Now()
-		if err := st.Step(); err != nil {
-			return nil, err
-		}
-		res.StepSeconds = append(res.StepSeconds, time.Since(t).Seconds())
+	if cfg.Batch < 1 {
+		return nil, fmt.Errorf("bench: --batch %d: want at least 1", cfg.Batch)
 	}
-	res.CPUSecondsStep = (stepbench.CPUSeconds() - cpu0) / float64(cfg.Steps)
-	sorted := slices.Clone(res.StepSeconds)
-	slices.Sort(sorted)
-	res.SecondsPerStep = sorted[len(sorted)/2]
-	res.ImagesPerSecond = float64(res.Batch) / res.SecondsPerStep
-	res.PeakRSSMB = stepbench.PeakRSSMB()
-	if cfg.ProfileOps {
-		for _, t := range engine.OpProfile() {
-			res.Profile = append(res.Profile, stepbench.OpShare{Op: t.Op, CallsPerStep: float64(t.Calls) / float64(cfg.Steps),
-				SecondsStep: t.Time.Seconds() / float64(cfg.Steps)})
-		}
+	net, err := arch.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Threads > 0 {
+		engine.SetThreads(cfg.Threads)
+	}
+	images, labels := stepbench.SyntheticBatch(cfg.Seed, cfg.Batch, net.Input.H, net.Input.W, net.Input.C, net.Classes)
+	st, err := train.NewStepper(engine.Backend(), train.DefaultConfig(), net, images, labels)
+	if err != nil {
+		return nil, err
+	}
+	res := &stepbench.Result{Model: "arch " + net.Name, Backend: engine.Backend().Name(), Batch: cfg.Batch}
+	if err := stepbench.Measure(res, cfg, st.Step); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return res, nil
 }
@@ -203,4 +220,4 @@ func (f *shapeFlag) Set(v string) error {
 func (f *shapeFlag) Type() string { return "HxWxC" }
 
 // benchModels are the models `uboost bench step --model` times.
-var benchModels = []string{"probe", "supernet"}
+var benchModels = []string{"probe", "supernet", "arch"}

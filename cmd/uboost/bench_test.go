@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 )
 
@@ -34,4 +35,47 @@ func TestBenchStepSupernet(t *testing.T) {
 			expectOneLineError(t, c.want, "bench", "step", "--model", "supernet", c.flag, c.value, "--steps", "1")
 		})
 	}
+}
+
+// TestBenchStepArch: `bench step --model arch --arch FILE` times uboost train's step of the file's
+// network at train's batch (128) unless --batch is given, with finite losses that the SGD steps
+// change, and names a missing or broken file, or --arch without --model arch, in one line.
+func TestBenchStepArch(t *testing.T) {
+	archPath := writeFile(t, "tiny.json", tinyArch)
+	var res struct {
+		Model  string    `json:"model"`
+		Batch  int       `json:"batch"`
+		Steps  int       `json:"steps"`
+		Losses []float64 `json:"losses"`
+	}
+	for _, c := range []struct {
+		args  []string
+		batch int
+	}{{nil, 128}, {[]string{"--batch", "8"}, 8}} {
+		args := append([]string{"bench", "step", "--model", "arch", "--arch", archPath, "--steps", "2", "--threads", "1", "--json"}, c.args...)
+		stdout, stderr, ok := run(t, args...)
+		if !ok {
+			t.Fatalf("bench step %v failed: %s", c.args, stderr)
+		}
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, stdout)
+		}
+		if res.Model != "arch tiny" || res.Batch != c.batch || res.Steps != 2 || len(res.Losses) != 3 {
+			t.Fatalf("result = %+v, want model \"arch tiny\", batch %d, 2 timed steps and 3 losses", res, c.batch)
+		}
+		for _, l := range res.Losses {
+			if math.IsNaN(l) || math.IsInf(l, 0) || l <= 0 {
+				t.Fatalf("losses %v: want finite and positive", res.Losses)
+			}
+		}
+		if res.Losses[0] == res.Losses[2] {
+			t.Errorf("losses %v: three SGD steps on one batch left the loss unchanged", res.Losses)
+		}
+	}
+	broken := writeFile(t, "broken.json", `{"format": "uboost-arch/v1", "name": `)
+	expectOneLineError(t, `^uboost: bench: --model arch needs --arch FILE`, "bench", "step", "--model", "arch")
+	expectOneLineError(t, `^uboost: flag --arch: only with --model arch`, "bench", "step", "--arch", archPath)
+	expectOneLineError(t, `^uboost: open .*missing.json: no such file`, "bench", "step", "--model", "arch", "--arch", "missing.json")
+	expectOneLineError(t, `^uboost: .*broken.json: .*JSON`, "bench", "step", "--model", "arch", "--arch", broken)
+	expectOneLineError(t, `^uboost: bench: --batch 0: want at least 1`, "bench", "step", "--model", "arch", "--arch", archPath, "--batch", "0")
 }

@@ -15,7 +15,6 @@ package stepbench
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -44,7 +43,7 @@ import (
 
 // Config is one benchmark run.
 type Config struct {
-	Model    string // "probe"
+	Model    string // "probe" for Run; the command names its other models here
 	Batch    int    // images per step
 	Channels int    // C, the width of every layer of the probe
 	Threads  int    // cores; <= 0 keeps the engine's setting (all cores by default)
@@ -106,12 +105,11 @@ const (
 	numOps      = 4
 )
 
-// Run builds the model on the engine's backend and times cfg.Steps training steps.
+// Run builds the probe on the engine's backend and times cfg.Steps training steps. (`uboost bench
+// step` builds its other models, a search preset's supernet and any arch.json, and times them with
+// Measure.)
 func Run(cfg Config) (*Result, error) {
 	if cfg.Model != "probe" {
-		if cfg.Model == "supernet" {
-			return nil, errors.New("stepbench: model \"supernet\": the search package does not expose its supernet yet")
-		}
 		return nil, fmt.Errorf("stepbench: unknown model %q (want probe)", cfg.Model)
 	}
 	if cfg.Batch < 1 || cfg.Channels < 1 || cfg.Steps < 1 {
@@ -143,55 +141,63 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 	m := &probe{c: cfg.Channels}
 	trainer := train.NewTrainer(backend, ctx, m.build, losses.SparseCategoricalCrossEntropyLogits, &twoOptimizers{}, nil, nil)
 
-	r := rand.New(rand.NewPCG(cfg.Seed, 2))
-	imgs := make([]float32, cfg.Batch*32*32*3)
-	for i := range imgs {
-		imgs[i] = float32(r.NormFloat64())
+	x, y := SyntheticBatch(cfg.Seed, cfg.Batch, 32, 32, 3, 10)
+	res = &Result{Model: cfg.Model, Backend: backend.Name(), Batch: cfg.Batch}
+	step := func() (float64, error) {
+		metrics, err := trainer.TrainStep(nil, []*tensors.Tensor{x}, []*tensors.Tensor{y})
+		if err != nil {
+			return 0, err
+		}
+		v, _ := metrics[0].Value().(float32)
+		return float64(v), nil
 	}
-	labels := make([]int32, cfg.Batch)
-	for i := range labels {
-		labels[i] = int32(r.IntN(10))
+	if err := Measure(res, cfg, step); err != nil {
+		return nil, err
 	}
-	x := tensors.FromFlatDataAndDimensions(imgs, cfg.Batch, 32, 32, 3)
-	y := tensors.FromFlatDataAndDimensions(labels, cfg.Batch, 1)
+	return res, nil
+}
 
-	loaded, lib := engine.BLAS()
-	blas := "pure-Go GEMM"
-	if loaded {
-		blas = lib
+// Measure times step for res: one untimed step that compiles the graph (FirstStepS), then cfg.Steps
+// timed ones, and fills res's BLAS, Threads, Steps, StepSeconds, SecondsPerStep (the median),
+// ImagesPerSecond (res.Batch per median step), CPUSecondsStep, Losses, PeakRSSMB and, with
+// cfg.ProfileOps, Profile. step returns the step's loss. Every `uboost bench step` model is timed here.
+func Measure(res *Result, cfg Config, step func() (loss float64, err error)) error {
+	if cfg.Steps < 1 {
+		return fmt.Errorf("stepbench: %d timed steps, want at least 1", cfg.Steps)
 	}
-	res = &Result{Model: cfg.Model, Backend: backend.Name(), BLAS: blas, Batch: cfg.Batch, Threads: engine.Threads(), Steps: cfg.Steps}
+	res.BLAS = "pure-Go GEMM"
+	if loaded, lib := engine.BLAS(); loaded {
+		res.BLAS = lib
+	}
+	res.Threads, res.Steps = engine.Threads(), cfg.Steps
 	var cpu0 float64
-	for step := 0; step <= cfg.Steps; step++ {
-		if step == 1 {
+	for i := 0; i <= cfg.Steps; i++ {
+		if i == 1 {
 			cpu0 = CPUSeconds()
 		}
 		start := time.Now()
-		metrics, err := trainer.TrainStep(nil, []*tensors.Tensor{x}, []*tensors.Tensor{y})
+		loss, err := step()
 		if err != nil {
-			return nil, fmt.Errorf("stepbench: step %d: %w", step, err)
+			return fmt.Errorf("stepbench: step %d: %w", i, err)
 		}
-		loss := metrics[0].Value()
 		elapsed := time.Since(start).Seconds()
-		if step == 0 {
+		if i == 0 {
 			res.FirstStepS = elapsed
 			if cfg.ProfileOps {
 				engine.ProfileOps(true)
-				engine.OpProfile()
+				engine.OpProfile() // drops the compile step's times
 				defer engine.ProfileOps(false)
 			}
 		} else {
 			res.StepSeconds = append(res.StepSeconds, elapsed)
 		}
-		if v, ok := loss.(float32); ok {
-			res.Losses = append(res.Losses, float64(v))
-		}
+		res.Losses = append(res.Losses, loss)
 	}
 	res.CPUSecondsStep = (CPUSeconds() - cpu0) / float64(cfg.Steps)
 	sorted := slices.Clone(res.StepSeconds)
 	slices.Sort(sorted)
 	res.SecondsPerStep = sorted[len(sorted)/2]
-	res.ImagesPerSecond = float64(cfg.Batch) / res.SecondsPerStep
+	res.ImagesPerSecond = float64(res.Batch) / res.SecondsPerStep
 	res.PeakRSSMB = PeakRSSMB()
 	if cfg.ProfileOps {
 		for _, t := range engine.OpProfile() {
@@ -199,7 +205,22 @@ func runProbe(backend backends.Backend, cfg Config) (res *Result, err error) {
 				SecondsStep: t.Time.Seconds() / float64(cfg.Steps)})
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// SyntheticBatch is n standard-normal images of h×w×c (float32, N×H×W×C) and uniformly drawn labels
+// of classes classes (int32, N×1), a pure function of seed: timing does not depend on the values.
+func SyntheticBatch(seed uint64, n, h, w, c, classes int) (images, labels *tensors.Tensor) {
+	r := rand.New(rand.NewPCG(seed, 2))
+	imgs := make([]float32, n*h*w*c)
+	for i := range imgs {
+		imgs[i] = float32(r.NormFloat64())
+	}
+	lbl := make([]int32, n)
+	for i := range lbl {
+		lbl[i] = int32(r.IntN(classes))
+	}
+	return tensors.FromFlatDataAndDimensions(imgs, n, h, w, c), tensors.FromFlatDataAndDimensions(lbl, n, 1)
 }
 
 // CPUSeconds is the process's user+system CPU time so far.
