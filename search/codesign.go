@@ -143,7 +143,11 @@ func (s *supernet) arrayLogits(ctx *context.Context) []float64 {
 // chosenAccel is the derived accelerator: the candidate of largest array logit, or cfg.Accel without
 // co-design.
 func (s *supernet) chosenAccel(ctx *context.Context) *accel.Accelerator {
-	cands := s.cfg.Candidates()
+	return s.cfg.Candidates()[s.chosenArray(ctx)]
+}
+
+// chosenArray is the index of the candidate of largest array logit (0 without co-design).
+func (s *supernet) chosenArray(ctx *context.Context) int {
 	logits := s.arrayLogits(ctx)
 	best := 0
 	for i, l := range logits {
@@ -151,5 +155,5 @@ func (s *supernet) chosenAccel(ctx *context.Context) *accel.Accelerator {
 			best = i
 		}
 	}
-	return cands[best]
+	return best
 }

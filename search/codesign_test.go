@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
@@ -128,5 +129,106 @@ func TestGradientArrayLogits(t *testing.T) {
 			checkArchGradient(t, s, "/arch/"+scopeArrays, arrayLogitVar, 1)
 			checkArchGradient(t, s, "/arch/cells", "alpha", 11)
 		})
+	}
+}
+
+// TestWidthsPerArrayPricing prices the conv of TestArrayExpectation (3×3 on a 4×4×8 map, batch 1,
+// array weights p = (0.25, 0.75)) with an output width of its own per array, options 8 and 16: on 8×8
+// q = (0.5, 0.5), on 4×16 q = (0, 1).
+//   - 8×8: N = 8 takes ⌈72/8⌉·⌈8/8⌉·16 = 144 cycles, N = 16 takes 9·2·16 = 288: expected 216;
+//   - 4×16: N = 16 takes ⌈72/4⌉·⌈16/16⌉·16 = 288 cycles;
+//   - expected latency (0.25·216 + 0.75·288)·10⁻⁶ ms = 270·10⁻⁶ ms; array costs (216, 288)·10⁻⁶.
+//
+// The width of an Add of two such inputs is the maximum on each array's own widths (maxDist per row).
+func TestWidthsPerArrayPricing(t *testing.T) {
+	nd := opNodes(OpConv3x3, "e", arch.InputName, 0)[0]
+	cfg := tinyConfig(t)
+	cfg.Ceil, cfg.Arrays, cfg.WidthsPerArray = cost.ExactCeil, []ArrayShape{{8, 8}, {4, 16}}, true
+	h := newHWCost(cfg)
+	got := evalGraph(t, func(g *graph.Graph) []*graph.Node {
+		vals := []float64{8, 16}
+		out := widthDist{vals: vals, byArray: []*graph.Node{
+			constOf(g, dtypes.Float64, []float64{0.5, 0.5}, 2), constOf(g, dtypes.Float64, []float64{0, 1}, 2)}}
+		term, err := h.layer(g, dtypes.Float64, nd, [2]int{4, 4}, fixedWidth(8), out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := newHWAcc(g, dtypes.Float64, h, 1)
+		acc.add(term)
+		hw := acc.terms(AggMACWeighted, ObjectiveLatency, constOf(g, dtypes.Float64, []float64{0.25, 0.75}, 2))
+		// Max of out and a second input with rows (1, 0) and (0.5, 0.5): CDFs multiply per row,
+		// (0.5·1, 1) = (0.5, 1) on 8×8 and (0·0.5, 1) on 4×16: P(max = 8) = 0.5 and 0.
+		other := widthDist{vals: vals, byArray: []*graph.Node{
+			constOf(g, dtypes.Float64, []float64{1, 0}, 2), constOf(g, dtypes.Float64, []float64{0.5, 0.5}, 2)}}
+		m := maxDist(g, dtypes.Float64, []widthDist{out, other})
+		return []*graph.Node{hw.LatencyMs, hw.ArrayCosts, m.byArray[0], m.byArray[1]}
+	})
+	want := []float64{270e-6, 216e-6, 288e-6, 0.5, 0.5, 0, 1}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if !near(got[i], want[i]) {
+			t.Errorf("output %d = %.10g, want %.10g (all: %v)", i, got[i], want[i], got)
+		}
+	}
+	cfg.Arrays = nil
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "widths_per_array") {
+		t.Errorf("widths per array without candidate arrays: %v, want an error naming widths_per_array", err)
+	}
+}
+
+// TestGradientWidthsPerArray: with a width distribution per candidate array, the loss's gradient with
+// respect to the [arrays × options] width logits and to the array logits matches finite differences.
+func TestGradientWidthsPerArray(t *testing.T) {
+	ops := []string{OpConv3x3, OpSep3x3, OpIdentity, OpDil3x3, OpConv5x5, OpZero, OpSep5x5, OpIdentity, OpConv3x3}
+	cfg := gradConfig(t)
+	cfg.Channels = []int{3, 5, 8}
+	cfg.Arrays, cfg.WidthsPerArray = []ArrayShape{{8, 8}, {4, 16}}, true
+	s, err := newSupernet(cfg, StageChannel, &Genotype{Ops: [][]string{ops}}, arch.Shape{H: 6, W: 6, C: 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, layer := range []string{"c1.xp_pre", "c1.xpp-t3.conv3x3"} {
+		checkArchGradient(t, s, "/arch/"+layer, "width", 1)
+	}
+	checkArchGradient(t, s, "/arch/"+scopeArrays, arrayLogitVar, 1)
+}
+
+// TestWidthsPerArrayDerivation: with widths per array, the derived widths are read from the chosen
+// array's row of each layer's width logits (here the second array, of larger logit).
+func TestWidthsPerArrayDerivation(t *testing.T) {
+	ops := []string{OpConv3x3, OpSep3x3, OpIdentity, OpDil3x3, OpConv5x5, OpZero, OpSep5x5, OpIdentity, OpConv3x3}
+	cfg := gradConfig(t)
+	cfg.Channels = []int{3, 5, 8}
+	cfg.Arrays, cfg.WidthsPerArray = []ArrayShape{{8, 8}, {4, 16}}, true
+	s, err := newSupernet(cfg, StageChannel, &Genotype{Ops: [][]string{ops}}, arch.Shape{H: 6, W: 6, C: 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	s.initArch(ctx, dtypes.Float64)
+	ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+scopeArrays, arrayLogitVar).MustSetValue(tensorOf(dtypes.Float64, []float64{0.1, 0.4}, 2))
+	layers := s.widthLayers()
+	for i, name := range layers {
+		v := ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+name, "width")
+		if got := v.Shape().Dimensions; len(got) != 2 || got[0] != 2 || got[1] != 3 {
+			t.Fatalf("%s: width logits of shape %v, want [2 3]", name, got)
+		}
+		// Row 0 favours option 0; row 1 favours option i mod 3.
+		row1 := []float64{0, 0, 0}
+		row1[i%3] = 1
+		v.MustSetValue(tensorOf(dtypes.Float64, append([]float64{1, 0, 0}, row1...), 2, 3))
+	}
+	got := s.widthLogits(ctx)
+	for i, name := range layers {
+		want := []float64{0, 0, 0}
+		want[i%3] = 1
+		if !reflect.DeepEqual(got[name], want) {
+			t.Errorf("%s: width logits %v, want the chosen array's row %v", name, got[name], want)
+		}
+	}
+	if a := s.chosenAccel(ctx); a.Rows != 4 || a.Cols != 16 {
+		t.Errorf("chosen array %dx%d, want 4x16", a.Rows, a.Cols)
 	}
 }

@@ -134,6 +134,10 @@ type Config struct {
 	// each candidate (Accel with the candidate's rows and columns), the hardware term is the
 	// expectation over Gumbel-softmax array weights, and the derived accelerator is the argmax.
 	Arrays []ArrayShape `json:"arrays,omitempty"`
+	// WidthsPerArray gives a co-design's channel stage one width distribution per candidate array, so
+	// that each array's expected cost is taken under widths searched for it (codesign.go); false
+	// prices every array under the one distribution they share.
+	WidthsPerArray bool `json:"widths_per_array,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -321,6 +325,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateArrays(); err != nil {
 		return bad("arrays", "%v", err)
+	}
+	if c.WidthsPerArray && len(c.Arrays) == 0 {
+		return bad("widths_per_array", "needs candidate arrays (a co-design search)")
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil || c.Objective == "" {
 		return bad("objective", "want latency, energy or edp, got %q", c.Objective)

@@ -15,13 +15,24 @@ import (
 )
 
 // widthDist is a feature map's channel count as the search sees it: fixed (one value, probs nil) or a
-// distribution over vals (probs, a [len(vals)] graph node summing to 1).
+// distribution over vals (probs, a [len(vals)] graph node summing to 1). In a co-design search with
+// Config.WidthsPerArray it is one distribution per candidate array instead (byArray[a], each like
+// probs; probs nil): on(a) is the width as array a's pricing sees it.
 type widthDist struct {
-	vals  []float64
-	probs *graph.Node
+	vals    []float64
+	probs   *graph.Node
+	byArray []*graph.Node
 }
 
 func fixedWidth(c int) widthDist { return widthDist{vals: []float64{float64(c)}} }
+
+// on returns the width candidate array a prices: its own distribution, or the one all arrays share.
+func (w widthDist) on(a int) widthDist {
+	if w.byArray == nil {
+		return w
+	}
+	return widthDist{vals: w.vals, probs: w.byArray[a]}
+}
 
 // hwCost prices layers for the loss with the cost registry's model cfg.Cost. Discrete shapes are priced
 // by the model on float64 (LayerModel.LayerCycles) and enter the graph as constants weighted by the
@@ -127,8 +138,8 @@ func (h *hwCost) layer(g *graph.Graph, dt dtypes.DType, nd arch.Node, side [2]in
 		return h.layerOn(g, dt, h.accels[0], nd, side, in, out)
 	}
 	var cyc, mac, en []*graph.Node
-	for _, a := range h.accels {
-		t, err := h.layerOn(g, dt, a, nd, side, in, out)
+	for i, a := range h.accels {
+		t, err := h.layerOn(g, dt, a, nd, side, in.on(i), out.on(i))
 		if err != nil {
 			return layerTerm{}, err
 		}
@@ -296,6 +307,19 @@ func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, a *accel.Accelerator
 func maxDist(g *graph.Graph, dt dtypes.DType, ins []widthDist) widthDist {
 	if len(ins) == 1 {
 		return ins[0]
+	}
+	for _, w := range ins {
+		if w.byArray != nil { // widths per array: the maximum on each array's own widths
+			rows := make([]*graph.Node, len(w.byArray))
+			for a := range rows {
+				onA := make([]widthDist, len(ins))
+				for i, in := range ins {
+					onA[i] = in.on(a)
+				}
+				rows[a] = maxDist(g, dt, onA).probs
+			}
+			return widthDist{vals: ins[0].vals, byArray: rows}
+		}
 	}
 	n := len(ins[0].vals)
 	// upper[i][k] = 1 for i ≤ k: p·upper is the CDF; diff[k-1][k] = −1, diff[k][k] = 1 undoes it.

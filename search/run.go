@@ -257,12 +257,16 @@ func (s *supernet) genotype(ctx *context.Context) ([][][]float64, *Genotype, err
 	return alphas, g, err
 }
 
-// widthLogits reads every searched layer's width logits.
+// widthLogits reads every searched layer's width logits; with widths per array, the chosen array's.
 func (s *supernet) widthLogits(ctx *context.Context) map[string][]float64 {
 	out := map[string][]float64{}
+	row, n := 0, len(s.cfg.Channels)
+	if s.cfg.WidthsPerArray {
+		row = s.chosenArray(ctx)
+	}
 	for _, name := range s.widthLayers() {
 		if v := ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+name, "width"); v != nil {
-			out[name] = variableValues(v)
+			out[name] = variableValues(v)[row*n : (row+1)*n]
 		}
 	}
 	return out

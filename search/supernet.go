@@ -123,8 +123,17 @@ func (s *supernet) initArch(ctx *context.Context, dt dtypes.DType) {
 		for j := range v {
 			v[j] = math.Exp(-(float64(j)-mu)*(float64(j)-mu)/2) / math.Sqrt(2*math.Pi)
 		}
-		actx.In(name).VariableWithValue("width", tensorOf(dt, v, n))
+		actx.In(name).VariableWithValue("width", s.widthTensor(dt, v))
 	}
+}
+
+// widthTensor is a searched layer's width logits v: [options], or with widths per array the same
+// values for every candidate, [A × options].
+func (s *supernet) widthTensor(dt dtypes.DType, v []float64) *tensors.Tensor {
+	if !s.cfg.WidthsPerArray {
+		return tensorOf(dt, v, len(v))
+	}
+	return tensorOf(dt, slices.Repeat(v, len(s.cfg.Arrays)), len(s.cfg.Arrays), len(v))
 }
 
 // tensorOf makes a tensor of dtype dt.
@@ -230,11 +239,28 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 			maskRows[j*cmax+c] = 1
 		}
 	}
+	// With widths per array (co-design), each candidate array has its own width logits (rows of a
+	// [A × options] variable), each priced on its own array; the channels are masked with the mixture
+	// of the rows under this pass's array weights, so each row gets the accuracy gradient in
+	// proportion to its array's weight.
+	var arrayW *graph.Node
+	nArrays := 1
+	if s.cfg.WidthsPerArray {
+		arrayW, nArrays = s.arrayWeights(ctx, g, dt, tau), len(s.cfg.Arrays)
+	}
 	searchedWidth := func(name string) (widthDist, *graph.Node) {
-		logits := actx.In(name).VariableWithValue("width", tensorOf(dt, make([]float64, nOpt), nOpt)).ValueGraph(g)
+		logits := actx.In(name).VariableWithValue("width", s.widthTensor(dt, make([]float64, nOpt))).ValueGraph(g)
 		gw := gumbelSoftmax(ctx, logits, tau)
+		w := widthDist{vals: vals, probs: gw}
+		if arrayW != nil {
+			w = widthDist{vals: vals, byArray: make([]*graph.Node, nArrays)}
+			for a := range nArrays {
+				w.byArray[a] = graph.Reshape(graph.Slice(gw, graph.AxisRange(a, a+1)), nOpt)
+			}
+			gw = graph.Dot(graph.Reshape(arrayW, 1, nArrays), gw)
+		}
 		mask := graph.Dot(graph.Reshape(gw, 1, nOpt), constOf(g, dt, maskRows, nOpt, cmax))
-		return widthDist{vals: vals, probs: gw}, graph.Reshape(mask, 1, 1, 1, cmax)
+		return w, graph.Reshape(mask, 1, 1, 1, cmax)
 	}
 	// searchedApply applies an op chain whose last layer's width is searched (channel stage) or fixed.
 	searchedApply := func(nodes []arch.Node, layer string, f feature) (feature, *layerTerm, *graph.Node, error) {
@@ -391,7 +417,10 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 		z := graph.ScalarZero(g, dt)
 		return logits, hwTerms{LatencyMs: z, Util: z, EnergyUJ: z, Cost: z, ArrayCosts: z}, nil
 	}
-	return logits, acc.terms(s.cfg.Aggregation, s.cfg.Objective, s.arrayWeights(ctx, g, dt, tau)), nil
+	if arrayW == nil {
+		arrayW = s.arrayWeights(ctx, g, dt, tau)
+	}
+	return logits, acc.terms(s.cfg.Aggregation, s.cfg.Objective, arrayW), nil
 }
 
 // opWeights returns each cell's Gumbel-softmax op weights [edges × ops] for one forward pass: noise

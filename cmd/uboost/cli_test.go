@@ -88,6 +88,7 @@ func TestBadInput(t *testing.T) {
 		{"wrong-version arch.json", []string{"estimate", "--arch", writeFile(t, "arch.json", `{"format": "uboost-arch/v9"}`)}, `^uboost: .*arch.json: field "format": unsupported version "uboost-arch/v9"`},
 		{"unknown flag", []string{"estimate", "--arch", "resnet18", "--frobnicate"}, `^uboost: unknown flag: --frobnicate`},
 		{"unknown command", []string{"frobnicate"}, `^uboost: unknown command "frobnicate"`},
+		{"widths per array without arrays", []string{"search", "--widths-per-array", "--out", filepath.Join(t.TempDir(), "run")}, `^uboost: search config: field "widths_per_array": needs candidate arrays`},
 		{"bad accelerator json", []string{"estimate", "--arch", "resnet18", "--accel", writeFile(t, "accel.json", `{"rows": 0}`)}, `^uboost: .*accel.json: field "rows": want an integer in 1..4096, got 0`},
 	}
 	for _, c := range cases {
