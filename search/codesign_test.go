@@ -178,9 +178,10 @@ func TestWidthsPerArrayPricing(t *testing.T) {
 	}
 }
 
-// TestGradientWidthsPerArray: with a width distribution per candidate array, the loss's gradient with
-// respect to the [arrays × options] width logits and to the array logits matches finite differences.
-func TestGradientWidthsPerArray(t *testing.T) {
+// perArraySupernet is the channel stage of a one-cell supernet on 6×6 images, widths 3, 5 or 8, with
+// candidate arrays 8×8 and 4×16 and a width distribution per array.
+func perArraySupernet(t *testing.T) *supernet {
+	t.Helper()
 	ops := []string{OpConv3x3, OpSep3x3, OpIdentity, OpDil3x3, OpConv5x5, OpZero, OpSep5x5, OpIdentity, OpConv3x3}
 	cfg := gradConfig(t)
 	cfg.Channels = []int{3, 5, 8}
@@ -189,6 +190,13 @@ func TestGradientWidthsPerArray(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestGradientWidthsPerArray: with a width distribution per candidate array, the loss's gradient with
+// respect to the [arrays × options] width logits and to the array logits matches finite differences.
+func TestGradientWidthsPerArray(t *testing.T) {
+	s := perArraySupernet(t)
 	for _, layer := range []string{"c1.xp_pre", "c1.xpp-t3.conv3x3"} {
 		checkArchGradient(t, s, "/arch/"+layer, "width", 1)
 	}
@@ -198,14 +206,7 @@ func TestGradientWidthsPerArray(t *testing.T) {
 // TestWidthsPerArrayDerivation: with widths per array, the derived widths are read from the chosen
 // array's row of each layer's width logits (here the second array, of larger logit).
 func TestWidthsPerArrayDerivation(t *testing.T) {
-	ops := []string{OpConv3x3, OpSep3x3, OpIdentity, OpDil3x3, OpConv5x5, OpZero, OpSep5x5, OpIdentity, OpConv3x3}
-	cfg := gradConfig(t)
-	cfg.Channels = []int{3, 5, 8}
-	cfg.Arrays, cfg.WidthsPerArray = []ArrayShape{{8, 8}, {4, 16}}, true
-	s, err := newSupernet(cfg, StageChannel, &Genotype{Ops: [][]string{ops}}, arch.Shape{H: 6, W: 6, C: 1}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := perArraySupernet(t)
 	ctx := context.New()
 	s.initArch(ctx, dtypes.Float64)
 	ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+scopeArrays, arrayLogitVar).MustSetValue(tensorOf(dtypes.Float64, []float64{0.1, 0.4}, 2))
