@@ -19,11 +19,12 @@ type Stepper struct {
 	exec                    *context.Exec
 	images, labels, lr, tau *tensors.Tensor
 	BatchSize               int
+	buildErr                error // set when the first step builds the graph and the supernet fails to
 }
 
 // NewStepper builds the supernet of cfg for stage ("micro" or "channel"; the channel stage keeps every
-// edge, the heaviest network it can search) and phase ("weights" or "arch") on in-shaped images, and
-// runs one step to compile it.
+// edge, the heaviest network it can search) and phase ("weights" or "arch") on in-shaped images. The
+// first Step compiles the graph.
 func NewStepper(cfg *Config, stage Stage, phase string, in arch.Shape, classes int) (*Stepper, error) {
 	if phase != "weights" && phase != "arch" {
 		return nil, fmt.Errorf("phase %q: want weights or arch", phase)
@@ -40,11 +41,11 @@ func NewStepper(cfg *Config, stage Stage, phase string, in arch.Shape, classes i
 	ctx := context.New()
 	ctx.SetParam(context.ParamInitialSeed, int64(1))
 	s.initArch(ctx, dtypes.Float32)
-	var buildErr error
+	st := &Stepper{}
 	exec, err := context.NewExec(engine.Backend(), ctx.Checked(false), func(ctx *context.Context, x []*graph.Node) []*graph.Node {
 		outs, err := s.stepGraph(ctx, phase, x[0], x[1], x[2], x[3])
 		if err != nil {
-			buildErr = err
+			st.buildErr = err
 			return []*graph.Node{graph.ScalarZero(x[0].Graph(), dtypes.Float32)}
 		}
 		return outs
@@ -61,19 +62,19 @@ func NewStepper(cfg *Config, stage Stage, phase string, in arch.Shape, classes i
 	for i := range lab {
 		lab[i] = int32(i % classes)
 	}
-	st := &Stepper{exec: exec, BatchSize: n,
-		images: tensors.FromFlatDataAndDimensions(img, n, in.H, in.W, in.C),
-		labels: tensors.FromFlatDataAndDimensions(lab, n, 1),
-		lr:     tensors.FromScalar(float32(cfg.WeightLR)), tau: tensors.FromScalar(float32(cfg.Tau))}
-	if _, err := st.Step(); err != nil {
-		return nil, err
-	}
-	return st, buildErr
+	st.exec, st.BatchSize = exec, n
+	st.images = tensors.FromFlatDataAndDimensions(img, n, in.H, in.W, in.C)
+	st.labels = tensors.FromFlatDataAndDimensions(lab, n, 1)
+	st.lr, st.tau = tensors.FromScalar(float32(cfg.WeightLR)), tensors.FromScalar(float32(cfg.Tau))
+	return st, nil
 }
 
 // Step runs one training step and returns its loss (cross-entropy plus the hardware term).
 func (s *Stepper) Step() (loss float64, err error) {
 	outs, err := s.exec.Exec(s.images, s.labels, s.lr, s.tau)
+	if err == nil {
+		err = s.buildErr
+	}
 	if err != nil {
 		return 0, err
 	}
