@@ -52,6 +52,15 @@ func newResampler(runs []Run, keep func(Run) bool) *resampler {
 	return r
 }
 
+// largestCell is the number of runs (seeds) of the resampler's largest (method, λ) cell.
+func (r *resampler) largestCell() int {
+	most := 0
+	for _, runs := range r.cells {
+		most = max(most, len(runs))
+	}
+	return most
+}
+
 // draw resamples every cell and returns all the drawn runs; cell then reads one cell of that draw.
 // The slices are reused by the next draw.
 func (r *resampler) draw(rng *rand.Rand) []Run {
@@ -161,7 +170,7 @@ func CompareGrids(a, b []Run, method string) (*GridComparison, error) {
 	c.CI95 = interval95(ratios)
 	var reading string
 	switch {
-	case maxSeedsPerLambda(a) < 2 || maxSeedsPerLambda(b) < 2:
+	case ra.largestCell() < 2 || rb.largestCell() < 2:
 		// Seeds are resampled within each λ: a grid with one seed per λ resamples to itself, and
 		// the interval shows none of its seed-to-seed spread.
 		reading = "a grid has one seed per λ, so the interval leaves out its seed-to-seed spread: no decision"
@@ -175,17 +184,6 @@ func CompareGrids(a, b []Run, method string) (*GridComparison, error) {
 	c.Text = fmt.Sprintf("%s: hypervolume A %.4f (%d runs), B %.4f (%d runs); A/B %.2f× (%s): %s.",
 		method, c.HVA, c.RunsA, c.HVB, c.RunsB, c.Ratio, ciText(c.CI95), reading)
 	return c, nil
-}
-
-// maxSeedsPerLambda is the largest number of runs any one λ has among runs.
-func maxSeedsPerLambda(runs []Run) int {
-	n := map[float64]int{}
-	most := 0
-	for _, r := range runs {
-		n[r.Lambda]++
-		most = max(most, n[r.Lambda])
-	}
-	return most
 }
 
 // interval95 is the 2.5% and 97.5% empirical quantiles of xs (zeros when xs is empty).
