@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -103,17 +104,44 @@ func (c *Config) validateArrays() error {
 	return nil
 }
 
-// Array logits live in the architecture scope, one per candidate, initialized to 0 (uniform).
+// Array logits live in the architecture scope, one per candidate, initialized to 0 (uniform). Under
+// Config.ArrayTurns three more vectors over the candidates sit beside them, none trained by gradient
+// (the logits are not either: they are set from the loss estimates).
 const (
 	scopeArrays   = "arrays"
 	arrayLogitVar = "logits"
+	arrayTurnVar  = "turn" // one-hot: the array whose widths mask the channels this step
+	arrayCEVar    = "ce"   // running mean of the architecture steps' CE on each array's turns
+	arraySeenVar  = "seen" // architecture-step turns each array has had
 )
 
-// initArrays creates the array logits of a co-design search.
+// arrayTurnRate is the weight of an array's newest turn in its running-mean CE once it has had
+// 1/arrayTurnRate turns (1/n before, the plain mean): a window of about ten turns, two epochs of the
+// edge preset's architecture steps over four arrays, long enough to average the batches' noise,
+// short enough to follow the supernet as it trains.
+const arrayTurnRate = 0.1
+
+// initArrays creates the array variables of a co-design search.
 func (s *supernet) initArrays(ctx *context.Context, dt dtypes.DType) {
 	if n := len(s.cfg.Arrays); n > 0 {
-		ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n))
+		logits := ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n))
+		if s.cfg.ArrayTurns {
+			logits.SetTrainable(false)
+			for _, name := range []string{arrayTurnVar, arrayCEVar, arraySeenVar} {
+				s.arrayState(ctx, dt, name)
+			}
+		}
 	}
+}
+
+// arrayState returns one of the untrained vectors of Config.ArrayTurns, created on first use: the turn
+// starts at the first candidate, the means and counts at zero.
+func (s *supernet) arrayState(ctx *context.Context, dt dtypes.DType, name string) *context.Variable {
+	init := make([]float64, len(s.cfg.Arrays))
+	if name == arrayTurnVar {
+		init[0] = 1
+	}
+	return ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(name, tensorOf(dt, init, len(init))).SetTrainable(false)
 }
 
 // arrayWeights returns the Gumbel-softmax weights [A] over the candidate arrays for one forward pass,
@@ -126,6 +154,47 @@ func (s *supernet) arrayWeights(ctx *context.Context, g *graph.Graph, dt dtypes.
 	logits := ctx.In(scopeArch).In(scopeArrays).Checked(false).
 		VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n)).ValueGraph(g)
 	return gumbelSoftmax(ctx, logits, tau)
+}
+
+// arrayMix returns the weights over the candidate arrays for one forward pass: those that mix the
+// arrays' width rows into the channel mask, and those that weigh each array's hardware terms in the
+// loss. Both are the pass's Gumbel-softmax sample, or under Config.ArrayTurns the one-hot of the
+// array whose turn it is and the uniform 1/A; nil, nil without co-design.
+func (s *supernet) arrayMix(ctx *context.Context, g *graph.Graph, dt dtypes.DType, tau *graph.Node) (mask, price *graph.Node) {
+	n := len(s.cfg.Arrays)
+	if !s.cfg.ArrayTurns {
+		w := s.arrayWeights(ctx, g, dt, tau)
+		return w, w
+	}
+	return s.arrayState(ctx, dt, arrayTurnVar).ValueGraph(g), constOf(g, dt, slices.Repeat([]float64{1 / float64(n)}, n), n)
+}
+
+// updateArrayTurns advances the turn to the next candidate after every step and, after an
+// architecture step, folds its CE into the running mean of the array whose turn it was and sets each
+// array's logit to minus its estimated loss: its mean CE plus its hardware terms under its own
+// current widths, weighed as the loss weighs them. The derived array, of largest logit, is the one
+// of lowest estimated loss. The rule that the first architecture step seeds every array's mean keeps
+// arrays without a turn yet from looking free of error.
+func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase string, ce *graph.Node, hw hwTerms) {
+	dt := ce.DType()
+	turnVar := s.arrayState(ctx, dt, arrayTurnVar)
+	turn := turnVar.ValueGraph(g)
+	n := len(s.cfg.Arrays)
+	turnVar.SetValueGraph(graph.Concatenate([]*graph.Node{graph.Slice(turn, graph.AxisRange(n-1, n)), graph.Slice(turn, graph.AxisRange(0, n-1))}, 0))
+	if phase != "arch" {
+		return
+	}
+	ceVar, seenVar := s.arrayState(ctx, dt, arrayCEVar), s.arrayState(ctx, dt, arraySeenVar)
+	obs, mean, seen := graph.StopGradient(ce), ceVar.ValueGraph(g), seenVar.ValueGraph(g)
+	first := graph.ConvertDType(graph.Equal(graph.ReduceAllSum(seen), graph.ScalarZero(g, dt)), dt)
+	mean = graph.Add(mean, graph.Mul(first, graph.Sub(obs, mean)))
+	seen = graph.Add(seen, turn)
+	rate := graph.Mul(turn, graph.Max(graph.Inverse(graph.Max(seen, graph.OnesLike(seen))), graph.Scalar(g, dt, arrayTurnRate)))
+	mean = graph.Add(mean, graph.Mul(rate, graph.Sub(obs, mean)))
+	ceVar.SetValueGraph(mean)
+	seenVar.SetValueGraph(seen)
+	estimate := s.penalized(mean, graph.StopGradient(hw.ArrayCosts), graph.StopGradient(hw.ArrayUtils))
+	ctx.In(scopeArch).In(scopeArrays).GetVariable(arrayLogitVar).SetValueGraph(graph.Neg(estimate))
 }
 
 // arrayLogits reads the array logits (nil without co-design).

@@ -2,6 +2,7 @@ package search
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,10 +11,14 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
+	"github.com/uboost/uboost/engine"
+	"github.com/uboost/uboost/nn"
 )
 
 func TestPEBudgetArrays(t *testing.T) {
@@ -231,5 +236,154 @@ func TestWidthsPerArrayDerivation(t *testing.T) {
 	}
 	if a := s.chosenAccel(ctx); a.Rows != 4 || a.Cols != 16 {
 		t.Errorf("chosen array %dx%d, want 4x16", a.Rows, a.Cols)
+	}
+}
+
+// turnsSupernet is perArraySupernet with the arrays taken in turn.
+func turnsSupernet(t *testing.T) *supernet {
+	t.Helper()
+	s := perArraySupernet(t)
+	s.cfg.ArrayTurns = true
+	if err := s.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestArrayTurnsMask: with the arrays taken in turn, the forward pass's network is the one of the
+// array whose turn it is (changing the other array's width logits leaves the CE exactly as it was,
+// changing its own does not) and the hardware term is the plain mean of the arrays' costs.
+func TestArrayTurnsMask(t *testing.T) {
+	s := turnsSupernet(t)
+	ctx := context.New()
+	ctx.SetParam(context.ParamInitialSeed, int64(3))
+	ctx.SetParam(nn.ParamBNFused, false)
+	s.initArch(ctx, dtypes.Float64)
+	pixels := make([]float64, 2*6*6)
+	for i := range pixels {
+		pixels[i] = float64(i%7) - 3
+	}
+	images := tensors.FromFlatDataAndDimensions(pixels, 2, 6, 6, 1)
+	labels := tensors.FromFlatDataAndDimensions([]int32{0, 2}, 2, 1)
+	exec, err := context.NewExec(engine.Backend(), ctx.Checked(false), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+		ctx.SetTraining(in[0].Graph(), false)
+		logits, hw, err := s.forward(ctx, in[0], graph.Scalar(in[0].Graph(), dtypes.Float64, 0.7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ce, _, _ := s.loss(logits, in[1], hw)
+		return []*graph.Node{ce, hw.Cost, hw.ArrayCosts}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval := func() (ce, cost float64, costs []float64) {
+		if err := ctx.SetRNGStateFromSeed(11); err != nil {
+			t.Fatal(err)
+		}
+		out := exec.MustExec(images, labels)
+		return scalarOf(out[0]), scalarOf(out[1]), flat64(out[2])
+	}
+	eval() // initializes the weights from the RNG
+	setRow := func(row int, logits []float64) {
+		for _, name := range s.widthLayers() {
+			v := ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+name, "width")
+			all := variableValues(v)
+			copy(all[row*3:], logits)
+			v.MustSetValue(tensorOf(dtypes.Float64, all, 2, 3))
+		}
+	}
+	ce0, cost0, costs0 := eval()
+	if !near(cost0, (costs0[0]+costs0[1])/2) {
+		t.Errorf("hardware term %.10g, want the mean of the array costs %v", cost0, costs0)
+	}
+	setRow(1, []float64{3, 0, 0}) // the other array's row: narrower widths
+	ce1, _, costs1 := eval()
+	if ce1 != ce0 || costs1[0] != costs0[0] || !(costs1[1] < costs0[1]) {
+		t.Errorf("other row changed: CE %.10g → %.10g, costs %v → %v; want the CE and array 0's cost unchanged, array 1's lower", ce0, ce1, costs0, costs1)
+	}
+	setRow(0, []float64{3, 0, 0}) // the row whose turn it is
+	if ce2, _, costs2 := eval(); ce2 == ce1 || !(costs2[0] < costs1[0]) {
+		t.Errorf("own row changed: CE %.10g → %.10g, costs %v → %v; want both to move", ce1, ce2, costs1, costs2)
+	}
+}
+
+// TestArrayTurnsSchedule runs a weight step and three architecture steps of the training step graph
+// with two arrays taken in turn (β = 0): the turn advances every step; an architecture step folds its
+// CE into the mean of the array whose turn it was (the first seeds both, the plain mean until ten
+// turns) and sets each array's logit to −(mean CE + λ·its cost at that step).
+func TestArrayTurnsSchedule(t *testing.T) {
+	s := turnsSupernet(t)
+	s.cfg.Beta = 0
+	ctx := context.New()
+	ctx.SetParam(context.ParamInitialSeed, int64(3))
+	dt := dtypes.Float32
+	s.initArch(ctx, dt)
+	images := tensors.FromShape(shapes.Make(dt, 4, 6, 6, 1))
+	tensors.MustMutableFlatData[float32](images, func(d []float32) {
+		for i := range d {
+			d[i] = float32(i%5) - 2
+		}
+	})
+	labels := tensors.FromFlatDataAndDimensions([]int32{0, 1, 2, 1}, 4, 1)
+	lr, tau := tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7))
+	execs := map[string]*context.Exec{}
+	for _, phase := range []string{"weights", "arch"} {
+		exec, err := context.NewExec(engine.Backend(), ctx.Checked(false), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+			outs, err := s.stepGraph(ctx, phase, in[0], in[1], in[2], in[3])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return outs
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		execs[phase] = exec
+	}
+	state := func(name string) []float64 {
+		return variableValues(ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+scopeArrays, name))
+	}
+	approx := func(what string, got, want []float64) {
+		t.Helper()
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-5*(1+math.Abs(want[i])) {
+				t.Errorf("%s = %v, want %v", what, got, want)
+				return
+			}
+		}
+	}
+	execs["weights"].MustExec(images, labels, lr, tau)
+	approx("turn after the weight step", state(arrayTurnVar), []float64{0, 1})
+	approx("seen after the weight step", state(arraySeenVar), []float64{0, 0})
+	var ce []float64
+	var costs []float64
+	for _, lab := range [][]int32{{2, 2, 0, 0}, {1, 0, 1, 2}, {0, 0, 0, 1}} { // CEs far apart
+		outs := execs["arch"].MustExec(images, tensors.FromFlatDataAndDimensions(lab, 4, 1), lr, tau)
+		ce = append(ce, scalarOf(outs[1]))
+		costs = costs[:0]
+		for _, c := range tensors.MustCopyFlatData[float32](outs[6]) {
+			costs = append(costs, float64(c))
+		}
+	}
+	approx("turn", state(arrayTurnVar), []float64{1, 0})
+	approx("seen", state(arraySeenVar), []float64{1, 2})
+	mean := []float64{ce[1], ce[0] + (ce[2]-ce[0])/2} // array 1 had turns 1 and 3, array 0 turn 2
+	if math.Abs(ce[0]-ce[2]) < 0.01 || math.Abs(ce[0]-ce[1]) < 0.01 {
+		t.Fatalf("CEs %v too close to tell the means apart", ce)
+	}
+	approx("mean CE", state(arrayCEVar), mean)
+	approx("logits", state(arrayLogitVar), []float64{-(mean[0] + s.cfg.Lambda*costs[0]), -(mean[1] + s.cfg.Lambda*costs[1])})
+}
+
+// TestGradientArrayTurns: with the arrays taken in turn, the loss's gradient with respect to the
+// [arrays × options] width logits matches finite differences (the array whose turn it is gets the CE's
+// gradient and both their cost's).
+func TestGradientArrayTurns(t *testing.T) {
+	checkArchGradient(t, turnsSupernet(t), "/arch/c1.xpp-t3.conv3x3", "width", 1)
+	s := perArraySupernet(t)
+	s.cfg.WidthsPerArray, s.cfg.ArrayTurns = false, true
+	if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_turns") {
+		t.Errorf("array turns without widths per array: %v, want an error naming array_turns", err)
 	}
 }

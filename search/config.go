@@ -138,6 +138,12 @@ type Config struct {
 	// that each array's expected cost is taken under widths searched for it (codesign.go); false
 	// prices every array under the one distribution they share.
 	WidthsPerArray bool `json:"widths_per_array,omitempty"`
+	// ArrayTurns (with WidthsPerArray) takes the candidate arrays in turn instead of sampling them:
+	// each step's forward pass masks the channels with one array's widths (round robin), the loss
+	// weighs every array's hardware terms equally, and the array is chosen by each array's estimated
+	// loss (codesign.go), so every array's widths get, in expectation, the gradient a search of that
+	// array alone gives them.
+	ArrayTurns bool `json:"array_turns,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -328,6 +334,9 @@ func (c *Config) Validate() error {
 	}
 	if c.WidthsPerArray && len(c.Arrays) == 0 {
 		return bad("widths_per_array", "needs candidate arrays (a co-design search)")
+	}
+	if c.ArrayTurns && !c.WidthsPerArray {
+		return bad("array_turns", "needs widths per array (--widths-per-array)")
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil || c.Objective == "" {
 		return bad("objective", "want latency, energy or edp, got %q", c.Objective)

@@ -377,8 +377,9 @@ type hwTerms struct {
 	// Cost is what the loss weighs by λ, the Config.Objective: Σ_a p_a·objective_a over the candidate
 	// arrays (the objective itself with one accelerator).
 	Cost *graph.Node
-	// ArrayCosts is the objective on each candidate array, [A] (a scalar with one accelerator).
-	ArrayCosts *graph.Node
+	// ArrayCosts and ArrayUtils are the objective and the utilization on each candidate array, [A]
+	// (scalars with one accelerator).
+	ArrayCosts, ArrayUtils *graph.Node
 }
 
 // objective is the quantity the loss weighs by λ: latency in ms, energy in µJ, or their product
@@ -402,7 +403,7 @@ func (h *hwAcc) addBlock(cell int, b block) { h.cells[cell] = append(h.cells[cel
 func (h *hwAcc) terms(agg Aggregation, obj Objective, p *graph.Node) hwTerms {
 	latencyMs, util := h.latencyUtil(agg)
 	cost := objective(obj, latencyMs, h.sum.energy)
-	t := hwTerms{LatencyMs: latencyMs, Util: util, EnergyUJ: h.sum.energy, Cost: cost, ArrayCosts: cost}
+	t := hwTerms{LatencyMs: latencyMs, Util: util, EnergyUJ: h.sum.energy, Cost: cost, ArrayCosts: cost, ArrayUtils: util}
 	if p != nil {
 		expect := func(x *graph.Node) *graph.Node { return graph.ReduceAllSum(graph.Mul(p, x)) }
 		t.LatencyMs, t.Util, t.EnergyUJ, t.Cost = expect(latencyMs), expect(util), expect(h.sum.energy), expect(cost)

@@ -199,6 +199,7 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 		info[ArrayKey] = fmt.Sprintf("%dx%d", chosen.Rows, chosen.Cols)
 		info["arrays"] = cfg.Arrays
 		info["array_probs"] = arrayProbs
+		info["widths_per_array"], info["array_turns"] = cfg.WidthsPerArray, cfg.ArrayTurns
 	}
 	return info
 }
@@ -295,6 +296,9 @@ func (s *supernet) stepGraph(ctx *context.Context, phase string, images, labels,
 		return nil, err
 	}
 	ce, acc, loss := s.loss(logits, labels, hw)
+	if s.cfg.ArrayTurns {
+		s.updateArrayTurns(ctx, g, phase, ce, hw)
+	}
 	var vars []*context.Variable
 	for v := range ctx.IterVariables() {
 		if v.Trainable && v.InUseByGraph(g) && strings.HasPrefix(v.Scope(), "/"+phaseScope(phase)) {
@@ -341,11 +345,16 @@ func (s *supernet) loss(logits, labels *graph.Node, hw hwTerms) (ce, acc, loss *
 	pred := graph.ArgMax(logits, -1, labels.DType())
 	hit := graph.Equal(pred, graph.Reshape(labels, labels.Shape().Dimensions[0]))
 	acc = graph.ReduceAllMean(graph.ConvertDType(hit, logits.DType()))
-	loss = ce
-	if s.cfg.Cost != CostNone {
-		loss = graph.Sub(graph.Add(ce, graph.MulScalar(hw.Cost, s.cfg.Lambda)), graph.MulScalar(hw.Util, s.cfg.Beta))
+	return ce, acc, s.penalized(ce, hw.Cost, hw.Util)
+}
+
+// penalized is the loss on a CE and hardware terms: ce + λ·cost − β·util, or ce alone for --cost none
+// (elementwise on per-array vectors).
+func (s *supernet) penalized(ce, cost, util *graph.Node) *graph.Node {
+	if s.cfg.Cost == CostNone {
+		return ce
 	}
-	return ce, acc, loss
+	return graph.Sub(graph.Add(ce, graph.MulScalar(cost, s.cfg.Lambda)), graph.MulScalar(util, s.cfg.Beta))
 }
 
 // sgdUpdate is SGD with momentum and weight decay (PyTorch's: buf = μ·buf + (∇ + wd·w); w −= lr·buf)

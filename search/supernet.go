@@ -241,12 +241,13 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 	}
 	// With widths per array (co-design), each candidate array has its own width logits (rows of a
 	// [A × options] variable), each priced on its own array; the channels are masked with the mixture
-	// of the rows under this pass's array weights, so each row gets the accuracy gradient in
-	// proportion to its array's weight.
-	var arrayW *graph.Node
+	// of the rows under this pass's array weights (arrayMix), so each row gets the accuracy gradient
+	// in proportion to its array's weight, or, with the arrays taken in turn, on its array's turns.
+	var arrayW, arrayP *graph.Node
 	nArrays := 1
 	if s.cfg.WidthsPerArray {
-		arrayW, nArrays = s.arrayWeights(ctx, g, dt, tau), len(s.cfg.Arrays)
+		arrayW, arrayP = s.arrayMix(ctx, g, dt, tau)
+		nArrays = len(s.cfg.Arrays)
 	}
 	searchedWidth := func(name string) (widthDist, *graph.Node) {
 		logits := actx.In(name).VariableWithValue("width", s.widthTensor(dt, make([]float64, nOpt))).ValueGraph(g)
@@ -415,12 +416,12 @@ func (s *supernet) forward(ctx *context.Context, images, tau *graph.Node) (logit
 	logits = graph.Reshape(head.x, head.x.Shape().Dimensions[0], s.classes)
 	if !priced {
 		z := graph.ScalarZero(g, dt)
-		return logits, hwTerms{LatencyMs: z, Util: z, EnergyUJ: z, Cost: z, ArrayCosts: z}, nil
+		return logits, hwTerms{LatencyMs: z, Util: z, EnergyUJ: z, Cost: z, ArrayCosts: z, ArrayUtils: z}, nil
 	}
-	if arrayW == nil {
-		arrayW = s.arrayWeights(ctx, g, dt, tau)
+	if arrayP == nil {
+		_, arrayP = s.arrayMix(ctx, g, dt, tau)
 	}
-	return logits, acc.terms(s.cfg.Aggregation, s.cfg.Objective, arrayW), nil
+	return logits, acc.terms(s.cfg.Aggregation, s.cfg.Objective, arrayP), nil
 }
 
 // opWeights returns each cell's Gumbel-softmax op weights [edges × ops] for one forward pass: noise

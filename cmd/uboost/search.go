@@ -33,7 +33,7 @@ type searchFlags struct {
 	epochsMicro, epochsChannel, trainBatch, steps, threads                           int
 	trainEpochs, trainBatchFinal, trainLimit                                         int
 	seed                                                                             int64
-	resume, asJSON, perCell, sharedGumbel, trainDecayAll, widthsPerArray             bool
+	resume, asJSON, perCell, sharedGumbel, trainDecayAll, widthsPerArray, arrayTurns bool
 	af                                                                               *acceleratorFlags
 }
 
@@ -82,6 +82,7 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.StringVar(&f.objective, "objective", string(search.ObjectiveLatency), "what λ weighs in the loss: latency (ms), energy (µJ) or edp (energy × latency, µJ·ms)")
 	fl.StringVar(&f.arrays, "arrays", "", "co-design: candidate arrays ROWSxCOLS,... searched with the network (Gumbel-softmax over arrays; the others settings from --array's accelerator)")
 	fl.BoolVar(&f.widthsPerArray, "widths-per-array", false, "co-design: search one width distribution per candidate array, each array priced under its own widths (docs/CODESIGN.md)")
+	fl.BoolVar(&f.arrayTurns, "array-turns", false, "co-design with --widths-per-array: take the candidate arrays in turn (round robin) and choose the one of lowest estimated loss, instead of Gumbel-softmax array logits (docs/CODESIGN.md)")
 	fl.IntVar(&f.peBudget, "pe-budget", 0, "co-design: candidates are the power-of-two shapes of this many PEs with sides ≥ 8 and aspect ≤ 16 (16384: 32x512 … 512x32)")
 	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
 	fl.Float64Var(&f.beta, "beta", 1, "β, weight of utilization (0..1) in the loss")
@@ -160,6 +161,9 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	}
 	if changed("widths-per-array") {
 		cfg.WidthsPerArray = f.widthsPerArray
+	}
+	if changed("array-turns") {
+		cfg.ArrayTurns = f.arrayTurns
 	}
 	if changed("width-cost") {
 		cfg.WidthCost = search.WidthCost(f.widthCost)
