@@ -84,7 +84,8 @@ type Metric struct {
 	OpProbs [][]float64 `json:"op_probs,omitempty"`
 	// Co-design epoch summaries: ArrayCosts is the expected objective (Config.Objective, in its unit)
 	// on each candidate array of Config.Arrays, averaged over the epoch's steps; ArrayProbs is
-	// softmax of the array logits at the epoch's end; Array the argmax candidate ("RxC").
+	// softmax of the array logits at the epoch's end (with Config.ArrayTurns, of minus each array's
+	// estimated loss); Array the argmax candidate ("RxC").
 	ArrayCosts []float64 `json:"array_costs,omitempty"`
 	ArrayProbs []float64 `json:"array_probs,omitempty"`
 	Array      string    `json:"array,omitempty"`
