@@ -116,9 +116,9 @@ const (
 )
 
 // arrayTurnRate is the weight of an array's newest turn in its running-mean CE once it has had
-// 1/arrayTurnRate turns (1/n before, the plain mean): a window of about ten turns, two epochs of the
-// edge preset's architecture steps over four arrays, long enough to average the batches' noise,
-// short enough to follow the supernet as it trains.
+// 1/arrayTurnRate turns (1/n before, the plain mean): a window of about ten turns, four of the edge
+// preset's channel-stage epochs (10 architecture steps an epoch over four arrays) of its ten, long
+// enough to average the batches' noise, short enough to follow the supernet as it trains.
 const arrayTurnRate = 0.1
 
 // initArrays creates the array variables of a co-design search.
