@@ -1,6 +1,8 @@
 package search
 
 import (
+	"bytes"
+	stdctx "context"
 	"encoding/json"
 	"math"
 	"os"
@@ -385,5 +387,46 @@ func TestGradientArrayTurns(t *testing.T) {
 	s.cfg.WidthsPerArray, s.cfg.ArrayTurns = false, true
 	if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_turns") {
 		t.Errorf("array turns without widths per array: %v, want an error naming array_turns", err)
+	}
+}
+
+// TestResumeArrayTurns: a co-design micro search with the arrays in turn, stopped in its second epoch
+// and resumed, ends with the array probabilities and arch.json of one never stopped: the turn, the
+// running means and the counts come back from the checkpoint.
+func TestResumeArrayTurns(t *testing.T) {
+	cfg := func() *Config {
+		c := resumeConfig(t)
+		c.Arrays, c.WidthsPerArray, c.ArrayTurns = []ArrayShape{{8, 8}, {4, 16}}, true, true
+		return c
+	}
+	ds := fixture(t, 80, 8)
+	whole := filepath.Join(t.TempDir(), "whole")
+	want, err := RunMicro(cfg(), ds.Train, whole, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := filepath.Join(t.TempDir(), "stopped")
+	stop, cancel := stdctx.WithCancel(stdctx.Background())
+	defer cancel()
+	_, err = RunMicro(cfg(), ds.Train, stopped, RunOptions{Context: stop, Progress: func(p Progress) {
+		if p.Epoch == 2 && p.Step == 3 {
+			cancel()
+		}
+	}})
+	if err == nil {
+		t.Fatal("the stopped search succeeded")
+	}
+	got, err := RunMicro(cfg(), ds.Train, stopped, RunOptions{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wp, gp := want.Network.Search["array_probs"].([]float64), got.Network.Search["array_probs"].([]float64)
+	if len(wp) != 2 || wp[0] == wp[1] || !reflect.DeepEqual(wp, gp) {
+		t.Errorf("array probabilities: resumed %v, uninterrupted %v (want equal and not uniform)", gp, wp)
+	}
+	a, _ := os.ReadFile(filepath.Join(whole, ArchFile))
+	b, _ := os.ReadFile(filepath.Join(stopped, ArchFile))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("arch.json differs after resuming:\n%s\nvs\n%s", b, a)
 	}
 }
