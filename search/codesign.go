@@ -124,7 +124,7 @@ const arrayTurnRate = 0.1
 // initArrays creates the array variables of a co-design search.
 func (s *supernet) initArrays(ctx *context.Context, dt dtypes.DType) {
 	if n := len(s.cfg.Arrays); n > 0 {
-		logits := ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n))
+		logits := s.arrayLogitVariable(ctx, dt)
 		if s.cfg.ArrayTurns {
 			logits.SetTrainable(false)
 			for _, name := range []string{arrayTurnVar, arrayCEVar, arraySeenVar} {
@@ -132,6 +132,12 @@ func (s *supernet) initArrays(ctx *context.Context, dt dtypes.DType) {
 			}
 		}
 	}
+}
+
+// arrayLogitVariable returns the array logits, created at 0 on first use.
+func (s *supernet) arrayLogitVariable(ctx *context.Context, dt dtypes.DType) *context.Variable {
+	n := len(s.cfg.Arrays)
+	return ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n))
 }
 
 // arrayState returns one of the untrained vectors of Config.ArrayTurns, created on first use: the turn
@@ -151,8 +157,7 @@ func (s *supernet) arrayWeights(ctx *context.Context, g *graph.Graph, dt dtypes.
 	if n == 0 {
 		return nil
 	}
-	logits := ctx.In(scopeArch).In(scopeArrays).Checked(false).
-		VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n)).ValueGraph(g)
+	logits := s.arrayLogitVariable(ctx, dt).ValueGraph(g)
 	return gumbelSoftmax(ctx, logits, tau)
 }
 
@@ -194,7 +199,7 @@ func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase 
 	ceVar.SetValueGraph(mean)
 	seenVar.SetValueGraph(seen)
 	estimate := s.penalized(mean, graph.StopGradient(hw.ArrayCosts), graph.StopGradient(hw.ArrayUtils))
-	ctx.In(scopeArch).In(scopeArrays).GetVariable(arrayLogitVar).SetValueGraph(graph.Neg(estimate))
+	s.arrayLogitVariable(ctx, dt).SetValueGraph(graph.Neg(estimate))
 }
 
 // arrayLogits reads the array logits (nil without co-design).
