@@ -115,6 +115,34 @@ const (
 	arraySeenVar  = "seen" // architecture-step turns each array has had
 )
 
+// ArrayChoice is what Config.ArrayTurns chooses the array by: each array's estimated loss, or that
+// loss less its utilization reward.
+type ArrayChoice string
+
+const (
+	// ArrayChoiceLoss is the search's own loss on each array: mean CE + λ·objective − β·utilization
+	// (the default, and the fifth and sixth co-design comparisons' rule).
+	ArrayChoiceLoss ArrayChoice = "loss"
+	// ArrayChoiceObjective leaves the utilization reward out: mean CE + λ·objective. Within one array
+	// the reward steers the widths toward full tiles; across arrays of one PE budget it is a mean of
+	// per-block utilizations, unweighted by the blocks' cycles, so it can favour the slower array
+	// (docs/CODESIGN.md, seventh comparison).
+	ArrayChoiceObjective ArrayChoice = "objective"
+)
+
+// ArrayChoices lists the rules as --array-choice spells them.
+var ArrayChoices = []ArrayChoice{ArrayChoiceLoss, ArrayChoiceObjective}
+
+// ParseArrayChoice reads an --array-choice value.
+func ParseArrayChoice(s string) (ArrayChoice, error) {
+	for _, c := range ArrayChoices {
+		if ArrayChoice(strings.ToLower(s)) == c {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("unknown array choice %q (want loss or objective)", s)
+}
+
 // arrayTurnRate is the weight of an array's newest turn in its running-mean CE once it has had
 // 1/arrayTurnRate turns (1/n before, the plain mean): a window of about ten turns, four of the edge
 // preset's channel-stage epochs (10 architecture steps an epoch over four arrays) of its ten, long
@@ -177,8 +205,8 @@ func (s *supernet) arrayMix(ctx *context.Context, g *graph.Graph, dt dtypes.DTyp
 // updateArrayTurns advances the turn to the next candidate after every step and, after an
 // architecture step, folds its CE into the running mean of the array whose turn it was and sets each
 // array's logit to minus its estimated loss: its mean CE plus its hardware terms under its own
-// current widths, weighed as the loss weighs them. The derived array, of largest logit, is the one
-// of lowest estimated loss. The rule that the first architecture step seeds every array's mean keeps
+// current widths, weighed as the loss weighs them (Config.ArrayChoice objective: without the
+// utilization reward). The derived array, of largest logit, is the one of lowest estimated loss. The rule that the first architecture step seeds every array's mean keeps
 // arrays without a turn yet from looking free of error.
 func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase string, ce *graph.Node, hw hwTerms) {
 	dt := ce.DType()
@@ -198,7 +226,11 @@ func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase 
 	mean = graph.Add(mean, graph.Mul(rate, graph.Sub(obs, mean)))
 	ceVar.SetValueGraph(mean)
 	seenVar.SetValueGraph(seen)
-	estimate := s.penalized(mean, graph.StopGradient(hw.ArrayCosts), graph.StopGradient(hw.ArrayUtils))
+	utils := graph.StopGradient(hw.ArrayUtils)
+	if s.cfg.ArrayChoice == ArrayChoiceObjective {
+		utils = graph.ZerosLike(utils)
+	}
+	estimate := s.penalized(mean, graph.StopGradient(hw.ArrayCosts), utils)
 	s.arrayLogitVariable(ctx, dt).SetValueGraph(graph.Neg(estimate))
 }
 

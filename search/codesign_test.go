@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdctx "context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -311,12 +312,25 @@ func TestArrayTurnsMask(t *testing.T) {
 }
 
 // TestArrayTurnsSchedule runs a weight step and three architecture steps of the training step graph
-// with two arrays taken in turn (β = 0): the turn advances every step; an architecture step folds its
-// CE into the mean of the array whose turn it was (the first seeds both, the plain mean until ten
-// turns) and sets each array's logit to −(mean CE + λ·its cost at that step).
+// with two arrays taken in turn: the turn advances every step; an architecture step folds its CE
+// into the mean of the array whose turn it was (the first seeds both, the plain mean until ten turns)
+// and sets each array's logit to −(mean CE + λ·its cost − β·its utilization at that step), or under
+// the objective choice to −(mean CE + λ·its cost).
 func TestArrayTurnsSchedule(t *testing.T) {
+	for _, c := range []struct {
+		beta   float64
+		choice ArrayChoice
+	}{{0, ArrayChoiceLoss}, {0.5, ArrayChoiceLoss}, {0.5, ArrayChoiceObjective}} {
+		t.Run(fmt.Sprintf("beta=%g,%s", c.beta, c.choice), func(t *testing.T) { checkArrayTurnsSchedule(t, c.beta, c.choice) })
+	}
+}
+
+func checkArrayTurnsSchedule(t *testing.T, beta float64, choice ArrayChoice) {
 	s := turnsSupernet(t)
-	s.cfg.Beta = 0
+	s.cfg.Beta, s.cfg.ArrayChoice = beta, choice
+	if err := s.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.New()
 	ctx.SetParam(context.ParamInitialSeed, int64(3))
 	dt := dtypes.Float32
@@ -358,14 +372,16 @@ func TestArrayTurnsSchedule(t *testing.T) {
 	execs["weights"].MustExec(images, labels, lr, tau)
 	approx("turn after the weight step", state(arrayTurnVar), []float64{0, 1})
 	approx("seen after the weight step", state(arraySeenVar), []float64{0, 0})
-	var ce []float64
-	var costs []float64
+	var ce, costs, utils []float64
 	for _, lab := range [][]int32{{2, 2, 0, 0}, {1, 0, 1, 2}, {0, 0, 0, 1}} { // CEs far apart
 		outs := execs["arch"].MustExec(images, tensors.FromFlatDataAndDimensions(lab, 4, 1), lr, tau)
 		ce = append(ce, scalarOf(outs[1]))
-		costs = costs[:0]
+		costs, utils = costs[:0], utils[:0]
 		for _, c := range tensors.MustCopyFlatData[float32](outs[6]) {
 			costs = append(costs, float64(c))
+		}
+		for _, u := range tensors.MustCopyFlatData[float32](outs[7]) {
+			utils = append(utils, float64(u))
 		}
 	}
 	approx("turn", state(arrayTurnVar), []float64{1, 0})
@@ -375,7 +391,15 @@ func TestArrayTurnsSchedule(t *testing.T) {
 		t.Fatalf("CEs %v too close to tell the means apart", ce)
 	}
 	approx("mean CE", state(arrayCEVar), mean)
-	approx("logits", state(arrayLogitVar), []float64{-(mean[0] + s.cfg.Lambda*costs[0]), -(mean[1] + s.cfg.Lambda*costs[1])})
+	reward := beta
+	if choice == ArrayChoiceObjective {
+		reward = 0
+	}
+	if beta > 0 && math.Abs(utils[0]-utils[1]) < 1e-3 {
+		t.Fatalf("utilizations %v too close to tell the rules apart", utils)
+	}
+	approx("logits", state(arrayLogitVar), []float64{
+		-(mean[0] + s.cfg.Lambda*costs[0] - reward*utils[0]), -(mean[1] + s.cfg.Lambda*costs[1] - reward*utils[1])})
 }
 
 // TestGradientArrayTurns: with the arrays taken in turn, the loss's gradient with respect to the
@@ -387,6 +411,15 @@ func TestGradientArrayTurns(t *testing.T) {
 	s.cfg.WidthsPerArray, s.cfg.ArrayTurns = false, true
 	if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_turns") {
 		t.Errorf("array turns without widths per array: %v, want an error naming array_turns", err)
+	}
+	s = perArraySupernet(t)
+	s.cfg.ArrayChoice = ArrayChoiceObjective
+	if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_choice") {
+		t.Errorf("array choice without array turns: %v, want an error naming array_choice", err)
+	}
+	s.cfg.ArrayTurns, s.cfg.ArrayChoice = true, "latency"
+	if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_choice") {
+		t.Errorf("array choice %q: %v, want an error naming array_choice", s.cfg.ArrayChoice, err)
 	}
 }
 

@@ -144,6 +144,8 @@ type Config struct {
 	// loss (codesign.go), so every array's widths get, in expectation, the gradient a search of that
 	// array alone gives them.
 	ArrayTurns bool `json:"array_turns,omitempty"`
+	// ArrayChoice is what ArrayTurns chooses the array by (codesign.go); empty is ArrayChoiceLoss.
+	ArrayChoice ArrayChoice `json:"array_choice,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -337,6 +339,14 @@ func (c *Config) Validate() error {
 	}
 	if c.ArrayTurns && !c.WidthsPerArray {
 		return bad("array_turns", "needs widths per array (--widths-per-array)")
+	}
+	if c.ArrayChoice != "" {
+		if _, err := ParseArrayChoice(string(c.ArrayChoice)); err != nil {
+			return bad("array_choice", "%v", err)
+		}
+		if !c.ArrayTurns {
+			return bad("array_choice", "chooses among arrays taken in turn (--array-turns)")
+		}
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil || c.Objective == "" {
 		return bad("objective", "want latency, energy or edp, got %q", c.Objective)

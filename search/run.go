@@ -3,6 +3,7 @@ package search
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	stdctx "context"
 	"encoding/json"
 	"fmt"
@@ -85,8 +86,10 @@ type Metric struct {
 	// Co-design epoch summaries: ArrayCosts is the expected objective (Config.Objective, in its unit)
 	// on each candidate array of Config.Arrays, averaged over the epoch's steps; ArrayProbs is
 	// softmax of the array logits at the epoch's end (with Config.ArrayTurns, of minus each array's
-	// estimated loss); Array the argmax candidate ("RxC").
+	// estimated loss); Array the argmax candidate ("RxC"). ArrayUtils is the utilization term on each
+	// candidate (Config.Aggregation's), averaged like ArrayCosts.
 	ArrayCosts []float64 `json:"array_costs,omitempty"`
+	ArrayUtils []float64 `json:"array_utils,omitempty"`
 	ArrayProbs []float64 `json:"array_probs,omitempty"`
 	Array      string    `json:"array,omitempty"`
 }
@@ -201,6 +204,9 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 		info["arrays"] = cfg.Arrays
 		info["array_probs"] = arrayProbs
 		info["widths_per_array"], info["array_turns"] = cfg.WidthsPerArray, cfg.ArrayTurns
+		if cfg.ArrayTurns {
+			info["array_choice"] = cmp.Or(cfg.ArrayChoice, ArrayChoiceLoss)
+		}
 	}
 	return info
 }
@@ -328,7 +334,7 @@ func (s *supernet) stepGraph(ctx *context.Context, phase string, images, labels,
 			v.SetTrainable(true)
 		}
 	}
-	return []*graph.Node{loss, ce, acc, hw.LatencyMs, hw.Util, hw.EnergyUJ, hw.ArrayCosts}, nil
+	return []*graph.Node{loss, ce, acc, hw.LatencyMs, hw.Util, hw.EnergyUJ, hw.ArrayCosts, hw.ArrayUtils}, nil
 }
 
 func phaseScope(phase string) string {
@@ -461,7 +467,8 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 	total := (epochs - st.EpochsDone) * steps
 	for epoch := st.EpochsDone; epoch < epochs; epoch++ {
 		tau, lr := cfg.tauAt(epoch), cfg.lrAt(epoch)
-		arrayCosts := make([]float64, len(cfg.Arrays)) // Σ over the epoch's steps, co-design only
+		// Means over the epoch's steps of each candidate's cost and utilization, co-design only.
+		arrayCosts, arrayUtils := make([]float64, len(cfg.Arrays)), make([]float64, len(cfg.Arrays))
 		tauT, lrT := tensors.FromScalar(float32(tau)), tensors.FromScalar(float32(lr))
 		for step := range steps {
 			if opt.Context != nil && opt.Context.Err() != nil {
@@ -486,13 +493,15 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			if err != nil {
 				return nil, fmt.Errorf("%s stage epoch %d step %d: %w", s.stage, epoch+1, step+1, err)
 			}
-			v := make([]float64, len(outs)-1)
+			v := make([]float64, len(outs)-2)
 			for i, o := range outs[:len(v)] {
 				v[i] = scalarOf(o)
 			}
 			if len(arrayCosts) > 0 {
-				for i, c := range tensors.MustCopyFlatData[float32](outs[len(v)]) {
-					arrayCosts[i] += float64(c) / float64(steps)
+				for k, sum := range [][]float64{arrayCosts, arrayUtils} {
+					for i, c := range tensors.MustCopyFlatData[float32](outs[len(v)+k]) {
+						sum[i] += float64(c) / float64(steps)
+					}
 				}
 			}
 			m := Metric{Stage: s.stage, Epoch: epoch + 1, Step: step + 1, Phase: phase, Loss: v[0], CE: v[1], Accuracy: v[2],
@@ -525,7 +534,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 		sum := Metric{Stage: s.stage, Epoch: epoch + 1, Phase: "epoch", Tau: tau, LR: lr}
 		chosen := s.chosenAccel(ctx)
 		if len(cfg.Arrays) > 0 {
-			sum.ArrayCosts, sum.ArrayProbs = arrayCosts, softmax(s.arrayLogits(ctx))
+			sum.ArrayCosts, sum.ArrayUtils, sum.ArrayProbs = arrayCosts, arrayUtils, softmax(s.arrayLogits(ctx))
 			sum.Array = fmt.Sprintf("%dx%d", chosen.Rows, chosen.Cols)
 		}
 		if layers, err := net.Layers(); err == nil {

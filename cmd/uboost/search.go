@@ -27,7 +27,7 @@ func init() { root.AddCommand(newSearchCmd()) }
 // searchFlags are the flags of `uboost search` that shape the search configuration.
 type searchFlags struct {
 	stage, dataSpec, searchData, preset, proto, costModel, ceil, agg, widthCost, out string
-	simSchedule, objective, arrays                                                   string
+	simSchedule, objective, arrays, arrayChoice                                      string
 	peBudget                                                                         int
 	lambda, beta, trainWarmup, trainClip                                             float64
 	epochsMicro, epochsChannel, trainBatch, steps, threads                           int
@@ -82,6 +82,7 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.StringVar(&f.objective, "objective", string(search.ObjectiveLatency), "what λ weighs in the loss: latency (ms), energy (µJ) or edp (energy × latency, µJ·ms)")
 	fl.StringVar(&f.arrays, "arrays", "", "co-design: candidate arrays ROWSxCOLS,... searched with the network (Gumbel-softmax over arrays; the others settings from --array's accelerator)")
 	fl.BoolVar(&f.widthsPerArray, "widths-per-array", false, "co-design: search one width distribution per candidate array, each array priced under its own widths (docs/CODESIGN.md)")
+	fl.StringVar(&f.arrayChoice, "array-choice", string(search.ArrayChoiceLoss), "with --array-turns, what chooses the array: loss (each array's estimated loss) or objective (the same without the utilization reward) (docs/CODESIGN.md)")
 	fl.BoolVar(&f.arrayTurns, "array-turns", false, "co-design with --widths-per-array: take the candidate arrays in turn (round robin) and choose the one of lowest estimated loss, instead of Gumbel-softmax array logits (docs/CODESIGN.md)")
 	fl.IntVar(&f.peBudget, "pe-budget", 0, "co-design: candidates are the power-of-two shapes of this many PEs with sides ≥ 8 and aspect ≤ 16 (16384: 32x512 … 512x32)")
 	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
@@ -164,6 +165,11 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	}
 	if changed("array-turns") {
 		cfg.ArrayTurns = f.arrayTurns
+	}
+	if changed("array-choice") {
+		if cfg.ArrayChoice, err = search.ParseArrayChoice(f.arrayChoice); err != nil {
+			return nil, fmt.Errorf("flag --array-choice: %w", err)
+		}
 	}
 	if changed("width-cost") {
 		cfg.WidthCost = search.WidthCost(f.widthCost)
