@@ -135,12 +135,7 @@ var ArrayChoices = []ArrayChoice{ArrayChoiceLoss, ArrayChoiceObjective}
 
 // ParseArrayChoice reads an --array-choice value.
 func ParseArrayChoice(s string) (ArrayChoice, error) {
-	for _, c := range ArrayChoices {
-		if ArrayChoice(strings.ToLower(s)) == c {
-			return c, nil
-		}
-	}
-	return "", fmt.Errorf("unknown array choice %q (want loss or objective)", s)
+	return parseName("array choice", s, ArrayChoices)
 }
 
 // arrayTurnRate is the weight of an array's newest turn in its running-mean CE once it has had

@@ -348,8 +348,8 @@ func (c *Config) Validate() error {
 			return bad("array_choice", "chooses among arrays taken in turn (--array-turns)")
 		}
 	}
-	if _, err := ParseObjective(string(c.Objective)); err != nil || c.Objective == "" {
-		return bad("objective", "want latency, energy or edp, got %q", c.Objective)
+	if _, err := ParseObjective(string(c.Objective)); err != nil {
+		return bad("objective", "%v", err)
 	}
 	switch c.Aggregation {
 	case AggMACWeighted, AggReference:

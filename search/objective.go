@@ -23,11 +23,18 @@ const (
 var Objectives = []Objective{ObjectiveLatency, ObjectiveEnergy, ObjectiveEDP}
 
 // ParseObjective reads an --objective value.
-func ParseObjective(s string) (Objective, error) {
-	for _, o := range Objectives {
-		if Objective(strings.ToLower(s)) == o {
-			return o, nil
+func ParseObjective(s string) (Objective, error) { return parseName("objective", s, Objectives) }
+
+// parseName returns the member of names that s spells (case aside), or an error that lists them.
+func parseName[T ~string](what, s string, names []T) (T, error) {
+	for _, n := range names {
+		if T(strings.ToLower(s)) == n {
+			return n, nil
 		}
 	}
-	return "", fmt.Errorf("unknown objective %q (want latency, energy or edp)", s)
+	want := make([]string, len(names))
+	for i, n := range names {
+		want[i] = string(n)
+	}
+	return "", fmt.Errorf("unknown %s %q (want one of %s)", what, s, strings.Join(want, ", "))
 }
