@@ -14,8 +14,8 @@ import (
 type Protocol string
 
 const (
-	// UBoost is this project's protocol, the default: exact expected costs over width options,
-	// MAC-weighted aggregation, the bug-fixed roofline and a lookup table of the exact model at the
+	// UBoost is this project's protocol, the default: exact expected costs over width options, the
+	// reference aggregation (MAC-weighted until 2026-11-30, docs/PROTOCOL.md), the bug-fixed roofline and a lookup table of the exact model at the
 	// search batch as baselines, per-cell Gumbel noise, the project's final-training recipe and the
 	// simulator's default schedule.
 	UBoost Protocol = "uboost"
