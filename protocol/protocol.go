@@ -15,9 +15,9 @@ type Protocol string
 
 const (
 	// UBoost is this project's protocol, the default: exact expected costs over width options, the
-	// reference aggregation (MAC-weighted until 2026-11-30, docs/PROTOCOL.md), the bug-fixed roofline and a lookup table of the exact model at the
-	// search batch as baselines, per-cell Gumbel noise, the project's final-training recipe and the
-	// simulator's default schedule.
+	// reference aggregation (MAC-weighted until 2026-11-30, docs/PROTOCOL.md), the bug-fixed roofline
+	// and a lookup table of the exact model at the search batch as baselines, per-cell Gumbel noise,
+	// the project's final-training recipe and the simulator's default schedule.
 	UBoost Protocol = "uboost"
 	// Paper reproduces the paper's experiment (PAPER.md §1.3–1.6, §2.3–2.6): the paper's smooth
 	// ceiling on every layer at expected widths, the reference aggregation, the paper's Roofline and
