@@ -139,6 +139,34 @@ func TestGenotypeFromAlphasKeepsTheCellOutputAlive(t *testing.T) {
 	}
 }
 
+// TestGenotypeFromAlphasExcludeZero: where zero has the largest logit the reference's rule keeps it;
+// DARTS' rule (ExcludeZero) takes the edge's best non-zero op instead, and leaves other edges alone.
+func TestGenotypeFromAlphasExcludeZero(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Ops = []string{OpConv3x3, OpSep3x3, OpZero}
+	alphas := make([][]float64, len(Edges))
+	for j := range alphas {
+		alphas[j] = []float64{0.5, 0.2, 0.1} // conv3x3 wins
+	}
+	alphas[1] = []float64{0.1, 0.3, 0.9} // zero, then sep3x3
+	alphas[4] = []float64{0.4, 0.2, 0.5} // zero, then conv3x3
+	for _, c := range []struct {
+		exclude bool
+		e1, e4  string
+	}{{false, OpZero, OpZero}, {true, OpSep3x3, OpConv3x3}} {
+		cfg.ExcludeZero = c.exclude
+		g, err := GenotypeFromAlphas(cfg, [][][]float64{alphas})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Repeat([]string{OpConv3x3}, len(Edges))
+		want[1], want[4] = c.e1, c.e4
+		if !slices.Equal(g.Ops[0], want) {
+			t.Errorf("exclude zero %v: genotype %v, want %v", c.exclude, g.Ops[0], want)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	for _, name := range Presets {
 		c, err := Preset(name)
@@ -164,6 +192,9 @@ func TestConfigValidate(t *testing.T) {
 		{"weight_fraction", func(c *Config) { c.WeightFraction = 1 }},
 		{"lambda", func(c *Config) { c.Lambda = math.Inf(1) }},
 		{"alpha_init_std", func(c *Config) { c.AlphaInitStd = -1 }},
+		{"warmup_epochs", func(c *Config) { c.WarmupEpochs = -1 }},
+		{"warmup_epochs", func(c *Config) { c.WarmupEpochs = c.EpochsMicro }},
+		{"warmup_epochs", func(c *Config) { c.EpochsMicro, c.WarmupEpochs = 9, c.EpochsChannel }},
 	} {
 		c, _ := Preset("demo")
 		tc.edit(c)

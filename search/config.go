@@ -119,6 +119,10 @@ type Config struct {
 	// reference (torch.randn), whose ~1500 architecture steps per stage wash the draw out. A search with
 	// a few dozen steps keeps it small (DARTS' 1e-3), or the seed's draw, not the loss, picks the ops.
 	AlphaInitStd float64 `json:"alpha_init_std"`
+	// ExcludeZero derives every edge's op as the argmax over its non-zero ops (DARTS); false keeps
+	// zero a candidate of the argmax (the reference), so the search can cut edges from the network.
+	// Zero stays a candidate of the supernet either way.
+	ExcludeZero bool `json:"exclude_zero,omitempty"`
 
 	// Cost term of the loss: CE + Lambda·latency_ms − Beta·utilization, priced by the cost registry's
 	// model Cost (or CostNone); Objective puts energy or the energy–delay product in latency's place.
@@ -155,9 +159,13 @@ type Config struct {
 	StepsPerEpoch int `json:"steps_per_epoch"`
 	// WeightFraction of each epoch's batches update the weights; the rest update the architecture.
 	WeightFraction float64 `json:"weight_fraction"`
-	WeightLR       float64 `json:"weight_lr"`
-	Momentum       float64 `json:"momentum"`
-	WeightDecay    float64 `json:"weight_decay"`
+	// WarmupEpochs are the first epochs of each stage in which every batch updates the weights and
+	// none the architecture (PC-DARTS warms up 15 of its 50 epochs); 0, the reference's, updates the
+	// architecture from the first epoch. They count within EpochsMicro and EpochsChannel.
+	WarmupEpochs int     `json:"warmup_epochs,omitempty"`
+	WeightLR     float64 `json:"weight_lr"`
+	Momentum     float64 `json:"momentum"`
+	WeightDecay  float64 `json:"weight_decay"`
 	// GradClip is the global-norm clip of the weight gradients (0: none).
 	GradClip float64 `json:"grad_clip"`
 	// LRStepEpochs and LRGamma: the weight learning rate is multiplied by LRGamma every LRStepEpochs.
@@ -290,6 +298,8 @@ func (c *Config) Validate() error {
 		return bad("batch_size", "want a positive integer, got %d", c.BatchSize)
 	case c.StepsPerEpoch < 0:
 		return bad("steps_per_epoch", "want a non-negative integer, got %d", c.StepsPerEpoch)
+	case c.WarmupEpochs < 0 || (c.EpochsMicro > 0 && c.WarmupEpochs >= c.EpochsMicro) || (c.EpochsChannel > 0 && c.WarmupEpochs >= c.EpochsChannel):
+		return bad("warmup_epochs", "want 0 ≤ warm-up epochs < each stage's epochs (%d, %d), got %d", c.EpochsMicro, c.EpochsChannel, c.WarmupEpochs)
 	case !(c.WeightFraction > 0 && c.WeightFraction < 1):
 		return bad("weight_fraction", "want a fraction in (0, 1), got %g", c.WeightFraction)
 	case !(c.WeightLR > 0) || !(c.ArchLR > 0):

@@ -16,8 +16,13 @@ type Widths map[string]int
 // sampled weights). alphas[cell][edge][op] are the logits over cfg.Ops; with shared alphas pass one
 // cell's and it is used for every cell. When the argmax leaves a cell's output t3 with no input (every
 // path zero), the edge xp→t3 takes its best non-zero op instead, so every cell computes something
-// (the reference asserts instead).
+// (the reference asserts instead). With cfg.ExcludeZero no edge takes zero (DARTS).
 func GenotypeFromAlphas(cfg *Config, alphas [][][]float64) (*Genotype, error) {
+	nonZero := func(o int) bool { return cfg.Ops[o] != OpZero }
+	var candidate func(int) bool
+	if cfg.ExcludeZero {
+		candidate = nonZero
+	}
 	if len(alphas) != 1 && len(alphas) != cfg.Cells {
 		return nil, fmt.Errorf("alphas: want 1 or %d cells, got %d", cfg.Cells, len(alphas))
 	}
@@ -32,11 +37,11 @@ func GenotypeFromAlphas(cfg *Config, alphas [][][]float64) (*Genotype, error) {
 			if len(row) != len(cfg.Ops) {
 				return nil, fmt.Errorf("alphas: cell %d edge %s: want %d ops, got %d", i+1, Edges[j].Name(), len(cfg.Ops), len(row))
 			}
-			ops[j] = cfg.Ops[argmax(row, nil)]
+			ops[j] = cfg.Ops[argmax(row, candidate)]
 		}
 		if _, err := planCell(ops); err != nil {
 			j := slices.Index(Edges, Edge{nodeXP, nodeT3})
-			ops[j] = cfg.Ops[argmax(a[j], func(o int) bool { return cfg.Ops[o] != OpZero })]
+			ops[j] = cfg.Ops[argmax(a[j], nonZero)]
 		}
 		g.Ops = append(g.Ops, ops)
 	}

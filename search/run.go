@@ -198,6 +198,7 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 		"lambda": cfg.Lambda, "beta": cfg.Beta, "seed": cfg.Seed, "aggregation": string(cfg.Aggregation),
 		"width_cost": string(cfg.WidthCost), "accelerator": chosen.String(),
 		"protocol": cfg.Protocol, "shared_gumbel": cfg.SharedGumbel, "shared_alphas": cfg.SharedAlphas,
+		"alpha_init_std": cfg.AlphaInitStd, "exclude_zero": cfg.ExcludeZero, "warmup_epochs": cfg.WarmupEpochs,
 	}
 	if len(cfg.Arrays) > 0 {
 		info[ArrayKey] = fmt.Sprintf("%dx%d", chosen.Rows, chosen.Cols)
@@ -480,7 +481,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 				return nil, fmt.Errorf("%s stage epoch %d step %d: %w", s.stage, epoch+1, step+1, err)
 			}
 			phase, exec := "weights", weightExec
-			if step >= weightSteps {
+			if step >= weightSteps && epoch >= cfg.WarmupEpochs {
 				phase, exec = "arch", archExec
 			}
 			t0 := time.Now()

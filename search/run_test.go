@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -25,6 +26,51 @@ func TestRunMicroThenChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("widths %v", cr.Widths)
+}
+
+// TestWarmupEpochs: with one warm-up epoch of two, the first epoch's every batch is a weight step and
+// the op logits (initialized at exactly zero) are still uniform at its end; the second epoch takes
+// architecture steps, which move them. Without warm-up the first epoch already moves them.
+func TestWarmupEpochs(t *testing.T) {
+	ds := fixture(t, 80, 8)
+	for _, warmup := range []int{0, 1} {
+		cfg := tinyConfig(t)
+		cfg.AlphaInitStd, cfg.WarmupEpochs = 0, warmup
+		dir := filepath.Join(t.TempDir(), "micro")
+		if _, err := RunMicro(cfg, ds.Train, dir, RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, MetricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		archSteps := map[int]int{}
+		moved := map[int]bool{}
+		for line := range strings.Lines(string(raw)) {
+			var m Metric
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatal(err)
+			}
+			switch m.Phase {
+			case "arch":
+				archSteps[m.Epoch]++
+			case "epoch":
+				for _, p := range m.OpProbs {
+					for _, q := range p {
+						moved[m.Epoch] = moved[m.Epoch] || q != 1/float64(len(cfg.Ops))
+					}
+				}
+			}
+		}
+		// 5 batches an epoch, 80% weights: 4 weight steps and 1 architecture step, none in warm-up.
+		wantFirst := 1 - warmup
+		if archSteps[1] != wantFirst || archSteps[2] != 1 {
+			t.Errorf("warm-up %d: architecture steps per epoch %v, want %d then 1", warmup, archSteps, wantFirst)
+		}
+		if moved[1] != (warmup == 0) || !moved[2] {
+			t.Errorf("warm-up %d: op probabilities moved off uniform by epoch 1: %v, by epoch 2: %v", warmup, moved[1], moved[2])
+		}
+	}
 }
 
 // TestNonFiniteLossStops: a learning rate multiplied by 1e30 after the first epoch blows the weights up

@@ -29,11 +29,12 @@ type searchFlags struct {
 	stage, dataSpec, searchData, preset, proto, costModel, ceil, agg, widthCost, out string
 	simSchedule, objective, arrays, arrayChoice                                      string
 	peBudget                                                                         int
-	lambda, beta, trainWarmup, trainClip                                             float64
-	epochsMicro, epochsChannel, trainBatch, steps, threads                           int
+	lambda, beta, trainWarmup, trainClip, alphaInitStd                               float64
+	epochsMicro, epochsChannel, trainBatch, steps, threads, warmupEpochs             int
 	trainEpochs, trainBatchFinal, trainLimit                                         int
 	seed                                                                             int64
 	resume, asJSON, perCell, sharedGumbel, trainDecayAll, widthsPerArray, arrayTurns bool
+	excludeZero                                                                      bool
 	af                                                                               *acceleratorFlags
 }
 
@@ -92,6 +93,9 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.IntVar(&f.trainBatch, "search-batch", 0, "training batch size (0: the preset's)")
 	fl.IntVar(&f.steps, "steps-per-epoch", -1, "cap on batches per epoch (0: all; -1: the preset's)")
 	fl.BoolVar(&f.perCell, "per-cell-alphas", false, "give each cell its own op logits (default: shared, as the reference)")
+	fl.Float64Var(&f.alphaInitStd, "alpha-init-std", 0, "standard deviation of the op logits' Gaussian initialization (default: the preset's, 1e-3 on demo and edge, 1 elsewhere as the reference)")
+	fl.BoolVar(&f.excludeZero, "exclude-zero", false, "derive every edge's op among the non-zero ops (DARTS); default: zero may win an edge, as the reference")
+	fl.IntVar(&f.warmupEpochs, "warmup-epochs", 0, "first epochs of each stage that update only the weights, within --epochs-micro and --epochs-channel (PC-DARTS warms up 15 of 50; default 0, as the reference)")
 	fl.Int64Var(&f.seed, "seed", 0, "random seed (same seed, same arch.json)")
 	fl.StringVar(&f.out, "out", "runs/search", "run directory")
 	fl.BoolVar(&f.resume, "resume", false, "continue the run in --out from its last checkpoint")
@@ -179,6 +183,15 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	}
 	if changed("per-cell-alphas") {
 		cfg.SharedAlphas = !f.perCell
+	}
+	if changed("alpha-init-std") {
+		cfg.AlphaInitStd = f.alphaInitStd
+	}
+	if changed("exclude-zero") {
+		cfg.ExcludeZero = f.excludeZero
+	}
+	if changed("warmup-epochs") {
+		cfg.WarmupEpochs = f.warmupEpochs
 	}
 	if f.epochsMicro >= 0 {
 		cfg.EpochsMicro = f.epochsMicro

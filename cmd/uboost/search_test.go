@@ -49,3 +49,26 @@ func TestSearchStages(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchAblationFlags: --alpha-init-std, --exclude-zero and --warmup-epochs reach the stage's
+// config.json and arch.json's search block, and impossible values are one-line errors naming the field.
+func TestSearchAblationFlags(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"search", "--stage", "micro", "--epochs-micro", "2", "--steps-per-epoch", "2", "--search-batch", "8",
+		"--alpha-init-std", "0.5", "--exclude-zero", "--warmup-epochs", "1", "--out", out}
+	if _, stderr, ok := run(t, args...); !ok {
+		t.Fatalf("search with the ablation flags failed: %s", stderr)
+	}
+	cfg := readJSON(t, filepath.Join(out, "micro", "config.json"))
+	net := readJSON(t, filepath.Join(out, "micro", "arch.json"))
+	for key, want := range map[string]any{"alpha_init_std": 0.5, "exclude_zero": true, "warmup_epochs": 1.0} {
+		if got := field(cfg, key); got != want {
+			t.Errorf("config.json %s = %v, want %v", key, got, want)
+		}
+		if got := field(net, "search", key); got != want {
+			t.Errorf("arch.json search.%s = %v, want %v", key, got, want)
+		}
+	}
+	expectOneLineError(t, `"warmup_epochs"`, "search", "--stage", "micro", "--epochs-micro", "2", "--warmup-epochs", "2", "--out", t.TempDir())
+	expectOneLineError(t, `"alpha_init_std"`, "search", "--stage", "micro", "--alpha-init-std", "-0.1", "--out", t.TempDir())
+}
