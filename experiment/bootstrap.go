@@ -133,27 +133,49 @@ func bootstrapVerdict(v *Verdict, runs []Run) {
 // GridComparison compares one method's runs in two experiment grids (e.g. the same U-Boost grid
 // under two sets of search settings, docs/PROTOCOL.md): each grid's hypervolume over all the
 // method's runs (PAPER.md §4.1, seeds and λ pooled; lower is better) and the ratio A over B with its
-// 95% bootstrap interval over seeds, each grid's (λ) cells resampled on their own.
+// 95% bootstrap interval over seeds, each grid's (λ) cells resampled on their own. Only the (λ, seed)
+// pairs both grids ran are compared, so a grid run at fewer λ or seeds (an ablation, a grid still
+// running) is held against the same part of the other; LeftOutA and LeftOutB count the runs left out.
 type GridComparison struct {
-	Method string     `json:"method"`
-	RunsA  int        `json:"runs_a"`
-	RunsB  int        `json:"runs_b"`
-	HVA    float64    `json:"hypervolume_a"`
-	HVB    float64    `json:"hypervolume_b"`
-	Ratio  float64    `json:"hypervolume_ratio_a_over_b"`
-	CI95   [2]float64 `json:"hypervolume_ratio_ci95"`
-	Text   string     `json:"text"`
+	Method   string     `json:"method"`
+	RunsA    int        `json:"runs_a"`
+	RunsB    int        `json:"runs_b"`
+	LeftOutA int        `json:"left_out_a,omitempty"`
+	LeftOutB int        `json:"left_out_b,omitempty"`
+	HVA      float64    `json:"hypervolume_a"`
+	HVB      float64    `json:"hypervolume_b"`
+	Ratio    float64    `json:"hypervolume_ratio_a_over_b"`
+	CI95     [2]float64 `json:"hypervolume_ratio_ci95"`
+	Text     string     `json:"text"`
 }
 
-// CompareGrids compares method's runs of grid a with those of grid b. It fails when either grid
-// has no run of the method.
+// CompareGrids compares method's runs of grid a with those of grid b at the (λ, seed) pairs both
+// ran. It fails when the grids share no such pair.
 func CompareGrids(a, b []Run, method string) (*GridComparison, error) {
 	a, b = ofMethod(a, method), ofMethod(b, method)
 	if len(a) == 0 || len(b) == 0 {
 		return nil, fmt.Errorf("method %q: grid A has %d runs of it and grid B %d; both need some", method, len(a), len(b))
 	}
-	c := &GridComparison{Method: method, RunsA: len(a), RunsB: len(b),
-		HVA: report.HyperVolume(points(a)), HVB: report.HyperVolume(points(b))}
+	type cell struct {
+		lambda float64
+		seed   int64
+	}
+	cells := func(runs []Run) map[cell]bool {
+		out := map[cell]bool{}
+		for _, r := range runs {
+			out[cell{r.Lambda, r.Seed}] = true
+		}
+		return out
+	}
+	inA, inB := cells(a), cells(b)
+	ka := slices.DeleteFunc(slices.Clone(a), func(r Run) bool { return !inB[cell{r.Lambda, r.Seed}] })
+	kb := slices.DeleteFunc(slices.Clone(b), func(r Run) bool { return !inA[cell{r.Lambda, r.Seed}] })
+	if len(ka) == 0 {
+		return nil, fmt.Errorf("method %q: the grids share no (λ, seed) pair to compare", method)
+	}
+	c := &GridComparison{Method: method, RunsA: len(ka), RunsB: len(kb), LeftOutA: len(a) - len(ka), LeftOutB: len(b) - len(kb)}
+	a, b = ka, kb
+	c.HVA, c.HVB = report.HyperVolume(points(a)), report.HyperVolume(points(b))
 	if !(c.HVB > 0) {
 		return nil, fmt.Errorf("method %q: grid B's hypervolume is %v; the ratio needs a positive one", method, c.HVB)
 	}
@@ -181,8 +203,12 @@ func CompareGrids(a, b []Run, method string) (*GridComparison, error) {
 	default:
 		reading = "the interval includes 1: neither grid is shown better"
 	}
-	c.Text = fmt.Sprintf("%s: hypervolume A %.4f (%d runs), B %.4f (%d runs); A/B %.2f× (%s): %s.",
-		method, c.HVA, c.RunsA, c.HVB, c.RunsB, c.Ratio, ciText(c.CI95), reading)
+	left := ""
+	if c.LeftOutA+c.LeftOutB > 0 {
+		left = fmt.Sprintf(" (only the (λ, seed) pairs both grids ran: %d of A's runs and %d of B's left out)", c.LeftOutA, c.LeftOutB)
+	}
+	c.Text = fmt.Sprintf("%s: hypervolume A %.4f (%d runs), B %.4f (%d runs)%s; A/B %.2f× (%s): %s.",
+		method, c.HVA, c.RunsA, c.HVB, c.RunsB, left, c.Ratio, ciText(c.CI95), reading)
 	return c, nil
 }
 

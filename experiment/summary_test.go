@@ -436,9 +436,19 @@ func TestCompareGrids(t *testing.T) {
 	if c, err := CompareGrids(b, b, UBoost); err != nil || !strings.Contains(c.Text, "neither grid is shown better") {
 		t.Errorf("self = %+v, %v", c, err)
 	}
-	// One seed per λ in grid B: its interval would be a point; no decision is read from it.
-	if c, err := CompareGrids(a, b[:1], UBoost); err != nil || !strings.Contains(c.Text, "no decision") {
+	// Only the pairs both grids ran are compared: against B's seed 0 alone, A's seed 1 is left out
+	// (hypervolume 0.5 against 1.0), and one seed per λ gives no decision.
+	if c, err := CompareGrids(a, b[:1], UBoost); err != nil || c.RunsA != 1 || c.LeftOutA != 1 || c.LeftOutB != 0 ||
+		!near(c.Ratio, 0.5) || !strings.Contains(c.Text, "1 of A's runs and 0 of B's left out") || !strings.Contains(c.Text, "no decision") {
 		t.Errorf("one seed = %+v, %v", c, err)
+	}
+	// An extra λ in one grid is left out too; no shared pair at all is an error.
+	extra := append(slices.Clone(b), Run{Method: UBoost, Lambda: 5, Seed: 0, TestAccuracy: 0.5, SimLatencyMS: 0.01})
+	if c, err := CompareGrids(a, extra, UBoost); err != nil || c.RunsB != 2 || c.LeftOutB != 1 || !near(c.HVB, 1.4) {
+		t.Errorf("extra λ = %+v, %v", c, err)
+	}
+	if _, err := CompareGrids(a, extra[2:], UBoost); err == nil || !strings.Contains(err.Error(), "no (λ, seed) pair") {
+		t.Errorf("no shared pair: %v", err)
 	}
 	if _, err := CompareGrids(a, b, "lut"); err == nil || !strings.Contains(err.Error(), `"lut"`) {
 		t.Errorf("a method without runs: %v", err)
