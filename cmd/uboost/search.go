@@ -143,12 +143,6 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 		}
 	}
 	cfg.WithAccelerator(a).WithCost(f.costModel, f.lambda, f.beta).WithSeed(f.seed)
-	if changed("ceil") {
-		cfg.Ceil = cost.Ceiling(f.ceil)
-	}
-	if changed("aggregation") {
-		cfg.Aggregation = search.Aggregation(f.agg)
-	}
 	if cfg.Objective, err = search.ParseObjective(f.objective); err != nil {
 		return nil, fmt.Errorf("flag --objective: %w", err)
 	}
@@ -164,35 +158,23 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 			return nil, fmt.Errorf("flag --pe-budget: %w", err)
 		}
 	}
-	if changed("widths-per-array") {
-		cfg.WidthsPerArray = f.widthsPerArray
-	}
-	if changed("array-turns") {
-		cfg.ArrayTurns = f.arrayTurns
-	}
 	if changed("array-choice") {
 		if cfg.ArrayChoice, err = search.ParseArrayChoice(f.arrayChoice); err != nil {
 			return nil, fmt.Errorf("flag --array-choice: %w", err)
 		}
 	}
-	if changed("width-cost") {
-		cfg.WidthCost = search.WidthCost(f.widthCost)
-	}
-	if changed("shared-gumbel") {
-		cfg.SharedGumbel = f.sharedGumbel
-	}
-	if changed("per-cell-alphas") {
-		cfg.SharedAlphas = !f.perCell
-	}
-	if changed("alpha-init-std") {
-		cfg.AlphaInitStd = f.alphaInitStd
-	}
-	if changed("exclude-zero") {
-		cfg.ExcludeZero = f.excludeZero
-	}
-	if changed("warmup-epochs") {
-		cfg.WarmupEpochs = f.warmupEpochs
-	}
+	applyGiven(changed,
+		flagSetter{"ceil", func() { cfg.Ceil = cost.Ceiling(f.ceil) }},
+		flagSetter{"aggregation", func() { cfg.Aggregation = search.Aggregation(f.agg) }},
+		flagSetter{"widths-per-array", func() { cfg.WidthsPerArray = f.widthsPerArray }},
+		flagSetter{"array-turns", func() { cfg.ArrayTurns = f.arrayTurns }},
+		flagSetter{"width-cost", func() { cfg.WidthCost = search.WidthCost(f.widthCost) }},
+		flagSetter{"shared-gumbel", func() { cfg.SharedGumbel = f.sharedGumbel }},
+		flagSetter{"per-cell-alphas", func() { cfg.SharedAlphas = !f.perCell }},
+		flagSetter{"alpha-init-std", func() { cfg.AlphaInitStd = f.alphaInitStd }},
+		flagSetter{"exclude-zero", func() { cfg.ExcludeZero = f.excludeZero }},
+		flagSetter{"warmup-epochs", func() { cfg.WarmupEpochs = f.warmupEpochs }},
+	)
 	if f.epochsMicro >= 0 {
 		cfg.EpochsMicro = f.epochsMicro
 	}
@@ -217,15 +199,11 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	if f.trainBatchFinal > 0 {
 		t.Batch = f.trainBatchFinal
 	}
-	if changed("train-warmup") {
-		t.Warmup = f.trainWarmup
-	}
-	if changed("train-clip") {
-		t.ClipNorm = f.trainClip
-	}
-	if changed("train-decay-all") {
-		t.WeightDecayAll = f.trainDecayAll
-	}
+	applyGiven(changed,
+		flagSetter{"train-warmup", func() { t.Warmup = f.trainWarmup }},
+		flagSetter{"train-clip", func() { t.ClipNorm = f.trainClip }},
+		flagSetter{"train-decay-all", func() { t.WeightDecayAll = f.trainDecayAll }},
+	)
 	t.Threads = f.threads
 	if changed("sim-schedule") {
 		switch f.simSchedule {
@@ -246,6 +224,22 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 		}
 	}
 	return pc, nil
+}
+
+// flagSetter sets one configuration field from its flag.
+type flagSetter struct {
+	flag string
+	set  func()
+}
+
+// applyGiven runs the setters of the flags given on the command line, so that a value the preset or
+// the protocol chose stays unless its flag is given explicitly.
+func applyGiven(changed func(string) bool, setters ...flagSetter) {
+	for _, s := range setters {
+		if changed(s.flag) {
+			s.set()
+		}
+	}
 }
 
 // searchSummary is the --json document: where the result is and how the exact model prices it.
