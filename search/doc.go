@@ -16,7 +16,8 @@
 // pointwise half of separable convs) compute max(Channels) outputs multiplied by the DMasking mask
 // Σ_j g_j·[c < Channels[j]]. τ starts at Config.Tau each stage and decays per epoch. Each epoch's first
 // WeightFraction of batches update the weights (SGD, momentum, weight decay, global-norm clip), the rest
-// update the logits (GoMLX's Adam). Every epoch ends with a checkpoint (weights, logits, optimizer
+// update the logits (GoMLX's Adam); in the first WarmupEpochs of a stage every batch updates the
+// weights (PC-DARTS' warm-up; 0 by default, as the reference). Every epoch ends with a checkpoint (weights, logits, optimizer
 // state, RNG state) and state.json; a run killed at any moment resumes from the last complete epoch and
 // ends with the same arch.json as one never interrupted.
 //
@@ -40,7 +41,8 @@
 //   - the 1×1 projections the derived network inserts where an Add node's inputs differ in width are not
 //     in the search loss (nor in the reference's); the derived network's exact cost includes them.
 //
-// Derive builds the discrete network (argmax of α and of the width logits) as an arch.Network whose
+// Derive builds the discrete network (argmax of α, over the non-zero ops with Config.ExcludeZero as
+// DARTS does, and of the width logits) as an arch.Network whose
 // nodes carry their cell and edge; it is written to arch.json and loads into estimate, simulate and
 // train like any other.
 package search
