@@ -156,20 +156,19 @@ func CompareGrids(a, b []Run, method string) (*GridComparison, error) {
 	if len(a) == 0 || len(b) == 0 {
 		return nil, fmt.Errorf("method %q: grid A has %d runs of it and grid B %d; both need some", method, len(a), len(b))
 	}
-	type cell struct {
+	type pair struct {
 		lambda float64
 		seed   int64
 	}
-	cells := func(runs []Run) map[cell]bool {
-		out := map[cell]bool{}
-		for _, r := range runs {
-			out[cell{r.Lambda, r.Seed}] = true
+	// shared keeps the runs whose (λ, seed) pair the other grid ran too.
+	shared := func(runs, other []Run) []Run {
+		ran := map[pair]bool{}
+		for _, r := range other {
+			ran[pair{r.Lambda, r.Seed}] = true
 		}
-		return out
+		return slices.DeleteFunc(slices.Clone(runs), func(r Run) bool { return !ran[pair{r.Lambda, r.Seed}] })
 	}
-	inA, inB := cells(a), cells(b)
-	ka := slices.DeleteFunc(slices.Clone(a), func(r Run) bool { return !inB[cell{r.Lambda, r.Seed}] })
-	kb := slices.DeleteFunc(slices.Clone(b), func(r Run) bool { return !inA[cell{r.Lambda, r.Seed}] })
+	ka, kb := shared(a, b), shared(b, a)
 	if len(ka) == 0 {
 		return nil, fmt.Errorf("method %q: the grids share no (λ, seed) pair to compare", method)
 	}

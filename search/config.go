@@ -159,13 +159,13 @@ type Config struct {
 	StepsPerEpoch int `json:"steps_per_epoch"`
 	// WeightFraction of each epoch's batches update the weights; the rest update the architecture.
 	WeightFraction float64 `json:"weight_fraction"`
+	WeightLR       float64 `json:"weight_lr"`
+	Momentum       float64 `json:"momentum"`
+	WeightDecay    float64 `json:"weight_decay"`
 	// WarmupEpochs are the first epochs of each stage in which every batch updates the weights and
 	// none the architecture (PC-DARTS warms up 15 of its 50 epochs); 0, the reference's, updates the
 	// architecture from the first epoch. They count within EpochsMicro and EpochsChannel.
-	WarmupEpochs int     `json:"warmup_epochs,omitempty"`
-	WeightLR     float64 `json:"weight_lr"`
-	Momentum     float64 `json:"momentum"`
-	WeightDecay  float64 `json:"weight_decay"`
+	WarmupEpochs int `json:"warmup_epochs,omitempty"`
 	// GradClip is the global-norm clip of the weight gradients (0: none).
 	GradClip float64 `json:"grad_clip"`
 	// LRStepEpochs and LRGamma: the weight learning rate is multiplied by LRGamma every LRStepEpochs.
