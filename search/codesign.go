@@ -144,6 +144,19 @@ func ParseArrayChoice(s string) (ArrayChoice, error) {
 // enough to average the batches' noise, short enough to follow the supernet as it trains.
 const arrayTurnRate = 0.1
 
+// MaxTurnLRScale bounds Config.TurnLRScale: √A for up to 256 candidate arrays, far past any budget's
+// shapes; a larger scale is a typo, not a design.
+const MaxTurnLRScale = 16
+
+// archLR is the architecture step's Adam learning rate: Config.ArchLR, times Config.TurnLRScale for
+// the width logits of a channel stage with the arrays in turn.
+func (s *supernet) archLR() float64 {
+	if s.cfg.ArrayTurns && s.stage == StageChannel && s.cfg.TurnLRScale != 0 {
+		return s.cfg.ArchLR * s.cfg.TurnLRScale
+	}
+	return s.cfg.ArchLR
+}
+
 // initArrays creates the array variables of a co-design search.
 func (s *supernet) initArrays(ctx *context.Context, dt dtypes.DType) {
 	if n := len(s.cfg.Arrays); n > 0 {

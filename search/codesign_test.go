@@ -463,3 +463,68 @@ func TestResumeArrayTurns(t *testing.T) {
 		t.Errorf("arch.json differs after resuming:\n%s\nvs\n%s", b, a)
 	}
 }
+
+// TestTurnLRScale: with the arrays in turn, the channel stage's first architecture step moves each
+// width logit by ArchLR·TurnLRScale (Adam's first step is lr·g/|g|), so a scale of 2 doubles the
+// largest move; a scale without array turns, or out of range, is an error naming turn_lr_scale.
+func TestTurnLRScale(t *testing.T) {
+	largest := map[float64]float64{}
+	for _, scale := range []float64{0, 2} {
+		s := turnsSupernet(t)
+		s.cfg.TurnLRScale = scale
+		if err := s.cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.New()
+		ctx.SetParam(context.ParamInitialSeed, int64(3))
+		dt := dtypes.Float32
+		s.initArch(ctx, dt)
+		images := tensors.FromShape(shapes.Make(dt, 4, 6, 6, 1))
+		tensors.MustMutableFlatData[float32](images, func(d []float32) {
+			for i := range d {
+				d[i] = float32(i%5) - 2
+			}
+		})
+		labels := tensors.FromFlatDataAndDimensions([]int32{0, 1, 2, 1}, 4, 1)
+		exec, err := context.NewExec(engine.Backend(), ctx.Checked(false), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+			outs, err := s.stepGraph(ctx, "arch", in[0], in[1], in[2], in[3])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return outs
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits := func() map[string][]float64 { // every array's row
+			out := map[string][]float64{}
+			for _, name := range s.widthLayers() {
+				out[name] = variableValues(ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+name, "width"))
+			}
+			return out
+		}
+		before := logits()
+		exec.MustExec(images, labels, tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7)))
+		for name, after := range logits() {
+			for i, v := range after {
+				largest[scale] = math.Max(largest[scale], math.Abs(v-before[name][i]))
+			}
+		}
+	}
+	lr := turnsSupernet(t).cfg.ArchLR
+	for scale, want := range map[float64]float64{0: lr, 2: 2 * lr} {
+		if got := largest[scale]; math.Abs(got-want) > 1e-4*want {
+			t.Errorf("scale %g: largest width-logit move %.6g, want ArchLR·scale = %.6g", scale, got, want)
+		}
+	}
+	for _, c := range []struct {
+		scale float64
+		turns bool
+	}{{2, false}, {-1, true}, {math.NaN(), true}, {MaxTurnLRScale + 1, true}} {
+		s := perArraySupernet(t)
+		s.cfg.ArrayTurns, s.cfg.TurnLRScale = c.turns, c.scale
+		if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "turn_lr_scale") {
+			t.Errorf("scale %g, array turns %v: %v, want an error naming turn_lr_scale", c.scale, c.turns, err)
+		}
+	}
+}

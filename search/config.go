@@ -150,6 +150,12 @@ type Config struct {
 	ArrayTurns bool `json:"array_turns,omitempty"`
 	// ArrayChoice is what ArrayTurns chooses the array by (codesign.go); empty is ArrayChoiceLoss.
 	ArrayChoice ArrayChoice `json:"array_choice,omitempty"`
+	// TurnLRScale multiplies ArchLR for the width logits of a channel stage under ArrayTurns (the only
+	// logits it trains); 0 is 1. Each array's widths get the CE gradient on one step in A: Adam divides
+	// by the gradient's RMS, which those spikes raise by up to √A over a search of the array alone, so
+	// the widths move up to √A times slower; √A restores the pace where the CE's noise dominates
+	// (docs/CODESIGN.md, ninth test).
+	TurnLRScale float64 `json:"turn_lr_scale,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -356,6 +362,14 @@ func (c *Config) Validate() error {
 		}
 		if !c.ArrayTurns {
 			return bad("array_choice", "chooses among arrays taken in turn (--array-turns)")
+		}
+	}
+	if c.TurnLRScale != 0 {
+		if !(c.TurnLRScale > 0 && c.TurnLRScale <= MaxTurnLRScale) {
+			return bad("turn_lr_scale", "want a scale in (0, %g], got %g", float64(MaxTurnLRScale), c.TurnLRScale)
+		}
+		if !c.ArrayTurns {
+			return bad("turn_lr_scale", "scales the widths' steps of arrays taken in turn (--array-turns)")
 		}
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil {

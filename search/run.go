@@ -207,6 +207,7 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 		info["widths_per_array"], info["array_turns"] = cfg.WidthsPerArray, cfg.ArrayTurns
 		if cfg.ArrayTurns {
 			info["array_choice"] = cmp.Or(cfg.ArrayChoice, ArrayChoiceLoss)
+			info["turn_lr_scale"] = cmp.Or(cfg.TurnLRScale, 1)
 		}
 	}
 	return info
@@ -329,7 +330,7 @@ func (s *supernet) stepGraph(ctx *context.Context, phase string, images, labels,
 				hidden = append(hidden, v)
 			}
 		}
-		adam := optimizers.Adam().LearningRate(s.cfg.ArchLR).Scope("arch_adam").Done()
+		adam := optimizers.Adam().LearningRate(s.archLR()).Scope("arch_adam").Done()
 		adam.(train.OptimizeWithGradients).UpdateGraphWithGradients(ctx, grads, loss.DType())
 		for _, v := range hidden {
 			v.SetTrainable(true)

@@ -50,8 +50,8 @@ func TestSearchStages(t *testing.T) {
 	}
 }
 
-// TestSearchAblationFlags: --alpha-init-std, --exclude-zero and --warmup-epochs reach the stage's
-// config.json and arch.json's search block, and impossible values are one-line errors naming the field.
+// TestSearchAblationFlags: --alpha-init-std, --exclude-zero, --warmup-epochs and --turn-lr-scale reach
+// the stage's config.json and arch.json's search block, and impossible values are one-line errors naming the field.
 func TestSearchAblationFlags(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"search", "--stage", "micro", "--epochs-micro", "2", "--steps-per-epoch", "2", "--search-batch", "8",
@@ -71,4 +71,17 @@ func TestSearchAblationFlags(t *testing.T) {
 	}
 	expectOneLineError(t, `"warmup_epochs"`, "search", "--stage", "micro", "--epochs-micro", "2", "--warmup-epochs", "2", "--out", t.TempDir())
 	expectOneLineError(t, `"alpha_init_std"`, "search", "--stage", "micro", "--alpha-init-std", "-0.1", "--out", t.TempDir())
+
+	turns := t.TempDir()
+	if _, stderr, ok := run(t, "search", "--stage", "micro", "--epochs-micro", "1", "--steps-per-epoch", "2", "--search-batch", "8",
+		"--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "2", "--out", turns); !ok {
+		t.Fatalf("search with --turn-lr-scale failed: %s", stderr)
+	}
+	if got := field(readJSON(t, filepath.Join(turns, "micro", "config.json")), "turn_lr_scale"); got != 2.0 {
+		t.Errorf("config.json turn_lr_scale = %v, want 2", got)
+	}
+	if got := field(readJSON(t, filepath.Join(turns, "micro", "arch.json")), "search", "turn_lr_scale"); got != 2.0 {
+		t.Errorf("arch.json search.turn_lr_scale = %v, want 2", got)
+	}
+	expectOneLineError(t, `"turn_lr_scale"`, "search", "--stage", "micro", "--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "NaN", "--out", t.TempDir())
 }
