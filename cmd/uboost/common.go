@@ -48,6 +48,22 @@ func addAcceleratorFlags(cmd *cobra.Command) *acceleratorFlags {
 	return f
 }
 
+// flagSetter sets one configuration field from its flag.
+type flagSetter struct {
+	flag string
+	set  func()
+}
+
+// applyGiven runs the setters of the flags given on the command line, so that a value the preset or
+// the protocol chose stays unless its flag is given explicitly.
+func applyGiven(changed func(string) bool, setters ...flagSetter) {
+	for _, s := range setters {
+		if changed(s.flag) {
+			s.set()
+		}
+	}
+}
+
 // Accelerator builds the accelerator the flags describe, validated.
 func (f *acceleratorFlags) Accelerator() (*accel.Accelerator, error) {
 	a := accel.Default()
@@ -68,27 +84,19 @@ func (f *acceleratorFlags) Accelerator() (*accel.Accelerator, error) {
 		}
 		a.Rows, a.Cols = r, c
 	}
-	if changed("clock-ghz") {
-		a.Clock(f.clockGHz)
-	}
-	if changed("bw-gbs") {
-		a.Bandwidth(f.bwGBs)
-	}
 	if changed("sram-mb") {
 		if !(f.sramMB > 0 && f.sramMB*(1<<20) <= accel.MaxSRAMBytes) {
 			return nil, fmt.Errorf("flag --sram-mb: want a size in (0, %d] MiB, got %g", accel.MaxSRAMBytes>>20, f.sramMB)
 		}
 		a.SRAM(int64(f.sramMB * (1 << 20)))
 	}
-	if changed("batch") {
-		a.WithBatch(f.batch)
-	}
-	if changed("element-bytes") {
-		a.Elements(f.elemB)
-	}
-	if changed("weight-buffer") {
-		a.Buffer(accel.Buffering(f.buffer))
-	}
+	applyGiven(changed,
+		flagSetter{"clock-ghz", func() { a.Clock(f.clockGHz) }},
+		flagSetter{"bw-gbs", func() { a.Bandwidth(f.bwGBs) }},
+		flagSetter{"batch", func() { a.WithBatch(f.batch) }},
+		flagSetter{"element-bytes", func() { a.Elements(f.elemB) }},
+		flagSetter{"weight-buffer", func() { a.Buffer(accel.Buffering(f.buffer)) }},
+	)
 	if err := a.Validate(); err != nil {
 		return nil, fmt.Errorf("accelerator: %w", err)
 	}

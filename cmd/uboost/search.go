@@ -228,22 +228,6 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	return pc, nil
 }
 
-// flagSetter sets one configuration field from its flag.
-type flagSetter struct {
-	flag string
-	set  func()
-}
-
-// applyGiven runs the setters of the flags given on the command line, so that a value the preset or
-// the protocol chose stays unless its flag is given explicitly.
-func applyGiven(changed func(string) bool, setters ...flagSetter) {
-	for _, s := range setters {
-		if changed(s.flag) {
-			s.set()
-		}
-	}
-}
-
 // searchSummary is the --json document: where the result is and how the exact model prices it.
 type searchSummary struct {
 	Stage    string           `json:"stage"`
