@@ -153,8 +153,8 @@ type Config struct {
 	// TurnLRScale multiplies ArchLR for the width logits of a channel stage under ArrayTurns (the only
 	// logits it trains); 0 is 1. Each array's widths get the CE gradient on one step in A: Adam divides
 	// by the gradient's RMS, which those spikes raise by up to √A over a search of the array alone, so
-	// the widths move up to √A times slower; √A restores the pace where the CE's noise dominates
-	// (docs/CODESIGN.md, ninth test).
+	// the widths move up to √A times slower. In the ninth co-design test √A (2) moved the logits
+	// further but derived the same widths (docs/CODESIGN.md, ninth test).
 	TurnLRScale float64 `json:"turn_lr_scale,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
