@@ -325,12 +325,10 @@ func TestArrayTurnsSchedule(t *testing.T) {
 	}
 }
 
-func checkArrayTurnsSchedule(t *testing.T, beta float64, choice ArrayChoice) {
-	s := turnsSupernet(t)
-	s.cfg.Beta, s.cfg.ArrayChoice = beta, choice
-	if err := s.cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+// stepFixture initializes s's architecture variables in a new context (seed 3) and compiles its
+// weight and architecture training steps on four fixed 6×6 images with labels 0, 1, 2, 1.
+func stepFixture(t *testing.T, s *supernet) (*context.Context, *tensors.Tensor, *tensors.Tensor, map[string]*context.Exec) {
+	t.Helper()
 	ctx := context.New()
 	ctx.SetParam(context.ParamInitialSeed, int64(3))
 	dt := dtypes.Float32
@@ -342,7 +340,6 @@ func checkArrayTurnsSchedule(t *testing.T, beta float64, choice ArrayChoice) {
 		}
 	})
 	labels := tensors.FromFlatDataAndDimensions([]int32{0, 1, 2, 1}, 4, 1)
-	lr, tau := tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7))
 	execs := map[string]*context.Exec{}
 	for _, phase := range []string{"weights", "arch"} {
 		exec, err := context.NewExec(engine.Backend(), ctx.Checked(false), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
@@ -357,6 +354,17 @@ func checkArrayTurnsSchedule(t *testing.T, beta float64, choice ArrayChoice) {
 		}
 		execs[phase] = exec
 	}
+	return ctx, images, labels, execs
+}
+
+func checkArrayTurnsSchedule(t *testing.T, beta float64, choice ArrayChoice) {
+	s := turnsSupernet(t)
+	s.cfg.Beta, s.cfg.ArrayChoice = beta, choice
+	if err := s.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, images, labels, execs := stepFixture(t, s)
+	lr, tau := tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7))
 	state := func(name string) []float64 {
 		return variableValues(ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+scopeArrays, name))
 	}
@@ -475,27 +483,7 @@ func TestTurnLRScale(t *testing.T) {
 		if err := s.cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		ctx := context.New()
-		ctx.SetParam(context.ParamInitialSeed, int64(3))
-		dt := dtypes.Float32
-		s.initArch(ctx, dt)
-		images := tensors.FromShape(shapes.Make(dt, 4, 6, 6, 1))
-		tensors.MustMutableFlatData[float32](images, func(d []float32) {
-			for i := range d {
-				d[i] = float32(i%5) - 2
-			}
-		})
-		labels := tensors.FromFlatDataAndDimensions([]int32{0, 1, 2, 1}, 4, 1)
-		exec, err := context.NewExec(engine.Backend(), ctx.Checked(false), func(ctx *context.Context, in []*graph.Node) []*graph.Node {
-			outs, err := s.stepGraph(ctx, "arch", in[0], in[1], in[2], in[3])
-			if err != nil {
-				t.Fatal(err)
-			}
-			return outs
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ctx, images, labels, execs := stepFixture(t, s)
 		logits := func() map[string][]float64 { // every array's row
 			out := map[string][]float64{}
 			for _, name := range s.widthLayers() {
@@ -504,7 +492,7 @@ func TestTurnLRScale(t *testing.T) {
 			return out
 		}
 		before := logits()
-		exec.MustExec(images, labels, tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7)))
+		execs["arch"].MustExec(images, labels, tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7)))
 		for name, after := range logits() {
 			for i, v := range after {
 				largest[scale] = math.Max(largest[scale], math.Abs(v-before[name][i]))
