@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -148,11 +149,14 @@ const arrayTurnRate = 0.1
 // shapes; a larger scale is a typo, not a design.
 const MaxTurnLRScale = 16
 
-// archLR is the architecture step's Adam learning rate: Config.ArchLR, times Config.TurnLRScale for
-// the width logits of a channel stage with the arrays in turn.
+// turnLRScale is Config.TurnLRScale with 0 read as 1.
+func (c *Config) turnLRScale() float64 { return cmp.Or(c.TurnLRScale, 1) }
+
+// archLR is the architecture step's Adam learning rate: Config.ArchLR, times the turn scale in the
+// channel stage (Validate allows a scale only with the arrays in turn).
 func (s *supernet) archLR() float64 {
-	if s.cfg.ArrayTurns && s.stage == StageChannel && s.cfg.TurnLRScale != 0 {
-		return s.cfg.ArchLR * s.cfg.TurnLRScale
+	if s.stage == StageChannel {
+		return s.cfg.ArchLR * s.cfg.turnLRScale()
 	}
 	return s.cfg.ArchLR
 }

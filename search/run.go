@@ -207,7 +207,7 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 		info["widths_per_array"], info["array_turns"] = cfg.WidthsPerArray, cfg.ArrayTurns
 		if cfg.ArrayTurns {
 			info["array_choice"] = cmp.Or(cfg.ArrayChoice, ArrayChoiceLoss)
-			info["turn_lr_scale"] = cmp.Or(cfg.TurnLRScale, 1)
+			info["turn_lr_scale"] = cfg.turnLRScale()
 		}
 	}
 	return info

@@ -85,7 +85,7 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.BoolVar(&f.widthsPerArray, "widths-per-array", false, "co-design: search one width distribution per candidate array, each array priced under its own widths (docs/CODESIGN.md)")
 	fl.StringVar(&f.arrayChoice, "array-choice", string(search.ArrayChoiceLoss), "with --array-turns, what chooses the array: loss (each array's estimated loss) or objective (the same without the utilization reward) (docs/CODESIGN.md)")
 	fl.BoolVar(&f.arrayTurns, "array-turns", false, "co-design with --widths-per-array: take the candidate arrays in turn (round robin) and choose the one of lowest estimated loss, instead of Gumbel-softmax array logits (docs/CODESIGN.md)")
-	fl.Float64Var(&f.turnLRScale, "turn-lr-scale", 1, "with --array-turns, multiply the channel stage's architecture learning rate by this (√ of the candidates restores each array's width pace, docs/CODESIGN.md ninth test)")
+	fl.Float64Var(&f.turnLRScale, "turn-lr-scale", 1, "with --array-turns, multiply the channel stage's architecture learning rate by this (docs/CODESIGN.md, ninth test: 2 moved the width logits further without changing the derived widths)")
 	fl.IntVar(&f.peBudget, "pe-budget", 0, "co-design: candidates are the power-of-two shapes of this many PEs with sides ≥ 8 and aspect ≤ 16 (16384: 32x512 … 512x32)")
 	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
 	fl.Float64Var(&f.beta, "beta", 1, "β, weight of utilization (0..1) in the loss")
