@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -114,6 +115,7 @@ const (
 	arrayTurnVar  = "turn" // one-hot: the array whose widths mask the channels this step
 	arrayCEVar    = "ce"   // running mean of the architecture steps' CE on each array's turns
 	arraySeenVar  = "seen" // architecture-step turns each array has had
+	arrayLeftVar  = "left" // Config.ArrayHalving: 1 for an array still taking turns, 0 for one dropped
 )
 
 // ArrayChoice is what Config.ArrayTurns chooses the array by: each array's estimated loss, or that
@@ -170,6 +172,9 @@ func (s *supernet) initArrays(ctx *context.Context, dt dtypes.DType) {
 			for _, name := range []string{arrayTurnVar, arrayCEVar, arraySeenVar} {
 				s.arrayState(ctx, dt, name)
 			}
+			if s.cfg.ArrayHalving {
+				s.arrayState(ctx, dt, arrayLeftVar)
+			}
 		}
 	}
 }
@@ -181,11 +186,16 @@ func (s *supernet) arrayLogitVariable(ctx *context.Context, dt dtypes.DType) *co
 }
 
 // arrayState returns one of the untrained vectors of Config.ArrayTurns, created on first use: the turn
-// starts at the first candidate, the means and counts at zero.
+// starts at the first candidate, the means and counts at zero, every array left in turn.
 func (s *supernet) arrayState(ctx *context.Context, dt dtypes.DType, name string) *context.Variable {
 	init := make([]float64, len(s.cfg.Arrays))
-	if name == arrayTurnVar {
+	switch name {
+	case arrayTurnVar:
 		init[0] = 1
+	case arrayLeftVar:
+		for i := range init {
+			init[i] = 1
+		}
 	}
 	return ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(name, tensorOf(dt, init, len(init))).SetTrainable(false)
 }
@@ -204,14 +214,25 @@ func (s *supernet) arrayWeights(ctx *context.Context, g *graph.Graph, dt dtypes.
 // arrayMix returns the weights over the candidate arrays for one forward pass: those that mix the
 // arrays' width rows into the channel mask, and those that weigh each array's hardware terms in the
 // loss. Both are the pass's Gumbel-softmax sample, or under Config.ArrayTurns the one-hot of the
-// array whose turn it is and the uniform 1/A; nil, nil without co-design.
+// array whose turn it is and the uniform mean over the arrays still taking turns; nil, nil without
+// co-design.
 func (s *supernet) arrayMix(ctx *context.Context, g *graph.Graph, dt dtypes.DType, tau *graph.Node) (mask, price *graph.Node) {
-	n := len(s.cfg.Arrays)
 	if !s.cfg.ArrayTurns {
 		w := s.arrayWeights(ctx, g, dt, tau)
 		return w, w
 	}
-	return s.arrayState(ctx, dt, arrayTurnVar).ValueGraph(g), constOf(g, dt, slices.Repeat([]float64{1 / float64(n)}, n), n)
+	left := s.arraysLeft(ctx, g, dt)
+	return s.arrayState(ctx, dt, arrayTurnVar).ValueGraph(g), graph.Div(left, graph.ReduceAllSum(left))
+}
+
+// arraysLeft is the vector of arrays still taking turns (1) and dropped (0): every array unless
+// Config.ArrayHalving has dropped some.
+func (s *supernet) arraysLeft(ctx *context.Context, g *graph.Graph, dt dtypes.DType) *graph.Node {
+	if s.cfg.ArrayHalving {
+		return s.arrayState(ctx, dt, arrayLeftVar).ValueGraph(g)
+	}
+	n := len(s.cfg.Arrays)
+	return constOf(g, dt, slices.Repeat([]float64{1}, n), n)
 }
 
 // updateArrayTurns advances the turn to the next candidate after every step and, after an
@@ -225,7 +246,16 @@ func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase 
 	turnVar := s.arrayState(ctx, dt, arrayTurnVar)
 	turn := turnVar.ValueGraph(g)
 	n := len(s.cfg.Arrays)
-	turnVar.SetValueGraph(graph.Concatenate([]*graph.Node{graph.Slice(turn, graph.AxisRange(n-1, n)), graph.Slice(turn, graph.AxisRange(0, n-1))}, 0))
+	left := s.arraysLeft(ctx, g, dt)
+	rotate := func(x *graph.Node) *graph.Node {
+		return graph.Concatenate([]*graph.Node{graph.Slice(x, graph.AxisRange(n-1, n)), graph.Slice(x, graph.AxisRange(0, n-1))}, 0)
+	}
+	next := rotate(turn)
+	for range n - 1 { // past the arrays dropped, at most n−1 of them
+		dropped := graph.Equal(graph.ReduceAllSum(graph.Mul(next, left)), graph.ScalarZero(g, dt))
+		next = graph.Where(dropped, rotate(next), next)
+	}
+	turnVar.SetValueGraph(next)
 	if phase != "arch" {
 		return
 	}
@@ -243,7 +273,77 @@ func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase 
 		utils = graph.ZerosLike(utils)
 	}
 	estimate := s.penalized(mean, graph.StopGradient(hw.ArrayCosts), utils)
+	// A dropped array's logit sits droppedLogitGap below: never chosen, probability 0 in float32.
+	estimate = graph.Add(estimate, graph.MulScalar(graph.OneMinus(left), droppedLogitGap))
 	s.arrayLogitVariable(ctx, dt).SetValueGraph(graph.Neg(estimate))
+}
+
+// droppedLogitGap is how far below its estimate a dropped array's logit is set: estimated losses are
+// a few units, and e^−1000 is 0 in float32 and float64, so a dropped array is never chosen and its
+// probability is exactly 0 (finite, unlike −Inf, for checkpoints and JSON).
+const droppedLogitGap = 1000
+
+// HalvingLeft is how many of n candidate arrays still take turns after `done` epochs of a channel
+// stage of `epochs` epochs under Config.ArrayHalving: successive halving (Jamieson & Talwalkar,
+// AISTATS 2016) over the epochs that have architecture steps (after `warmup`), in ⌈log₂ n⌉ rounds of
+// equal length followed by a last one of the same length in which one array takes every turn. Each
+// halving keeps ⌈k/2⌉ of k. For n = 4 over 10 epochs: 4 arrays for epochs 1–3, 2 for 4–7, 1 for 8–10.
+func HalvingLeft(n, epochs, warmup, done int) int {
+	rounds := 0
+	for k := 1; k < n; k *= 2 {
+		rounds++
+	}
+	left := n
+	for r := 1; r <= rounds; r++ {
+		end := warmup + max(int(math.Round(float64((epochs-warmup)*r)/float64(rounds+1))), 1)
+		if done >= end {
+			left = (left + 1) / 2
+		}
+	}
+	return left
+}
+
+// halveArrays drops, after the channel stage's epoch `done` under Config.ArrayHalving, the arrays of
+// highest estimated loss (lowest logit) until HalvingLeft remain (ties keep the earlier candidate),
+// and moves the turn past a dropped array. It returns the arrays left ("RxC"); nil otherwise.
+func (s *supernet) halveArrays(ctx *context.Context, epochs, done int) []string {
+	if !s.cfg.ArrayHalving || s.stage != StageChannel {
+		return nil
+	}
+	scope := ctx.In(scopeArch).In(scopeArrays)
+	leftVar, turnVar := scope.GetVariable(arrayLeftVar), scope.GetVariable(arrayTurnVar)
+	left, logits, turn := variableValues(leftVar), s.arrayLogits(ctx), variableValues(turnVar)
+	var order []int
+	for i, l := range left {
+		if l > 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(logits[b], logits[a]) })
+	keep := HalvingLeft(len(s.cfg.Arrays), epochs, s.cfg.WarmupEpochs, done)
+	if len(order) > keep {
+		for _, i := range order[keep:] {
+			left[i] = 0
+			logits[i] -= droppedLogitGap
+		}
+		set := func(v *context.Variable, x []float64) { v.MustSetValue(tensorOf(v.MustValue().DType(), x, len(x))) }
+		set(leftVar, left)
+		set(scope.GetVariable(arrayLogitVar), logits)
+		now := max(slices.Index(turn, 1), 0)
+		for left[now] == 0 {
+			now = (now + 1) % len(left)
+		}
+		turn = make([]float64, len(left))
+		turn[now] = 1
+		set(turnVar, turn)
+	}
+	var names []string
+	for i, l := range left {
+		if l > 0 {
+			names = append(names, s.cfg.Arrays[i].String())
+		}
+	}
+	return names
 }
 
 // arrayLogits reads the array logits (nil without co-design).

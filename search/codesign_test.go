@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -190,10 +191,16 @@ func TestWidthsPerArrayPricing(t *testing.T) {
 // candidate arrays 8×8 and 4×16 and a width distribution per array.
 func perArraySupernet(t *testing.T) *supernet {
 	t.Helper()
+	return perArraySupernetOn(t, []ArrayShape{{8, 8}, {4, 16}})
+}
+
+// perArraySupernetOn is perArraySupernet with the given candidate arrays.
+func perArraySupernetOn(t *testing.T, arrays []ArrayShape) *supernet {
+	t.Helper()
 	ops := []string{OpConv3x3, OpSep3x3, OpIdentity, OpDil3x3, OpConv5x5, OpZero, OpSep5x5, OpIdentity, OpConv3x3}
 	cfg := gradConfig(t)
 	cfg.Channels = []int{3, 5, 8}
-	cfg.Arrays, cfg.WidthsPerArray = []ArrayShape{{8, 8}, {4, 16}}, true
+	cfg.Arrays, cfg.WidthsPerArray = arrays, true
 	s, err := newSupernet(cfg, StageChannel, &Genotype{Ops: [][]string{ops}}, arch.Shape{H: 6, W: 6, C: 1}, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -435,21 +442,52 @@ func TestGradientArrayTurns(t *testing.T) {
 // and resumed, ends with the array probabilities and arch.json of one never stopped: the turn, the
 // running means and the counts come back from the checkpoint.
 func TestResumeArrayTurns(t *testing.T) {
-	cfg := func() *Config {
+	ds := fixture(t, 80, 8)
+	checkResumeArrays(t, func(dir string, opt RunOptions) (*arch.Network, error) {
 		c := resumeConfig(t)
 		c.Arrays, c.WidthsPerArray, c.ArrayTurns = []ArrayShape{{8, 8}, {4, 16}}, true, true
-		return c
-	}
+		res, err := RunMicro(c, ds.Train, dir, opt)
+		if err != nil {
+			return nil, err
+		}
+		return res.Network, nil
+	})
+}
+
+// TestResumeArrayHalving: the same for a channel stage with three arrays halved over three epochs,
+// stopped in the second, after the first array was dropped: which arrays are left comes back from
+// the checkpoint too, and the stage ends on one array.
+func TestResumeArrayHalving(t *testing.T) {
 	ds := fixture(t, 80, 8)
+	net := checkResumeArrays(t, func(dir string, opt RunOptions) (*arch.Network, error) {
+		c := resumeConfig(t)
+		c.EpochsChannel = 3
+		c.Arrays, c.WidthsPerArray, c.ArrayTurns, c.ArrayHalving = []ArrayShape{{8, 8}, {4, 16}, {16, 4}}, true, true, true
+		res, err := RunChannel(c, ds.Train, &Genotype{Ops: [][]string{slices.Repeat([]string{OpConv3x3}, len(Edges))}}, dir, opt)
+		if err != nil {
+			return nil, err
+		}
+		return res.Network, nil
+	})
+	if probs := net.Search["array_probs"].([]float64); slices.Max(probs) != 1 {
+		t.Errorf("array probabilities %v after halving to one array, want one of them 1", probs)
+	}
+}
+
+// checkResumeArrays runs a co-design stage whole and stopped at epoch 2 step 3 then resumed, and checks
+// that both end with the same, non-uniform array probabilities and the same arch.json; it returns the
+// network of the whole run.
+func checkResumeArrays(t *testing.T, run func(dir string, opt RunOptions) (*arch.Network, error)) *arch.Network {
+	t.Helper()
 	whole := filepath.Join(t.TempDir(), "whole")
-	want, err := RunMicro(cfg(), ds.Train, whole, RunOptions{})
+	want, err := run(whole, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stopped := filepath.Join(t.TempDir(), "stopped")
 	stop, cancel := stdctx.WithCancel(stdctx.Background())
 	defer cancel()
-	_, err = RunMicro(cfg(), ds.Train, stopped, RunOptions{Context: stop, Progress: func(p Progress) {
+	_, err = run(stopped, RunOptions{Context: stop, Progress: func(p Progress) {
 		if p.Epoch == 2 && p.Step == 3 {
 			cancel()
 		}
@@ -457,12 +495,12 @@ func TestResumeArrayTurns(t *testing.T) {
 	if err == nil {
 		t.Fatal("the stopped search succeeded")
 	}
-	got, err := RunMicro(cfg(), ds.Train, stopped, RunOptions{Resume: true})
+	got, err := run(stopped, RunOptions{Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wp, gp := want.Network.Search["array_probs"].([]float64), got.Network.Search["array_probs"].([]float64)
-	if len(wp) != 2 || wp[0] == wp[1] || !reflect.DeepEqual(wp, gp) {
+	wp, gp := want.Search["array_probs"].([]float64), got.Search["array_probs"].([]float64)
+	if len(wp) < 2 || slices.Min(wp) == slices.Max(wp) || !reflect.DeepEqual(wp, gp) {
 		t.Errorf("array probabilities: resumed %v, uninterrupted %v (want equal and not uniform)", gp, wp)
 	}
 	a, _ := os.ReadFile(filepath.Join(whole, ArchFile))
@@ -470,6 +508,7 @@ func TestResumeArrayTurns(t *testing.T) {
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Errorf("arch.json differs after resuming:\n%s\nvs\n%s", b, a)
 	}
+	return want
 }
 
 // TestTurnLRScale: with the arrays in turn, the channel stage's first architecture step moves each
@@ -514,5 +553,123 @@ func TestTurnLRScale(t *testing.T) {
 		if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "turn_lr_scale") {
 			t.Errorf("scale %g, array turns %v: %v, want an error naming turn_lr_scale", c.scale, c.turns, err)
 		}
+	}
+}
+
+// TestHalvingLeft: successive halving's schedule, exactly: ⌈log₂ n⌉ halvings at the ends of equal
+// rounds of the epochs after the warm-up, then a last round with one array.
+func TestHalvingLeft(t *testing.T) {
+	for _, c := range []struct {
+		n, epochs, warmup int
+		want              []int // after 0, 1, …, epochs epochs
+	}{
+		{4, 10, 0, []int{4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 1}}, // ends 3.3 → 3 and 6.7 → 7
+		{4, 10, 2, []int{4, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1}}, // 8 epochs after the warm-up: 2+3, 2+5
+		{3, 6, 0, []int{3, 3, 2, 2, 1, 1, 1}},              // ⌈3/2⌉ = 2, then 1
+		{5, 8, 0, []int{5, 5, 3, 3, 2, 2, 1, 1, 1}},        // three halvings: 3, 2, 1
+		{2, 1, 0, []int{2, 1}},                             // one epoch: the halving at its end
+		{4, 1, 0, []int{4, 1}},                             // both halvings at the end of the only epoch
+	} {
+		for done, want := range c.want {
+			if got := HalvingLeft(c.n, c.epochs, c.warmup, done); got != want {
+				t.Errorf("HalvingLeft(n=%d, epochs=%d, warmup=%d, done=%d) = %d, want %d", c.n, c.epochs, c.warmup, done, got, want)
+			}
+		}
+	}
+}
+
+// TestArrayHalving: three arrays in turn with successive halving over a three-epoch channel stage.
+// After the first epoch the array of lowest logit (highest estimated loss) is dropped: its logit
+// falls by droppedLogitGap, the turn skips it, and the loss prices the mean of the two left; after
+// the second only the array of largest logit is left, takes every turn and is priced alone, and it
+// is the derived array. Halving without array turns is an error naming array_halving.
+func TestArrayHalving(t *testing.T) {
+	s := perArraySupernetOn(t, []ArrayShape{{8, 8}, {4, 16}, {16, 4}})
+	s.cfg.ArrayTurns, s.cfg.ArrayHalving, s.cfg.ArrayChoice = true, true, ArrayChoiceObjective
+	if err := s.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, images, labels, execs := stepFixture(t, s)
+	lr, tau := tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7))
+	state := func(name string) []float64 {
+		return variableValues(ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+scopeArrays, name))
+	}
+	turnOf := func() int { return slices.Index(state(arrayTurnVar), 1) }
+	step := func(phase string) (latency float64, costs []float64) {
+		outs := execs[phase].MustExec(images, labels, lr, tau)
+		for _, c := range tensors.MustCopyFlatData[float32](outs[6]) {
+			costs = append(costs, float64(c))
+		}
+		return scalarOf(outs[3]), costs
+	}
+	for range 3 { // one architecture step on each array: every estimate set
+		step("arch")
+	}
+	before := state(arrayLogitVar)
+	worst, best := 0, 0
+	for i, l := range before {
+		if l < before[worst] {
+			worst = i
+		}
+		if l > before[best] {
+			best = i
+		}
+	}
+	if left := s.halveArrays(ctx, 3, 1); len(left) != 2 || slices.Contains(left, s.cfg.Arrays[worst].String()) {
+		t.Fatalf("after epoch 1 of 3: arrays left %v, want the two other than %s (logits %v)", left, s.cfg.Arrays[worst], before)
+	}
+	wantLeft := []float64{1, 1, 1}
+	wantLeft[worst] = 0
+	if got := state(arrayLeftVar); !slices.Equal(got, wantLeft) {
+		t.Errorf("left = %v, want %v", got, wantLeft)
+	}
+	if got := state(arrayLogitVar); math.Abs(got[worst]-(before[worst]-droppedLogitGap)) > 1e-3 {
+		t.Errorf("dropped array's logit %g, want %g", got[worst], before[worst]-droppedLogitGap)
+	}
+	for range 4 {
+		if turnOf() == worst {
+			t.Fatalf("turn on the dropped array %d", worst)
+		}
+		latency, costs := step("weights")
+		mean := 0.0
+		for i, c := range costs {
+			mean += wantLeft[i] * c / 2
+		}
+		if math.Abs(latency-mean) > 1e-5*mean {
+			t.Errorf("expected latency %.8g, want the mean of the two arrays left %.8g (costs %v)", latency, mean, costs)
+		}
+	}
+	step("arch")
+	if got := state(arrayLogitVar)[worst]; !(got < -droppedLogitGap/2) {
+		t.Errorf("dropped array's logit after an architecture step %g, want about −%d", got, droppedLogitGap)
+	}
+	logits := state(arrayLogitVar)
+	best = 0
+	for i, l := range logits {
+		if l > logits[best] {
+			best = i
+		}
+	}
+	if left := s.halveArrays(ctx, 3, 2); !slices.Equal(left, []string{s.cfg.Arrays[best].String()}) {
+		t.Fatalf("after epoch 2 of 3: arrays left %v, want %s alone (logits %v)", left, s.cfg.Arrays[best], logits)
+	}
+	for range 3 {
+		if turnOf() != best {
+			t.Fatalf("turn on array %d, want %d, the only one left", turnOf(), best)
+		}
+		if latency, costs := step("arch"); math.Abs(latency-costs[best]) > 1e-5*costs[best] {
+			t.Errorf("expected latency %.8g, want array %d's alone %.8g", latency, best, costs[best])
+		}
+	}
+	if got := s.chosenArray(ctx); got != best {
+		t.Errorf("derived array %d, want %d", got, best)
+	}
+	if probs := softmax(state(arrayLogitVar)); probs[best] != 1 {
+		t.Errorf("array probabilities %v, want 1 on array %d", probs, best)
+	}
+	s = perArraySupernet(t)
+	s.cfg.ArrayHalving = true
+	if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_halving") {
+		t.Errorf("halving without array turns: %v, want an error naming array_halving", err)
 	}
 }

@@ -156,6 +156,10 @@ type Config struct {
 	// the widths move up to √A times slower. In the ninth co-design test √A (2) moved the logits
 	// further but derived the same widths (docs/CODESIGN.md, ninth test).
 	TurnLRScale float64 `json:"turn_lr_scale,omitempty"`
+	// ArrayHalving (with ArrayTurns) drops arrays from the channel stage by successive halving: at
+	// evenly spaced epochs the half of the arrays still in turn with the highest estimated loss leave
+	// it, so the stage ends with one array taking every turn (codesign.go, HalvingLeft).
+	ArrayHalving bool `json:"array_halving,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -371,6 +375,9 @@ func (c *Config) Validate() error {
 		if !c.ArrayTurns {
 			return bad("turn_lr_scale", "scales the widths' steps of arrays taken in turn (--array-turns)")
 		}
+	}
+	if c.ArrayHalving && !c.ArrayTurns {
+		return bad("array_halving", "drops arrays taken in turn (--array-turns)")
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil {
 		return bad("objective", "%v", err)

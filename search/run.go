@@ -92,6 +92,8 @@ type Metric struct {
 	ArrayUtils []float64 `json:"array_utils,omitempty"`
 	ArrayProbs []float64 `json:"array_probs,omitempty"`
 	Array      string    `json:"array,omitempty"`
+	// ArraysLeft (Config.ArrayHalving) are the arrays still taking turns after the epoch ("RxC").
+	ArraysLeft []string `json:"arrays_left,omitempty"`
 }
 
 // MicroResult is the outcome of the micro stage.
@@ -208,6 +210,7 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 		if cfg.ArrayTurns {
 			info["array_choice"] = cmp.Or(cfg.ArrayChoice, ArrayChoiceLoss)
 			info["turn_lr_scale"] = cfg.turnLRScale()
+			info["array_halving"] = cfg.ArrayHalving
 		}
 	}
 	return info
@@ -528,6 +531,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 			}
 		}
 		loader.Reset()
+		arraysLeft := s.halveArrays(ctx, epochs, epoch+1)
 		// Epoch summary: the argmax network priced by the exact model.
 		net, err := s.derived(ctx)
 		if err != nil {
@@ -538,6 +542,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 		if len(cfg.Arrays) > 0 {
 			sum.ArrayCosts, sum.ArrayUtils, sum.ArrayProbs = arrayCosts, arrayUtils, softmax(s.arrayLogits(ctx))
 			sum.Array = fmt.Sprintf("%dx%d", chosen.Rows, chosen.Cols)
+			sum.ArraysLeft = arraysLeft
 		}
 		if layers, err := net.Layers(); err == nil {
 			if r, err := cost.Systolic().Estimate(chosen, layers); err == nil {

@@ -50,7 +50,7 @@ func TestSearchStages(t *testing.T) {
 	}
 }
 
-// TestSearchAblationFlags: --alpha-init-std, --exclude-zero, --warmup-epochs and --turn-lr-scale reach
+// TestSearchAblationFlags: --alpha-init-std, --exclude-zero, --warmup-epochs, --turn-lr-scale and --array-halving reach
 // the stage's config.json and arch.json's search block, and impossible values are one-line errors naming the field.
 func TestSearchAblationFlags(t *testing.T) {
 	out := t.TempDir()
@@ -74,7 +74,7 @@ func TestSearchAblationFlags(t *testing.T) {
 
 	turns := t.TempDir()
 	if _, stderr, ok := run(t, "search", "--stage", "micro", "--epochs-micro", "1", "--steps-per-epoch", "2", "--search-batch", "8",
-		"--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "2", "--out", turns); !ok {
+		"--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "2", "--array-halving", "--out", turns); !ok {
 		t.Fatalf("search with --turn-lr-scale failed: %s", stderr)
 	}
 	if got := field(readJSON(t, filepath.Join(turns, "micro", "config.json")), "turn_lr_scale"); got != 2.0 {
@@ -82,6 +82,12 @@ func TestSearchAblationFlags(t *testing.T) {
 	}
 	if got := field(readJSON(t, filepath.Join(turns, "micro", "arch.json")), "search", "turn_lr_scale"); got != 2.0 {
 		t.Errorf("arch.json search.turn_lr_scale = %v, want 2", got)
+	}
+	if got := field(readJSON(t, filepath.Join(turns, "micro", "config.json")), "array_halving"); got != true {
+		t.Errorf("config.json array_halving = %v, want true", got)
+	}
+	if got := field(readJSON(t, filepath.Join(turns, "micro", "arch.json")), "search", "array_halving"); got != true {
+		t.Errorf("arch.json search.array_halving = %v, want true", got)
 	}
 	expectOneLineError(t, `"turn_lr_scale"`, "search", "--stage", "micro", "--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "NaN", "--out", t.TempDir())
 }
