@@ -283,17 +283,13 @@ func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase 
 // probability is exactly 0 (finite, unlike −Inf, for checkpoints and JSON).
 const droppedLogitGap = 1000
 
-// HalvingLeft is how many of n candidate arrays still take turns after `done` epochs of a channel
+// halvingLeft is how many of n candidate arrays still take turns after `done` epochs of a channel
 // stage of `epochs` epochs under Config.ArrayHalving: successive halving (Jamieson & Talwalkar,
 // AISTATS 2016) over the epochs that have architecture steps (after `warmup`), in ⌈log₂ n⌉ rounds of
 // equal length followed by a last one of the same length in which one array takes every turn. Each
 // halving keeps ⌈k/2⌉ of k. For n = 4 over 10 epochs: 4 arrays for epochs 1–3, 2 for 4–7, 1 for 8–10.
-func HalvingLeft(n, epochs, warmup, done int) int {
-	rounds := 0
-	for k := 1; k < n; k *= 2 {
-		rounds++
-	}
-	left := n
+func halvingLeft(n, epochs, warmup, done int) int {
+	rounds, left := bits.Len(uint(n-1)), n // ⌈log₂ n⌉
 	for r := 1; r <= rounds; r++ {
 		end := warmup + max(int(math.Round(float64((epochs-warmup)*r)/float64(rounds+1))), 1)
 		if done >= end {
@@ -304,7 +300,7 @@ func HalvingLeft(n, epochs, warmup, done int) int {
 }
 
 // halveArrays drops, after the channel stage's epoch `done` under Config.ArrayHalving, the arrays of
-// highest estimated loss (lowest logit) until HalvingLeft remain (ties keep the earlier candidate),
+// highest estimated loss (lowest logit) until halvingLeft remain (ties keep the earlier candidate),
 // and moves the turn past a dropped array. It returns the arrays left ("RxC"); nil otherwise.
 func (s *supernet) halveArrays(ctx *context.Context, epochs, done int) []string {
 	if !s.cfg.ArrayHalving || s.stage != StageChannel {
@@ -320,7 +316,7 @@ func (s *supernet) halveArrays(ctx *context.Context, epochs, done int) []string 
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(logits[b], logits[a]) })
-	keep := HalvingLeft(len(s.cfg.Arrays), epochs, s.cfg.WarmupEpochs, done)
+	keep := halvingLeft(len(s.cfg.Arrays), epochs, s.cfg.WarmupEpochs, done)
 	if len(order) > keep {
 		for _, i := range order[keep:] {
 			left[i] = 0

@@ -571,8 +571,8 @@ func TestHalvingLeft(t *testing.T) {
 		{4, 1, 0, []int{4, 1}},                             // both halvings at the end of the only epoch
 	} {
 		for done, want := range c.want {
-			if got := HalvingLeft(c.n, c.epochs, c.warmup, done); got != want {
-				t.Errorf("HalvingLeft(n=%d, epochs=%d, warmup=%d, done=%d) = %d, want %d", c.n, c.epochs, c.warmup, done, got, want)
+			if got := halvingLeft(c.n, c.epochs, c.warmup, done); got != want {
+				t.Errorf("halvingLeft(n=%d, epochs=%d, warmup=%d, done=%d) = %d, want %d", c.n, c.epochs, c.warmup, done, got, want)
 			}
 		}
 	}

@@ -158,7 +158,7 @@ type Config struct {
 	TurnLRScale float64 `json:"turn_lr_scale,omitempty"`
 	// ArrayHalving (with ArrayTurns) drops arrays from the channel stage by successive halving: at
 	// evenly spaced epochs the half of the arrays still in turn with the highest estimated loss leave
-	// it, so the stage ends with one array taking every turn (codesign.go, HalvingLeft).
+	// it, so the stage ends with one array taking every turn (codesign.go, halvingLeft).
 	ArrayHalving bool `json:"array_halving,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
