@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
@@ -107,16 +108,8 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 		}
 		var probs [][]float64 // [epoch][op]
 		var epochs []float64
-		arrays := make([]report.Series, len(cfg.Arrays)) // co-design: expected cost per candidate array
-		for k, a := range cfg.Arrays {
-			arrays[k].Name = a.String()
-		}
+		arrays := arrayCostSeries(cfg, lines)
 		for i, m := range lines {
-			if m.Phase == "epoch" && len(m.ArrayCosts) == len(arrays) {
-				for k, c := range m.ArrayCosts {
-					arrays[k].X, arrays[k].Y = append(arrays[k].X, float64(m.Epoch)), append(arrays[k].Y, c)
-				}
-			}
 			if m.Phase == "epoch" {
 				if len(m.OpProbs) > 0 {
 					mean := make([]float64, len(m.OpProbs[0]))
@@ -165,7 +158,11 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 		}
 		if len(arrays) > 0 && len(arrays[0].X) > 0 {
 			unit := map[search.Objective]string{search.ObjectiveLatency: "latency ms", search.ObjectiveEnergy: "energy µJ", search.ObjectiveEDP: "EDP µJ·ms"}[cfg.Objective]
-			svg, err := report.LinePlot(report.LineSpec{Frame: report.Frame{Title: "co-design: expected " + unit + " on each candidate array (mean over the epoch)",
+			title := "co-design: expected " + unit + " on each candidate array (mean over the epoch)"
+			if cfg.ArrayHalving && stage == ChannelDir {
+				title += "; a line ends where halving drops its array"
+			}
+			svg, err := report.LinePlot(report.LineSpec{Frame: report.Frame{Title: title,
 				XLabel: "epoch", YLabel: unit}, Series: arrays, Marks: true})
 			if err != nil {
 				return nil, err
@@ -175,6 +172,29 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 		secs = append(secs, sec)
 	}
 	return secs, nil
+}
+
+// arrayCostSeries is a co-design stage's expected cost on each candidate array per epoch (nil without
+// co-design). Under Config.ArrayHalving an array's line stops after the last epoch it took turns in:
+// the epochs after one whose summary left it out of arrays_left.
+func arrayCostSeries(cfg *search.Config, lines []search.Metric) []report.Series {
+	arrays := make([]report.Series, len(cfg.Arrays))
+	for k, a := range cfg.Arrays {
+		arrays[k].Name = a.String()
+	}
+	var inTurn []string // the arrays taking turns in this epoch; nil: all of them
+	for _, m := range lines {
+		if m.Phase != "epoch" || len(m.ArrayCosts) != len(arrays) {
+			continue
+		}
+		for k, c := range m.ArrayCosts {
+			if inTurn == nil || slices.Contains(inTurn, arrays[k].Name) {
+				arrays[k].X, arrays[k].Y = append(arrays[k].X, float64(m.Epoch)), append(arrays[k].Y, c)
+			}
+		}
+		inTurn = m.ArraysLeft
+	}
+	return arrays
 }
 
 // trainSection plots the final training's loss and accuracies.
