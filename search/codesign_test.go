@@ -364,17 +364,27 @@ func stepFixture(t *testing.T, s *supernet) (*context.Context, *tensors.Tensor, 
 	return ctx, images, labels, execs
 }
 
-func checkArrayTurnsSchedule(t *testing.T, beta float64, choice ArrayChoice) {
-	s := turnsSupernet(t)
-	s.cfg.Beta, s.cfg.ArrayChoice = beta, choice
+// validStepFixture validates s's config, then is stepFixture with the learning rate (0.01) and Gumbel
+// temperature (0.7) of the array-turn tests.
+func validStepFixture(t *testing.T, s *supernet) (ctx *context.Context, images, labels *tensors.Tensor, execs map[string]*context.Exec, lr, tau *tensors.Tensor) {
+	t.Helper()
 	if err := s.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, images, labels, execs := stepFixture(t, s)
-	lr, tau := tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7))
-	state := func(name string) []float64 {
-		return variableValues(ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+scopeArrays, name))
-	}
+	ctx, images, labels, execs = stepFixture(t, s)
+	return ctx, images, labels, execs, tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7))
+}
+
+// arrayStateOf reads one of the co-design's array vectors.
+func arrayStateOf(ctx *context.Context, name string) []float64 {
+	return variableValues(ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+scopeArrays, name))
+}
+
+func checkArrayTurnsSchedule(t *testing.T, beta float64, choice ArrayChoice) {
+	s := turnsSupernet(t)
+	s.cfg.Beta, s.cfg.ArrayChoice = beta, choice
+	ctx, images, labels, execs, lr, tau := validStepFixture(t, s)
+	state := func(name string) []float64 { return arrayStateOf(ctx, name) }
 	approx := func(what string, got, want []float64) {
 		t.Helper()
 		for i := range want {
@@ -586,14 +596,8 @@ func TestHalvingLeft(t *testing.T) {
 func TestArrayHalving(t *testing.T) {
 	s := perArraySupernetOn(t, []ArrayShape{{8, 8}, {4, 16}, {16, 4}})
 	s.cfg.ArrayTurns, s.cfg.ArrayHalving, s.cfg.ArrayChoice = true, true, ArrayChoiceObjective
-	if err := s.cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, images, labels, execs := stepFixture(t, s)
-	lr, tau := tensors.FromScalar(float32(0.01)), tensors.FromScalar(float32(0.7))
-	state := func(name string) []float64 {
-		return variableValues(ctx.GetVariableByScopeAndName("/"+scopeArch+"/"+scopeArrays, name))
-	}
+	ctx, images, labels, execs, lr, tau := validStepFixture(t, s)
+	state := func(name string) []float64 { return arrayStateOf(ctx, name) }
 	turnOf := func() int { return slices.Index(state(arrayTurnVar), 1) }
 	step := func(phase string) (latency float64, costs []float64) {
 		outs := execs[phase].MustExec(images, labels, lr, tau)
