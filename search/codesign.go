@@ -278,22 +278,30 @@ func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase 
 	s.arrayLogitVariable(ctx, dt).SetValueGraph(graph.Neg(estimate))
 }
 
+// halvingTo is Config.ArrayHalvingTo with 0 read as 1.
+func (c *Config) halvingTo() int { return cmp.Or(c.ArrayHalvingTo, 1) }
+
 // droppedLogitGap is how far below its estimate a dropped array's logit is set: estimated losses are
 // a few units, and e^−1000 is 0 in float32 and float64, so a dropped array is never chosen and its
 // probability is exactly 0 (finite, unlike −Inf, for checkpoints and JSON).
 const droppedLogitGap = 1000
 
 // halvingLeft is how many of n candidate arrays still take turns after `done` epochs of a channel
-// stage of `epochs` epochs under Config.ArrayHalving: successive halving (Jamieson & Talwalkar,
-// AISTATS 2016) over the epochs that have architecture steps (after `warmup`), in ⌈log₂ n⌉ rounds of
-// equal length followed by a last one of the same length in which one array takes every turn. Each
-// halving keeps ⌈k/2⌉ of k. For n = 4 over 10 epochs: 4 arrays for epochs 1–3, 2 for 4–7, 1 for 8–10.
-func halvingLeft(n, epochs, warmup, done int) int {
-	rounds, left := bits.Len(uint(n-1)), n // ⌈log₂ n⌉
-	for r := 1; r <= rounds; r++ {
-		end := warmup + max(int(math.Round(float64((epochs-warmup)*r)/float64(rounds+1))), 1)
+// stage of `epochs` epochs under Config.ArrayHalving, halving down to `last` arrays: successive
+// halving (Jamieson & Talwalkar, AISTATS 2016) over the epochs that have architecture steps (after
+// `warmup`), cut into rounds of equal length, one per halving and a last one with the `last` arrays
+// left. Each halving keeps ⌈k/2⌉ of k, never fewer than `last`. For n = 4 over 10 epochs: down to 1,
+// 4 arrays for epochs 1–3, 2 for 4–7, 1 for 8–10; down to 2, 4 for epochs 1–5, 2 for 6–10.
+func halvingLeft(n, last, epochs, warmup, done int) int {
+	halvings := 0
+	for k := n; k > last; k = (k + 1) / 2 {
+		halvings++
+	}
+	left := n
+	for r := 1; r <= halvings; r++ {
+		end := warmup + max(int(math.Round(float64((epochs-warmup)*r)/float64(halvings+1))), 1)
 		if done >= end {
-			left = (left + 1) / 2
+			left = max((left+1)/2, last)
 		}
 	}
 	return left
@@ -316,7 +324,7 @@ func (s *supernet) halveArrays(ctx *context.Context, epochs, done int) []string 
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(logits[b], logits[a]) })
-	keep := halvingLeft(len(s.cfg.Arrays), epochs, s.cfg.WarmupEpochs, done)
+	keep := halvingLeft(len(s.cfg.Arrays), s.cfg.halvingTo(), epochs, s.cfg.WarmupEpochs, done)
 	if len(order) > keep {
 		for _, i := range order[keep:] {
 			left[i] = 0

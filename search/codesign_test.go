@@ -570,19 +570,22 @@ func TestTurnLRScale(t *testing.T) {
 // rounds of the epochs after the warm-up, then a last round with one array.
 func TestHalvingLeft(t *testing.T) {
 	for _, c := range []struct {
-		n, epochs, warmup int
-		want              []int // after 0, 1, …, epochs epochs
+		n, last, epochs, warmup int
+		want                    []int // after 0, 1, …, epochs epochs
 	}{
-		{4, 10, 0, []int{4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 1}}, // ends 3.3 → 3 and 6.7 → 7
-		{4, 10, 2, []int{4, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1}}, // 8 epochs after the warm-up: 2+3, 2+5
-		{3, 6, 0, []int{3, 3, 2, 2, 1, 1, 1}},              // ⌈3/2⌉ = 2, then 1
-		{5, 8, 0, []int{5, 5, 3, 3, 2, 2, 1, 1, 1}},        // three halvings: 3, 2, 1
-		{2, 1, 0, []int{2, 1}},                             // one epoch: the halving at its end
-		{4, 1, 0, []int{4, 1}},                             // both halvings at the end of the only epoch
+		{4, 1, 10, 0, []int{4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 1}}, // ends 3.3 → 3 and 6.7 → 7
+		{4, 1, 10, 2, []int{4, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1}}, // 8 epochs after the warm-up: 2+3, 2+5
+		{4, 2, 10, 0, []int{4, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2}}, // one halving, at the middle
+		{3, 1, 6, 0, []int{3, 3, 2, 2, 1, 1, 1}},              // ⌈3/2⌉ = 2, then 1
+		{5, 1, 8, 0, []int{5, 5, 3, 3, 2, 2, 1, 1, 1}},        // three halvings: 3, 2, 1
+		{5, 2, 6, 0, []int{5, 5, 3, 3, 2, 2, 2}},              // two: 3, 2
+		{6, 4, 4, 0, []int{6, 6, 4, 4, 4}},                    // ⌈6/2⌉ = 3 is below 4: 4
+		{2, 1, 1, 0, []int{2, 1}},                             // one epoch: the halving at its end
+		{4, 1, 1, 0, []int{4, 1}},                             // both halvings at the end of the only epoch
 	} {
 		for done, want := range c.want {
-			if got := halvingLeft(c.n, c.epochs, c.warmup, done); got != want {
-				t.Errorf("halvingLeft(n=%d, epochs=%d, warmup=%d, done=%d) = %d, want %d", c.n, c.epochs, c.warmup, done, got, want)
+			if got := halvingLeft(c.n, c.last, c.epochs, c.warmup, done); got != want {
+				t.Errorf("halvingLeft(n=%d, last=%d, epochs=%d, warmup=%d, done=%d) = %d, want %d", c.n, c.last, c.epochs, c.warmup, done, got, want)
 			}
 		}
 	}
@@ -675,5 +678,15 @@ func TestArrayHalving(t *testing.T) {
 	s.cfg.ArrayHalving = true
 	if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_halving") {
 		t.Errorf("halving without array turns: %v, want an error naming array_halving", err)
+	}
+	for _, c := range []struct {
+		halving bool
+		to      int
+	}{{false, 1}, {true, -1}, {true, 2}} { // two candidates: at most 1 left
+		s := perArraySupernet(t)
+		s.cfg.ArrayTurns, s.cfg.ArrayHalving, s.cfg.ArrayHalvingTo = true, c.halving, c.to
+		if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_halving_to") {
+			t.Errorf("halving %v to %d of 2 arrays: %v, want an error naming array_halving_to", c.halving, c.to, err)
+		}
 	}
 }

@@ -160,6 +160,9 @@ type Config struct {
 	// evenly spaced epochs the half of the arrays still in turn with the highest estimated loss leave
 	// it, so the stage ends with one array taking every turn (codesign.go, halvingLeft).
 	ArrayHalving bool `json:"array_halving,omitempty"`
+	// ArrayHalvingTo is how many arrays ArrayHalving leaves in the stage's last round (0 is 1): above
+	// one, the last choice among them is made at the stage's end, as without halving.
+	ArrayHalvingTo int `json:"array_halving_to,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -378,6 +381,14 @@ func (c *Config) Validate() error {
 	}
 	if c.ArrayHalving && !c.ArrayTurns {
 		return bad("array_halving", "drops arrays taken in turn (--array-turns)")
+	}
+	if c.ArrayHalvingTo != 0 {
+		if !c.ArrayHalving {
+			return bad("array_halving_to", "is the last round of array halving (--array-halving)")
+		}
+		if c.ArrayHalvingTo < 1 || c.ArrayHalvingTo >= len(c.Arrays) {
+			return bad("array_halving_to", "want 1 ≤ arrays left < the %d candidates, got %d", len(c.Arrays), c.ArrayHalvingTo)
+		}
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil {
 		return bad("objective", "%v", err)

@@ -211,6 +211,9 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 			info["array_choice"] = cmp.Or(cfg.ArrayChoice, ArrayChoiceLoss)
 			info["turn_lr_scale"] = cfg.turnLRScale()
 			info["array_halving"] = cfg.ArrayHalving
+			if cfg.ArrayHalving {
+				info["array_halving_to"] = cfg.halvingTo()
+			}
 		}
 	}
 	return info
