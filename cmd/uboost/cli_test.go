@@ -89,9 +89,9 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", []string{"estimate", "--arch", "resnet18", "--frobnicate"}, `^uboost: unknown flag: --frobnicate`},
 		{"unknown command", []string{"frobnicate"}, `^uboost: unknown command "frobnicate"`},
 		{"widths per array without arrays", []string{"search", "--widths-per-array", "--out", filepath.Join(t.TempDir(), "run")}, `^uboost: search config: field "widths_per_array": needs candidate arrays`},
-		{"array turns without widths per array", []string{"search", "--arrays", "16x64,32x32", "--array-turns", "--out", filepath.Join(t.TempDir(), "run")}, `^uboost: search config: field "array_turns": needs widths per array`},
-		{"turn lr scale without array turns", []string{"search", "--arrays", "16x64,32x32", "--widths-per-array", "--turn-lr-scale", "2", "--out", filepath.Join(t.TempDir(), "run")}, `^uboost: search config: field "turn_lr_scale": scales the widths' steps of arrays taken in turn`},
-		{"array halving without array turns", []string{"search", "--arrays", "16x64,32x32", "--widths-per-array", "--array-halving", "--out", filepath.Join(t.TempDir(), "run")}, `^uboost: search config: field "array_halving": drops arrays taken in turn`},
+		{"array turns without widths per array", []string{"search", "--arrays", "16x64,32x32", "--widths-per-array=false", "--array-turns", "--out", filepath.Join(t.TempDir(), "run")}, `^uboost: search config: field "array_turns": needs widths per array`},
+		{"turn lr scale without array turns", []string{"search", "--arrays", "16x64,32x32", "--array-turns=false", "--turn-lr-scale", "2", "--out", filepath.Join(t.TempDir(), "run")}, `^uboost: search config: field "turn_lr_scale": scales the widths' steps of arrays taken in turn`},
+		{"array halving without array turns", []string{"search", "--arrays", "16x64,32x32", "--array-turns=false", "--array-halving", "--out", filepath.Join(t.TempDir(), "run")}, `^uboost: search config: field "array_halving": drops arrays taken in turn`},
 		{"bad accelerator json", []string{"estimate", "--arch", "resnet18", "--accel", writeFile(t, "accel.json", `{"rows": 0}`)}, `^uboost: .*accel.json: field "rows": want an integer in 1..4096, got 0`},
 	}
 	for _, c := range cases {

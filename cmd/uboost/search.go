@@ -81,12 +81,12 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.Float64Var(&f.trainClip, "train-clip", 5, "final-training gradient clipping norm, 0 for none (protocol paper: 0.5)")
 	fl.BoolVar(&f.trainDecayAll, "train-decay-all", false, "final training: weight decay on biases and batch norm too (protocol paper: true)")
 	fl.StringVar(&f.objective, "objective", string(search.ObjectiveLatency), "what λ weighs in the loss: latency (ms), energy (µJ) or edp (energy × latency, µJ·ms)")
-	fl.StringVar(&f.arrays, "arrays", "", "co-design: candidate arrays ROWSxCOLS,... searched with the network (Gumbel-softmax over arrays; the others settings from --array's accelerator)")
-	fl.BoolVar(&f.widthsPerArray, "widths-per-array", false, "co-design: search one width distribution per candidate array, each array priced under its own widths (docs/CODESIGN.md)")
-	fl.StringVar(&f.arrayChoice, "array-choice", string(search.ArrayChoiceLoss), "with --array-turns, what chooses the array: loss (each array's estimated loss) or objective (the same without the utilization reward) (docs/CODESIGN.md)")
-	fl.BoolVar(&f.arrayTurns, "array-turns", false, "co-design with --widths-per-array: take the candidate arrays in turn (round robin) and choose the one of lowest estimated loss, instead of Gumbel-softmax array logits (docs/CODESIGN.md)")
-	fl.BoolVar(&f.arrayHalving, "array-halving", false, "with --array-turns, drop arrays from the channel stage by successive halving (the half of highest estimated loss at evenly spaced epochs) so that the stage ends with the chosen array alone (docs/CODESIGN.md)")
-	fl.IntVar(&f.arrayHalvingTo, "array-halving-to", 1, "with --array-halving, the arrays left in the channel stage's last round: 1 searches the chosen array alone there; 2 or more leave the last choice to the stage's end (docs/CODESIGN.md)")
+	fl.StringVar(&f.arrays, "arrays", "", "co-design: candidate arrays ROWSxCOLS,... searched with the network (the other settings from --array's accelerator); by default widths per array, the arrays in turn, halved to two (docs/CODESIGN.md)")
+	fl.BoolVar(&f.widthsPerArray, "widths-per-array", false, "co-design: search one width distribution per candidate array, each array priced under its own widths; on by default with --arrays or --pe-budget (=false: one shared distribution) (docs/CODESIGN.md)")
+	fl.StringVar(&f.arrayChoice, "array-choice", string(search.ArrayChoiceObjective), "with --array-turns, what chooses the array: objective (each array's estimated CE + λ·objective) or loss (the same less the utilization reward) (docs/CODESIGN.md)")
+	fl.BoolVar(&f.arrayTurns, "array-turns", false, "co-design with --widths-per-array: take the candidate arrays in turn (round robin) and choose the one of lowest estimated loss; on by default with widths per array (=false: Gumbel-softmax array logits) (docs/CODESIGN.md)")
+	fl.BoolVar(&f.arrayHalving, "array-halving", false, "with --array-turns, drop arrays from the channel stage by successive halving (the half of highest estimated loss at evenly spaced epochs) down to --array-halving-to; on by default with array turns and more than two arrays (docs/CODESIGN.md)")
+	fl.IntVar(&f.arrayHalvingTo, "array-halving-to", 2, "with --array-halving, the arrays left in the channel stage's last round: 2 or more leave the last choice to the stage's end; 1 searches the chosen array alone there (default 2, 1 with two arrays) (docs/CODESIGN.md)")
 	fl.Float64Var(&f.turnLRScale, "turn-lr-scale", 1, "with --array-turns, multiply the channel stage's architecture learning rate by this (docs/CODESIGN.md, ninth test: 2 moved the width logits further without changing the derived widths)")
 	fl.IntVar(&f.peBudget, "pe-budget", 0, "co-design: candidates are the power-of-two shapes of this many PEs with sides ≥ 8 and aspect ≤ 16 (16384: 32x512 … 512x32)")
 	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
@@ -181,6 +181,9 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 		flagSetter{"exclude-zero", func() { cfg.ExcludeZero = f.excludeZero }},
 		flagSetter{"warmup-epochs", func() { cfg.WarmupEpochs = f.warmupEpochs }},
 	)
+	if len(cfg.Arrays) > 0 {
+		codesignDefaults(cfg, changed)
+	}
 	if f.epochsMicro >= 0 {
 		cfg.EpochsMicro = f.epochsMicro
 	}
@@ -345,5 +348,29 @@ func progressPrinter(w io.Writer, cfg *search.Config) func(search.Progress) {
 		if end {
 			fmt.Fprintln(w)
 		}
+	}
+}
+
+// codesignDefaults fills the co-design options the flags leave out with the design that came closest
+// to a search of each array alone on the miniature (docs/CODESIGN.md, eleventh test: 1.08× the best
+// array's arm, against 1.26× for Gumbel-softmax array logits over one shared width distribution):
+// widths per array, the arrays in turn chosen by CE + λ·objective, halved over the channel stage to
+// two when there are more. Each follows those before it, so turning one off (--array-turns=false)
+// leaves out what needs it.
+func codesignDefaults(cfg *search.Config, changed func(string) bool) {
+	if !changed("widths-per-array") {
+		cfg.WidthsPerArray = true
+	}
+	if !changed("array-turns") {
+		cfg.ArrayTurns = cfg.WidthsPerArray
+	}
+	if !changed("array-choice") && cfg.ArrayTurns {
+		cfg.ArrayChoice = search.ArrayChoiceObjective
+	}
+	if !changed("array-halving") {
+		cfg.ArrayHalving = cfg.ArrayTurns && len(cfg.Arrays) > 2
+	}
+	if !changed("array-halving-to") && cfg.ArrayHalving {
+		cfg.ArrayHalvingTo = min(2, len(cfg.Arrays)-1)
 	}
 }

@@ -95,3 +95,36 @@ func TestSearchAblationFlags(t *testing.T) {
 	expectOneLineError(t, `"array_halving_to"`, "search", "--stage", "micro", "--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--array-halving", "--array-halving-to", "2", "--out", t.TempDir())
 	expectOneLineError(t, `"turn_lr_scale"`, "search", "--stage", "micro", "--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "NaN", "--out", t.TempDir())
 }
+
+// TestCodesignDefaults: --arrays alone searches with widths per array, the arrays in turn chosen by
+// their objective and, with more than two, halved to two (the eleventh co-design test's design); each
+// option left out follows the ones turned off before it; with two arrays there is nothing to halve.
+func TestCodesignDefaults(t *testing.T) {
+	keys := []string{"widths_per_array", "array_turns", "array_choice", "array_halving", "array_halving_to"}
+	for _, c := range []struct {
+		name  string
+		flags []string
+		want  []any // by keys; nil: absent from config.json
+	}{
+		{"three arrays", []string{"--arrays", "16x64,32x32,64x16"}, []any{true, true, "objective", true, 2.0}},
+		{"two arrays", []string{"--arrays", "16x64,32x32"}, []any{true, true, "objective", nil, nil}},
+		{"pe budget, halved to one", []string{"--pe-budget", "1024", "--array-halving-to", "1"}, []any{true, true, "objective", true, 1.0}},
+		{"turns off", []string{"--arrays", "16x64,32x32,64x16", "--array-turns=false"}, []any{true, nil, nil, nil, nil}},
+		{"shared widths", []string{"--arrays", "16x64,32x32,64x16", "--widths-per-array=false"}, []any{nil, nil, nil, nil, nil}},
+		{"loss rule", []string{"--arrays", "16x64,32x32,64x16", "--array-choice", "loss"}, []any{true, true, "loss", true, 2.0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append([]string{"search", "--stage", "micro", "--epochs-micro", "1", "--steps-per-epoch", "2", "--search-batch", "8"}, c.flags...)
+			if _, stderr, ok := run(t, append(args, "--out", out)...); !ok {
+				t.Fatalf("search %v failed: %s", c.flags, stderr)
+			}
+			cfg := readJSON(t, filepath.Join(out, "micro", "config.json"))
+			for i, key := range keys {
+				if got := field(cfg, key); got != c.want[i] {
+					t.Errorf("config.json %s = %v, want %v", key, got, c.want[i])
+				}
+			}
+		})
+	}
+}
