@@ -251,9 +251,11 @@ func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase 
 		return graph.Concatenate([]*graph.Node{graph.Slice(x, graph.AxisRange(n-1, n)), graph.Slice(x, graph.AxisRange(0, n-1))}, 0)
 	}
 	next := rotate(turn)
-	for range n - 1 { // past the arrays dropped, at most n−1 of them
-		dropped := graph.Equal(graph.ReduceAllSum(graph.Mul(next, left)), graph.ScalarZero(g, dt))
-		next = graph.Where(dropped, rotate(next), next)
+	if s.cfg.ArrayHalving { // past the arrays dropped, at most n−1 of them
+		for range n - 1 {
+			dropped := graph.Equal(graph.ReduceAllSum(graph.Mul(next, left)), graph.ScalarZero(g, dt))
+			next = graph.Where(dropped, rotate(next), next)
+		}
 	}
 	turnVar.SetValueGraph(next)
 	if phase != "arch" {
@@ -273,8 +275,9 @@ func (s *supernet) updateArrayTurns(ctx *context.Context, g *graph.Graph, phase 
 		utils = graph.ZerosLike(utils)
 	}
 	estimate := s.penalized(mean, graph.StopGradient(hw.ArrayCosts), utils)
-	// A dropped array's logit sits droppedLogitGap below: never chosen, probability 0 in float32.
-	estimate = graph.Add(estimate, graph.MulScalar(graph.OneMinus(left), droppedLogitGap))
+	if s.cfg.ArrayHalving { // a dropped array's logit sits droppedLogitGap below: never chosen
+		estimate = graph.Add(estimate, graph.MulScalar(graph.OneMinus(left), droppedLogitGap))
+	}
 	s.arrayLogitVariable(ctx, dt).SetValueGraph(graph.Neg(estimate))
 }
 

@@ -158,7 +158,7 @@ type Config struct {
 	TurnLRScale float64 `json:"turn_lr_scale,omitempty"`
 	// ArrayHalving (with ArrayTurns) drops arrays from the channel stage by successive halving: at
 	// evenly spaced epochs the half of the arrays still in turn with the highest estimated loss leave
-	// it, so the stage ends with one array taking every turn (codesign.go, halvingLeft).
+	// it, down to ArrayHalvingTo arrays in the stage's last round (codesign.go, halvingLeft).
 	ArrayHalving bool `json:"array_halving,omitempty"`
 	// ArrayHalvingTo is how many arrays ArrayHalving leaves in the stage's last round (0 is 1): above
 	// one, the last choice among them is made at the stage's end, as without halving.
