@@ -3,6 +3,7 @@ package experiment
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -223,4 +224,69 @@ func interval95(xs []float64) [2]float64 {
 // ciText writes an interval as "95% CI 0.81–1.20×".
 func ciText(ci [2]float64) string {
 	return fmt.Sprintf("95%% CI %.2f–%.2f×", ci[0], ci[1])
+}
+
+// ArmInterval is one arm's standing against the others in a comparison of arms (compare --arms,
+// docs/CODESIGN.md): Ratio is the arm's geometric-mean hypervolume over the lowest geometric mean
+// among the other arms, CI95 its 95% percentile-bootstrap interval and ShareWithin the share of
+// resamples in which the ratio is at most the margin asked for (the co-design criterion's 1.10).
+type ArmInterval struct {
+	Ratio       float64    `json:"ratio_to_lowest_other"`
+	CI95        [2]float64 `json:"ratio_ci95"`
+	ShareWithin float64    `json:"share_within"`
+}
+
+// ArmIntervals resamples arms of independent searches, each arm's hypervolumes (one per seed) drawn
+// with replacement on their own: the arms are not paired by seed, since a seed fixes no shared
+// randomness between searches of different configurations. It returns one ArmInterval per arm, and
+// none (nil) when there are fewer than two arms. The generator is seeded, so a rerun of the same
+// comparison gives the same intervals.
+func ArmIntervals(hypervolumes [][]float64, margin float64) []ArmInterval {
+	if len(hypervolumes) < 2 {
+		return nil
+	}
+	// ratioToOthers is arm i's geometric mean over the lowest of the other arms' geometric means.
+	ratioToOthers := func(geo []float64, i int) float64 {
+		lowest := math.Inf(1)
+		for j, g := range geo {
+			if j != i {
+				lowest = min(lowest, g)
+			}
+		}
+		return geo[i] / lowest
+	}
+	geo := make([]float64, len(hypervolumes))
+	for i, hv := range hypervolumes {
+		geo[i] = stat.GeometricMean(hv, nil)
+	}
+	out := make([]ArmInterval, len(hypervolumes))
+	for i := range out {
+		out[i].Ratio = ratioToOthers(geo, i)
+	}
+	rng := newBootstrapRNG()
+	ratios := make([][]float64, len(hypervolumes))
+	drawn := make([]float64, 0)
+	for range bootstrapResamples {
+		for i, hv := range hypervolumes {
+			drawn = drawn[:0]
+			for range hv {
+				drawn = append(drawn, hv[rng.IntN(len(hv))])
+			}
+			geo[i] = stat.GeometricMean(drawn, nil)
+		}
+		for i := range hypervolumes {
+			ratios[i] = append(ratios[i], ratioToOthers(geo, i))
+		}
+	}
+	for i, rs := range ratios {
+		within := 0
+		for _, r := range rs {
+			if r <= margin {
+				within++
+			}
+		}
+		out[i].ShareWithin = float64(within) / float64(len(rs))
+		out[i].CI95 = interval95(rs)
+	}
+	return out
 }

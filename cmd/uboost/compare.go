@@ -29,6 +29,7 @@ type compareRow struct {
 func newCompareCmd() *cobra.Command {
 	var asJSON, grids, finished, arms bool
 	var method string
+	var within float64
 	cmd := &cobra.Command{
 		Use:   "compare RUN_DIR... | compare --grids EXPERIMENT_A EXPERIMENT_B",
 		Short: "Compare finished runs: accuracy, simulated latency and utilization, array, hypervolume, time",
@@ -48,7 +49,9 @@ With --arms the run directories are grouped into arms by their names less a trai
 (codesign-s0, codesign-s1 and 32x32-s0, 32x32-s1 are the arms codesign and 32x32): each arm's
 geometric mean of the runs' hypervolumes and its ratio to the lowest arm's, then one row per seed
 with every arm's hypervolume and each arm's ratio to that seed's lowest (docs/CODESIGN.md, third
-comparison).`,
+comparison). Each arm's geometric mean is also set against the lowest of the other arms', with a 95%
+bootstrap interval (each arm's seeds resampled on their own) and the share of resamples in which the
+arm is within --within of that lowest (the co-design criterion's 1.10).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
 			if grids {
@@ -81,7 +84,7 @@ comparison).`,
 				rows[i].HVRatio = rows[i].HyperVolume / best
 			}
 			if arms {
-				return compareArms(cmd, rows, asJSON)
+				return compareArms(cmd, rows, within, asJSON)
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rows)
@@ -104,6 +107,7 @@ comparison).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a Markdown table")
 	cmd.Flags().BoolVar(&finished, "finished", false, "leave out run directories without a complete result.json (the unfinished runs of a live grid) instead of failing")
 	cmd.Flags().BoolVar(&arms, "arms", false, "group the runs into arms by directory name less a trailing -s<seed> and compare the arms' geometric-mean hypervolumes")
+	cmd.Flags().Float64Var(&within, "within", 1.10, "with --arms: the margin over the lowest other arm whose share of resamples is reported")
 	cmd.Flags().BoolVar(&grids, "grids", false, "compare two experiment directories' runs of --method instead of run directories")
 	cmd.Flags().StringVar(&method, "method", experiment.UBoost, "with --grids: the method whose runs are compared")
 	return cmd
@@ -148,6 +152,9 @@ type compareArm struct {
 	// GeoMeanHV is the geometric mean of HyperVolumes, GeoMeanRatio it over the lowest arm's.
 	GeoMeanHV    float64 `json:"geomean_hypervolume"`
 	GeoMeanRatio float64 `json:"geomean_ratio"`
+	// Against is the arm's geometric mean over the lowest other arm's, with its bootstrap interval
+	// (absent with one arm).
+	Against *experiment.ArmInterval `json:"against_lowest_other,omitempty"`
 }
 
 // compareSeed is one seed of compare --arms: each arm's hypervolume (absent where the arm has no
@@ -160,7 +167,10 @@ type compareSeed struct {
 }
 
 // compareArms is compare --arms over finished rows.
-func compareArms(cmd *cobra.Command, rows []compareRow, asJSON bool) error {
+func compareArms(cmd *cobra.Command, rows []compareRow, within float64, asJSON bool) error {
+	if !(within > 0) || math.IsInf(within, 1) {
+		return fmt.Errorf("flag --within: want a finite margin above 0, got %v", within)
+	}
 	var order []string // arms in the order of first appearance
 	byArm := map[string]*compareArm{}
 	var seeds []string
@@ -198,9 +208,14 @@ func compareArms(cmd *cobra.Command, rows []compareRow, asJSON bool) error {
 		Arms  []*compareArm  `json:"arms"`
 		Seeds []*compareSeed `json:"seeds"`
 	}{}
-	for _, name := range order {
+	hvs := make([][]float64, len(order))
+	for i, name := range order {
 		byArm[name].GeoMeanRatio = byArm[name].GeoMeanHV / lowest
 		out.Arms = append(out.Arms, byArm[name])
+		hvs[i] = byArm[name].HyperVolumes
+	}
+	for i, iv := range experiment.ArmIntervals(hvs, within) {
+		out.Arms[i].Against = &iv
 	}
 	for _, seed := range seeds {
 		s := bySeed[seed]
@@ -219,9 +234,16 @@ func compareArms(cmd *cobra.Command, rows []compareRow, asJSON bool) error {
 		return writeJSON(cmd.OutOrStdout(), out)
 	}
 	w := cmd.OutOrStdout()
-	t := &report.Table{Header: []string{"arm", "runs", "geomean HV", "geomean / lowest"}}
+	t := &report.Table{Header: []string{"arm", "runs", "geomean HV", "geomean / lowest",
+		"/ lowest other (95% interval)", fmt.Sprintf("resamples ≤ %s×", report.Fixed(within, 2))}}
 	for _, a := range out.Arms {
-		t.Rows = append(t.Rows, []string{a.Arm, fmt.Sprint(len(a.HyperVolumes)), report.Fixed(a.GeoMeanHV, 4), report.Fixed(a.GeoMeanRatio, 3)})
+		against, share := report.Missing, report.Missing
+		if iv := a.Against; iv != nil {
+			against = fmt.Sprintf("%s (%s–%s)", report.Fixed(iv.Ratio, 3), report.Fixed(iv.CI95[0], 2), report.Fixed(iv.CI95[1], 2))
+			share = report.Fixed(100*iv.ShareWithin, 0) + "%"
+		}
+		t.Rows = append(t.Rows, []string{a.Arm, fmt.Sprint(len(a.HyperVolumes)), report.Fixed(a.GeoMeanHV, 4),
+			report.Fixed(a.GeoMeanRatio, 3), against, share})
 	}
 	if err := t.WriteMarkdown(w); err != nil {
 		return err

@@ -85,7 +85,10 @@ func TestCompareGridsCLI(t *testing.T) {
 
 // TestCompareArms: arms codesign (HV 0.5 and 0.2 at seeds 0 and 1) and 32x32 (0.4 and 0.4) have
 // geometric means √0.1 = 0.316228 and 0.4, so 32x32 is 1.264911× the lowest; seed 0's lowest is
-// 32x32 (codesign 1.25×), seed 1's codesign (32x32 2×). Two runs of one arm and seed are refused.
+// 32x32 (codesign 1.25×), seed 1's codesign (32x32 2×). Against the lowest other arm codesign is
+// 0.790569× and 32x32 1.264911×; codesign resamples to 0.2, √0.1 or 0.5 with probabilities ¼, ½, ¼
+// and 32x32 has no spread, so codesign's ratio is 0.5, 0.79 or 1.25 (within 1.10× in ¾ of draws) and
+// 32x32's 2, 1.26 or 0.8 (within in ¼). Two runs of one arm and seed, and a margin of 0, are refused.
 func TestCompareArms(t *testing.T) {
 	dir := t.TempDir()
 	writeRunResult(t, dir, "codesign-s0", "systolic", 1, 0.90, 0.05)
@@ -108,6 +111,11 @@ func TestCompareArms(t *testing.T) {
 			GeoMeanHV    float64   `json:"geomean_hypervolume"`
 			GeoMeanRatio float64   `json:"geomean_ratio"`
 			HVs          []float64 `json:"hypervolumes"`
+			Against      struct {
+				Ratio float64    `json:"ratio_to_lowest_other"`
+				CI95  [2]float64 `json:"ratio_ci95"`
+				Share float64    `json:"share_within"`
+			} `json:"against_lowest_other"`
 		} `json:"arms"`
 		Seeds []struct {
 			Seed   string             `json:"seed"`
@@ -123,12 +131,18 @@ func TestCompareArms(t *testing.T) {
 		!near(got.Arms[1].GeoMeanRatio, 0.4/math.Sqrt(0.1)) || strings.Join(got.Arms[1].Seeds, ",") != "0,1" {
 		t.Errorf("arms = %+v", got.Arms)
 	}
+	if a := got.Arms[0].Against; !near(a.Ratio, math.Sqrt(0.1)/0.4) || !near(a.CI95[0], 0.2/0.4) || !near(a.CI95[1], 0.5/0.4) || math.Abs(a.Share-0.75) > 0.05 {
+		t.Errorf("codesign against 32x32 = %+v", a)
+	}
+	if a := got.Arms[1].Against; !near(a.Ratio, 0.4/math.Sqrt(0.1)) || !near(a.CI95[0], 0.4/0.5) || !near(a.CI95[1], 0.4/0.2) || math.Abs(a.Share-0.25) > 0.05 {
+		t.Errorf("32x32 against codesign = %+v", a)
+	}
 	if len(got.Seeds) != 2 || got.Seeds[0].Lowest != "32x32" || !near(got.Seeds[0].Ratio["codesign"], 1.25) ||
 		got.Seeds[1].Lowest != "codesign" || !near(got.Seeds[1].Ratio["32x32"], 2) {
 		t.Errorf("seeds = %+v", got.Seeds)
 	}
 	table, _, ok := run(t, append([]string{"compare", "--arms"}, args[3:]...)...)
-	if !ok || !strings.Contains(table, "| 32x32 | 2 | 0.4000 | 1.265 |") || !strings.Contains(table, "| 0 | 0.5000 (1.250×) | 0.4000 (1.000×) | 32x32 |") {
+	if !ok || !strings.Contains(table, "| 32x32 | 2 | 0.4000 | 1.265 | 1.265 (0.80–2.00) | 24% |") || !strings.Contains(table, "| 0 | 0.5000 (1.250×) | 0.4000 (1.000×) | 32x32 |") {
 		t.Errorf("table:\n%s", table)
 	}
 	other := t.TempDir()
@@ -136,5 +150,9 @@ func TestCompareArms(t *testing.T) {
 	if _, stderr, ok := run(t, "compare", "--arms", filepath.Join(runs, "codesign-s0"), filepath.Join(other, "runs", "codesign-s0")); ok ||
 		!strings.Contains(stderr, `arm "codesign" has two runs of seed "0"`) {
 		t.Errorf("duplicate arm and seed: ok=%v stderr=%q", ok, stderr)
+	}
+	if _, stderr, ok := run(t, append([]string{"compare", "--arms", "--within", "0"}, args[3:]...)...); ok ||
+		!strings.Contains(stderr, "flag --within") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("--within 0: ok=%v stderr=%q", ok, stderr)
 	}
 }
