@@ -37,6 +37,9 @@ var intermediates = []string{nodeT1, nodeT2, nodeT3}
 // edges in the order of Edges). With shared alphas all cells carry the same list.
 type Genotype struct {
 	Ops [][]string `json:"ops"`
+	// ArraysLeft ("RxC") are the candidate arrays a co-design's micro stage left in turn when its
+	// array halving starts there (Config.ArrayHalvingFrom micro); the channel stage starts from them.
+	ArraysLeft []string `json:"arrays_left,omitempty"`
 }
 
 // Validate checks the genotype against a cell count.

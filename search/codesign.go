@@ -179,23 +179,70 @@ func (s *supernet) initArrays(ctx *context.Context, dt dtypes.DType) {
 	}
 }
 
-// arrayLogitVariable returns the array logits, created at 0 on first use.
+// arrayLogitVariable returns the array logits, created on first use at 0, less droppedLogitGap for
+// an array the micro stage dropped (Config.ArrayHalvingFrom micro).
 func (s *supernet) arrayLogitVariable(ctx *context.Context, dt dtypes.DType) *context.Variable {
-	n := len(s.cfg.Arrays)
-	return ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(arrayLogitVar, tensorOf(dt, make([]float64, n), n))
+	init := make([]float64, len(s.cfg.Arrays))
+	for i, l := range s.leftAtStart() {
+		init[i] = -(1 - l) * droppedLogitGap
+	}
+	return ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(arrayLogitVar, tensorOf(dt, init, len(init)))
+}
+
+// leftAtStart is the stage's first vector of arrays in turn (1) and dropped (0): in a channel stage
+// under Config.ArrayHalvingFrom micro, the arrays the micro stage left (Genotype.ArraysLeft,
+// checked by newSupernet); every array otherwise.
+func (s *supernet) leftAtStart() []float64 {
+	left := make([]float64, len(s.cfg.Arrays))
+	for i, a := range s.cfg.Arrays {
+		if s.stage != StageChannel || !s.cfg.halvingFromMicro() || slices.Contains(s.geno.ArraysLeft, a.String()) {
+			left[i] = 1
+		}
+	}
+	return left
+}
+
+// checkArraysLeft reports a genotype whose arrays_left does not fit the channel stage's config: set
+// without ArrayHalvingFrom micro, missing under it, or not a set of at least ArrayHalvingTo of the
+// candidate arrays.
+func (c *Config) checkArraysLeft(g *Genotype) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("genotype: field %q: %s", "arrays_left", fmt.Sprintf(format, args...))
+	}
+	if !c.halvingFromMicro() {
+		if len(g.ArraysLeft) > 0 {
+			return bad("set by a micro stage that halved the arrays, but this search's array halving starts in the channel stage (array_halving_from)")
+		}
+		return nil
+	}
+	if len(g.ArraysLeft) < c.halvingTo() {
+		return bad("want the at least %d arrays the micro stage left (array_halving_from micro), got %v", c.halvingTo(), g.ArraysLeft)
+	}
+	names := make([]string, len(c.Arrays))
+	for i, a := range c.Arrays {
+		names[i] = a.String()
+	}
+	for i, a := range g.ArraysLeft {
+		if !slices.Contains(names, a) {
+			return bad("array %q is not a candidate (%s)", a, strings.Join(names, ","))
+		}
+		if slices.Contains(g.ArraysLeft[:i], a) {
+			return bad("array %q listed twice", a)
+		}
+	}
+	return nil
 }
 
 // arrayState returns one of the untrained vectors of Config.ArrayTurns, created on first use: the turn
-// starts at the first candidate, the means and counts at zero, every array left in turn.
+// starts at the first candidate left in turn (leftAtStart), the means and counts at zero.
 func (s *supernet) arrayState(ctx *context.Context, dt dtypes.DType, name string) *context.Variable {
 	init := make([]float64, len(s.cfg.Arrays))
+	left := s.leftAtStart()
 	switch name {
 	case arrayTurnVar:
-		init[0] = 1
+		init[slices.Index(left, 1)] = 1
 	case arrayLeftVar:
-		for i := range init {
-			init[i] = 1
-		}
+		init = left
 	}
 	return ctx.In(scopeArch).In(scopeArrays).Checked(false).VariableWithValue(name, tensorOf(dt, init, len(init))).SetTrainable(false)
 }
@@ -289,20 +336,22 @@ func (c *Config) halvingTo() int { return cmp.Or(c.ArrayHalvingTo, 1) }
 // probability is exactly 0 (finite, unlike −Inf, for checkpoints and JSON).
 const droppedLogitGap = 1000
 
-// halvingLeft is how many of n candidate arrays still take turns after `done` epochs of a channel
-// stage of `epochs` epochs under Config.ArrayHalving, halving down to `last` arrays: successive
-// halving (Jamieson & Talwalkar, AISTATS 2016) over the epochs that have architecture steps (after
-// `warmup`), cut into rounds of equal length, one per halving and a last one with the `last` arrays
-// left. Each halving keeps ⌈k/2⌉ of k, never fewer than `last`. For n = 4 over 10 epochs: down to 1,
-// 4 arrays for epochs 1–3, 2 for 4–7, 1 for 8–10; down to 2, 4 for epochs 1–5, 2 for 6–10.
-func halvingLeft(n, last, epochs, warmup, done int) int {
+// halvingLeft is how many of n candidate arrays still take turns after `done` of the `epochs` epochs
+// with architecture steps over which Config.ArrayHalving runs (the channel stage's after its warm-up,
+// or the micro and channel stages' together under ArrayHalvingFrom micro), halving down to `last`
+// arrays: successive halving (Jamieson & Talwalkar, AISTATS 2016) over those epochs, cut into rounds
+// of equal length, one per halving and a last one with the `last` arrays left. Each halving keeps
+// ⌈k/2⌉ of k, never fewer than `last`. For n = 4 over 10 epochs: down to 1, 4 arrays for epochs 1–3,
+// 2 for 4–7, 1 for 8–10; down to 2, 4 for epochs 1–5, 2 for 6–10. A `done` below zero (a warm-up
+// epoch) halves nothing.
+func halvingLeft(n, last, epochs, done int) int {
 	halvings := 0
 	for k := n; k > last; k = (k + 1) / 2 {
 		halvings++
 	}
 	left := n
 	for r := 1; r <= halvings; r++ {
-		end := warmup + max(int(math.Round(float64((epochs-warmup)*r)/float64(halvings+1))), 1)
+		end := max(int(math.Round(float64(epochs*r)/float64(halvings+1))), 1)
 		if done >= end {
 			left = max((left+1)/2, last)
 		}
@@ -310,11 +359,32 @@ func halvingLeft(n, last, epochs, warmup, done int) int {
 	return left
 }
 
-// halveArrays drops, after the channel stage's epoch `done` under Config.ArrayHalving, the arrays of
-// highest estimated loss (lowest logit) until halvingLeft remain (ties keep the earlier candidate),
-// and moves the turn past a dropped array. It returns the arrays left ("RxC"); nil otherwise.
+// halvingEpochs places the end of epoch `done` of this stage's `epochs` on the halving's span: the
+// span's architecture epochs and how many of them are done (halvingLeft's epochs and done). The span
+// is the channel stage's epochs after its warm-up, or under ArrayHalvingFrom micro the micro stage's
+// and then the channel stage's.
+func (s *supernet) halvingEpochs(epochs, done int) (span, spanDone int) {
+	w := s.cfg.WarmupEpochs
+	span, spanDone = max(epochs-w, 0), done-w
+	if !s.cfg.halvingFromMicro() {
+		return span, spanDone
+	}
+	if s.stage == StageMicro {
+		return span + max(s.cfg.EpochsChannel-w, 0), spanDone
+	}
+	micro := max(s.cfg.EpochsMicro-w, 0)
+	return micro + span, micro + max(spanDone, 0)
+}
+
+// halvingFromMicro says whether Config.ArrayHalving starts in the micro stage.
+func (c *Config) halvingFromMicro() bool { return c.ArrayHalving && c.ArrayHalvingFrom == StageMicro }
+
+// halveArrays drops, after epoch `done` of a stage of `epochs` under Config.ArrayHalving (the channel
+// stage, or both under ArrayHalvingFrom micro), the arrays of highest estimated loss (lowest logit)
+// until halvingLeft remain (ties keep the earlier candidate), and moves the turn past a dropped
+// array. It returns the arrays left ("RxC"); nil otherwise.
 func (s *supernet) halveArrays(ctx *context.Context, epochs, done int) []string {
-	if !s.cfg.ArrayHalving || s.stage != StageChannel {
+	if !s.cfg.ArrayHalving || (s.stage != StageChannel && !s.cfg.halvingFromMicro()) {
 		return nil
 	}
 	scope := ctx.In(scopeArch).In(scopeArrays)
@@ -327,7 +397,8 @@ func (s *supernet) halveArrays(ctx *context.Context, epochs, done int) []string 
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(logits[b], logits[a]) })
-	keep := halvingLeft(len(s.cfg.Arrays), s.cfg.halvingTo(), epochs, s.cfg.WarmupEpochs, done)
+	span, spanDone := s.halvingEpochs(epochs, done)
+	keep := halvingLeft(len(s.cfg.Arrays), s.cfg.halvingTo(), span, spanDone)
 	if len(order) > keep {
 		for _, i := range order[keep:] {
 			left[i] = 0
@@ -344,6 +415,11 @@ func (s *supernet) halveArrays(ctx *context.Context, epochs, done int) []string 
 		turn[now] = 1
 		set(turnVar, turn)
 	}
+	return s.arrayNames(left)
+}
+
+// arrayNames names ("RxC") the candidate arrays whose entry in left is set.
+func (s *supernet) arrayNames(left []float64) []string {
 	var names []string
 	for i, l := range left {
 		if l > 0 {

@@ -584,7 +584,7 @@ func TestHalvingLeft(t *testing.T) {
 		{4, 1, 1, 0, []int{4, 1}},                             // both halvings at the end of the only epoch
 	} {
 		for done, want := range c.want {
-			if got := halvingLeft(c.n, c.last, c.epochs, c.warmup, done); got != want {
+			if got := halvingLeft(c.n, c.last, c.epochs-c.warmup, done-c.warmup); got != want {
 				t.Errorf("halvingLeft(n=%d, last=%d, epochs=%d, warmup=%d, done=%d) = %d, want %d", c.n, c.last, c.epochs, c.warmup, done, got, want)
 			}
 		}
@@ -688,5 +688,165 @@ func TestArrayHalving(t *testing.T) {
 		if err := s.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_halving_to") {
 			t.Errorf("halving %v to %d of 2 arrays: %v, want an error naming array_halving_to", c.halving, c.to, err)
 		}
+	}
+}
+
+// TestHalvingFromMicro: under ArrayHalvingFrom micro the halving's rounds run over both stages'
+// architecture epochs (here 10 and 10, or 8 and 8 after a two-epoch warm-up each), so halving three
+// arrays to two falls at the micro stage's end; a channel stage started from a genotype that left
+// 8×8 and 16×4 has them in turn, the turn on the first of them and 4×16's logit droppedLogitGap
+// down; a genotype whose arrays_left does not fit the config is an error naming arrays_left.
+func TestHalvingFromMicro(t *testing.T) {
+	cfg := gradConfig(t)
+	cfg.EpochsMicro, cfg.EpochsChannel = 10, 10
+	cfg.Arrays, cfg.WidthsPerArray, cfg.ArrayTurns, cfg.ArrayHalving = []ArrayShape{{4, 16}, {8, 8}, {16, 4}}, true, true, true
+	cfg.ArrayHalvingFrom = StageMicro
+	for _, c := range []struct {
+		stage                Stage
+		warmup, epochs, done int
+		span, spanDone, left int
+	}{
+		{StageMicro, 0, 10, 9, 20, 9, 3},
+		{StageMicro, 0, 10, 10, 20, 10, 2}, // ⌈3/2⌉ = 2 after half of the 20
+		{StageChannel, 0, 10, 1, 20, 11, 2},
+		{StageMicro, 2, 10, 1, 16, -1, 3}, // a warm-up epoch
+		{StageChannel, 2, 10, 1, 16, 8, 2},
+		{StageChannel, 2, 10, 3, 16, 9, 2},
+	} {
+		cfg.WarmupEpochs = c.warmup
+		s := &supernet{cfg: cfg, stage: c.stage}
+		span, done := s.halvingEpochs(c.epochs, c.done)
+		if span != c.span || done != c.spanDone || halvingLeft(3, 2, span, done) != c.left {
+			t.Errorf("%s epoch %d of %d, warm-up %d: span %d, done %d, left %d; want %d, %d, %d", c.stage, c.done, c.epochs, c.warmup,
+				span, done, halvingLeft(3, 2, span, done), c.span, c.spanDone, c.left)
+		}
+	}
+	cfg.WarmupEpochs = 0
+	cfg.ArrayHalvingFrom = StageChannel
+	if span, done := (&supernet{cfg: cfg, stage: StageChannel}).halvingEpochs(10, 3); span != 10 || done != 3 {
+		t.Errorf("halving from the channel stage: span %d, done %d; want 10, 3", span, done)
+	}
+
+	cfg.ArrayHalvingFrom = StageMicro
+	cfg.Channels = []int{3, 5, 8}
+	ops := []string{OpConv3x3, OpSep3x3, OpIdentity, OpDil3x3, OpConv5x5, OpZero, OpSep5x5, OpIdentity, OpConv3x3}
+	s, err := newSupernet(cfg, StageChannel, &Genotype{Ops: [][]string{ops}, ArraysLeft: []string{"16x4", "8x8"}}, arch.Shape{H: 6, W: 6, C: 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	s.initArch(ctx, dtypes.Float64)
+	for name, want := range map[string][]float64{arrayLeftVar: {0, 1, 1}, arrayTurnVar: {0, 1, 0}, arrayLogitVar: {-droppedLogitGap, 0, 0}} {
+		if got := arrayStateOf(ctx, name); !slices.Equal(got, want) {
+			t.Errorf("channel stage's first %s = %v, want %v", name, got, want)
+		}
+	}
+	if got := s.chosenArray(ctx); got == 0 {
+		t.Errorf("derived array before any step: the dropped 4x16")
+	}
+
+	for _, c := range []struct {
+		from Stage
+		left []string
+	}{{StageMicro, nil}, {StageMicro, []string{"8x8"}}, {StageMicro, []string{"8x8", "32x2"}}, {StageMicro, []string{"8x8", "8x8"}}, {StageChannel, []string{"8x8", "16x4"}}} {
+		cfg.ArrayHalvingFrom, cfg.ArrayHalvingTo = c.from, 2
+		_, err := newSupernet(cfg, StageChannel, &Genotype{Ops: [][]string{ops}, ArraysLeft: c.left}, arch.Shape{H: 6, W: 6, C: 1}, 3)
+		if err == nil || !strings.Contains(err.Error(), `"arrays_left"`) {
+			t.Errorf("halving from %s, genotype's arrays left %v: %v; want an error naming arrays_left", c.from, c.left, err)
+		}
+	}
+	for _, c := range []struct {
+		halving bool
+		from    Stage
+	}{{false, StageMicro}, {true, "train"}} {
+		cfg.ArrayHalving, cfg.ArrayHalvingTo, cfg.ArrayHalvingFrom = c.halving, 0, c.from
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "array_halving_from") {
+			t.Errorf("halving %v from %q: %v; want an error naming array_halving_from", c.halving, c.from, err)
+		}
+	}
+}
+
+// TestArrayHalvingFromMicro runs a co-design micro stage and then its channel stage, three arrays
+// halved to two from the micro stage over one epoch each: the halving falls at the micro stage's end,
+// genotype.json and the micro stage's last epoch summary name the two arrays left, and the channel
+// stage keeps those two in turn from its first epoch (the third's probability 0) and chooses one of
+// them; arch.json records where the halving started.
+func TestArrayHalvingFromMicro(t *testing.T) {
+	ds := fixture(t, 80, 8)
+	cfg := resumeConfig(t)
+	cfg.EpochsMicro, cfg.EpochsChannel = 1, 1
+	cfg.Arrays, cfg.WidthsPerArray, cfg.ArrayTurns, cfg.ArrayHalving = []ArrayShape{{8, 8}, {4, 16}, {16, 4}}, true, true, true
+	cfg.ArrayHalvingTo, cfg.ArrayHalvingFrom = 2, StageMicro
+	dir := t.TempDir()
+	micro, err := RunMicro(cfg, ds.Train, filepath.Join(dir, "micro"), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := LoadGenotype(filepath.Join(dir, "micro", GenotypeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := g.ArraysLeft
+	if len(left) != 2 || !slices.Equal(left, micro.Genotype.ArraysLeft) {
+		t.Fatalf("genotype.json arrays_left %v (result %v), want two of the three", left, micro.Genotype.ArraysLeft)
+	}
+	epochs := func(stage string) []Metric {
+		raw, err := os.ReadFile(filepath.Join(dir, stage, MetricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []Metric
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			var m Metric
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Phase == "epoch" {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	if ms := epochs("micro"); len(ms) != 1 || !slices.Equal(ms[0].ArraysLeft, left) {
+		t.Errorf("micro epoch summaries %+v, want arrays_left %v", ms, left)
+	}
+	ch, err := RunChannel(cfg, ds.Train, g, filepath.Join(dir, "channel"), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := 0
+	for dropped < len(cfg.Arrays) && slices.Contains(left, cfg.Arrays[dropped].String()) {
+		dropped++
+	}
+	for _, m := range epochs("channel") {
+		if !slices.Equal(m.ArraysLeft, left) || len(m.ArrayProbs) != 3 || m.ArrayProbs[dropped] != 0 {
+			t.Errorf("channel epoch %d: arrays left %v, probabilities %v; want %v left and %s at 0", m.Epoch, m.ArraysLeft, m.ArrayProbs, left, cfg.Arrays[dropped])
+		}
+	}
+	if a := ch.Network.Search[ArrayKey]; !slices.Contains(left, a.(string)) || ch.Network.Search["array_halving_from"] != StageMicro {
+		t.Errorf("channel arch.json search: array %v, halving from %v; want one of %v, from micro", a, ch.Network.Search["array_halving_from"], left)
+	}
+}
+
+// TestResumeArrayHalvingFromMicro: a micro stage halving three arrays from the micro stage, stopped
+// in its second epoch and resumed, ends like one never stopped, genotype.json's arrays_left included.
+func TestResumeArrayHalvingFromMicro(t *testing.T) {
+	ds := fixture(t, 80, 8)
+	var dirs []string
+	checkResumeArrays(t, func(dir string, opt RunOptions) (*arch.Network, error) {
+		c := resumeConfig(t) // 3 micro and 2 channel epochs: the halving at the end of the third, 2.5 rounded up
+		c.Arrays, c.WidthsPerArray, c.ArrayTurns, c.ArrayHalving = []ArrayShape{{8, 8}, {4, 16}, {16, 4}}, true, true, true
+		c.ArrayHalvingTo, c.ArrayHalvingFrom = 2, StageMicro
+		dirs = append(dirs, dir)
+		res, err := RunMicro(c, ds.Train, dir, opt)
+		if err != nil {
+			return nil, err
+		}
+		return res.Network, nil
+	})
+	a, _ := os.ReadFile(filepath.Join(dirs[0], GenotypeFile))
+	b, _ := os.ReadFile(filepath.Join(dirs[len(dirs)-1], GenotypeFile))
+	if !bytes.Contains(a, []byte("arrays_left")) || !bytes.Equal(a, b) {
+		t.Errorf("genotype.json after resuming:\n%s\nuninterrupted:\n%s", b, a)
 	}
 }

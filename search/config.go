@@ -163,6 +163,11 @@ type Config struct {
 	// ArrayHalvingTo is how many arrays ArrayHalving leaves in the stage's last round (0 is 1): above
 	// one, the last choice among them is made at the stage's end, as without halving.
 	ArrayHalvingTo int `json:"array_halving_to,omitempty"`
+	// ArrayHalvingFrom is the stage whose epochs ArrayHalving's rounds start in: the channel stage
+	// (empty, StageChannel), or the micro stage (StageMicro), the rounds then cut over both stages'
+	// epochs and the arrays the micro stage leaves carried into the channel stage through
+	// Genotype.ArraysLeft (CODESIGN.md, twelfth test).
+	ArrayHalvingFrom Stage `json:"array_halving_from,omitempty"`
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -389,6 +394,15 @@ func (c *Config) Validate() error {
 		if c.ArrayHalvingTo < 1 || c.ArrayHalvingTo >= len(c.Arrays) {
 			return bad("array_halving_to", "want 1 ≤ arrays left < the %d candidates, got %d", len(c.Arrays), c.ArrayHalvingTo)
 		}
+	}
+	switch c.ArrayHalvingFrom {
+	case "", StageChannel:
+	case StageMicro:
+		if !c.ArrayHalving {
+			return bad("array_halving_from", "is where array halving (--array-halving) starts")
+		}
+	default:
+		return bad("array_halving_from", "want %s or %s, got %q", StageMicro, StageChannel, c.ArrayHalvingFrom)
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil {
 		return bad("objective", "%v", err)

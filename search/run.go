@@ -141,6 +141,9 @@ func RunMicro(cfg *Config, split *data.Split, dir string, opt RunOptions) (*Micr
 	if res.Alphas, res.Genotype, err = s.genotype(ctx); err != nil {
 		return nil, err
 	}
+	if cfg.halvingFromMicro() {
+		res.Genotype.ArraysLeft = s.arrayNames(variableValues(ctx.In(scopeArch).In(scopeArrays).GetVariable(arrayLeftVar)))
+	}
 	if res.Network, err = Derive(cfg, in, len(ds.Classes), res.Genotype, nil); err != nil {
 		return nil, err
 	}
@@ -213,6 +216,7 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 			info["array_halving"] = cfg.ArrayHalving
 			if cfg.ArrayHalving {
 				info["array_halving_to"] = cfg.halvingTo()
+				info["array_halving_from"] = cmp.Or(cfg.ArrayHalvingFrom, StageChannel)
 			}
 		}
 	}

@@ -58,6 +58,9 @@ func newSupernet(cfg *Config, stage Stage, geno *Genotype, in arch.Shape, classe
 		if err := geno.Validate(cfg.Cells); err != nil {
 			return nil, err
 		}
+		if err := cfg.checkArraysLeft(geno); err != nil {
+			return nil, err
+		}
 		for _, ops := range geno.Ops {
 			p, _ := planCell(ops)
 			s.plans = append(s.plans, p)

@@ -27,7 +27,7 @@ func init() { root.AddCommand(newSearchCmd()) }
 // searchFlags are the flags of `uboost search` that shape the search configuration.
 type searchFlags struct {
 	stage, dataSpec, searchData, preset, proto, costModel, ceil, agg, widthCost, out               string
-	simSchedule, objective, arrays, arrayChoice                                                    string
+	simSchedule, objective, arrays, arrayChoice, arrayHalvingFrom                                  string
 	peBudget, arrayHalvingTo                                                                       int
 	lambda, beta, trainWarmup, trainClip, alphaInitStd, turnLRScale                                float64
 	epochsMicro, epochsChannel, trainBatch, steps, threads, warmupEpochs                           int
@@ -87,6 +87,7 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.BoolVar(&f.arrayTurns, "array-turns", false, "co-design with --widths-per-array: take the candidate arrays in turn (round robin) and choose the one of lowest estimated loss; on by default with widths per array (=false: Gumbel-softmax array logits) (docs/CODESIGN.md)")
 	fl.BoolVar(&f.arrayHalving, "array-halving", false, "with --array-turns, drop arrays from the channel stage by successive halving (the half of highest estimated loss at evenly spaced epochs) down to --array-halving-to; on by default with array turns and more than two arrays (docs/CODESIGN.md)")
 	fl.IntVar(&f.arrayHalvingTo, "array-halving-to", 2, "with --array-halving, the arrays left in the channel stage's last round: 2 or more leave the last choice to the stage's end; 1 searches the chosen array alone there (default 2, 1 with two arrays) (docs/CODESIGN.md)")
+	fl.StringVar(&f.arrayHalvingFrom, "array-halving-from", string(search.StageChannel), "with --array-halving, the stage whose epochs the halving starts in: channel, or micro (rounds cut over both stages' epochs, the arrays the micro stage leaves carried into the channel stage) (docs/CODESIGN.md, twelfth test)")
 	fl.Float64Var(&f.turnLRScale, "turn-lr-scale", 1, "with --array-turns, multiply the channel stage's architecture learning rate by this (docs/CODESIGN.md, ninth test: 2 moved the width logits further without changing the derived widths)")
 	fl.IntVar(&f.peBudget, "pe-budget", 0, "co-design: candidates are the power-of-two shapes of this many PEs with sides ≥ 8 and aspect ≤ 16 (16384: 32x512 … 512x32)")
 	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
@@ -174,6 +175,7 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 		flagSetter{"turn-lr-scale", func() { cfg.TurnLRScale = f.turnLRScale }},
 		flagSetter{"array-halving", func() { cfg.ArrayHalving = f.arrayHalving }},
 		flagSetter{"array-halving-to", func() { cfg.ArrayHalvingTo = f.arrayHalvingTo }},
+		flagSetter{"array-halving-from", func() { cfg.ArrayHalvingFrom = search.Stage(f.arrayHalvingFrom) }},
 		flagSetter{"width-cost", func() { cfg.WidthCost = search.WidthCost(f.widthCost) }},
 		flagSetter{"shared-gumbel", func() { cfg.SharedGumbel = f.sharedGumbel }},
 		flagSetter{"per-cell-alphas", func() { cfg.SharedAlphas = !f.perCell }},

@@ -50,7 +50,7 @@ func TestSearchStages(t *testing.T) {
 	}
 }
 
-// TestSearchAblationFlags: --alpha-init-std, --exclude-zero, --warmup-epochs, --turn-lr-scale, --array-halving and --array-halving-to reach
+// TestSearchAblationFlags: --alpha-init-std, --exclude-zero, --warmup-epochs, --turn-lr-scale, --array-halving, --array-halving-to and --array-halving-from reach
 // the stage's config.json and arch.json's search block, and impossible values are one-line errors naming the field.
 func TestSearchAblationFlags(t *testing.T) {
 	out := t.TempDir()
@@ -74,7 +74,7 @@ func TestSearchAblationFlags(t *testing.T) {
 
 	turns := t.TempDir()
 	if _, stderr, ok := run(t, "search", "--stage", "micro", "--epochs-micro", "1", "--steps-per-epoch", "2", "--search-batch", "8",
-		"--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "2", "--array-halving", "--array-halving-to", "1", "--out", turns); !ok {
+		"--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "2", "--array-halving", "--array-halving-to", "1", "--array-halving-from", "micro", "--out", turns); !ok {
 		t.Fatalf("search with --turn-lr-scale failed: %s", stderr)
 	}
 	if got := field(readJSON(t, filepath.Join(turns, "micro", "config.json")), "turn_lr_scale"); got != 2.0 {
@@ -92,7 +92,14 @@ func TestSearchAblationFlags(t *testing.T) {
 	if got := field(readJSON(t, filepath.Join(turns, "micro", "config.json")), "array_halving_to"); got != 1.0 {
 		t.Errorf("config.json array_halving_to = %v, want 1", got)
 	}
+	if got := field(readJSON(t, filepath.Join(turns, "micro", "arch.json")), "search", "array_halving_from"); got != "micro" {
+		t.Errorf("arch.json search.array_halving_from = %v, want micro", got)
+	}
+	if got := field(readJSON(t, filepath.Join(turns, "micro", "genotype.json")), "arrays_left"); got == nil {
+		t.Errorf("genotype.json has no arrays_left after halving from the micro stage")
+	}
 	expectOneLineError(t, `"array_halving_to"`, "search", "--stage", "micro", "--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--array-halving", "--array-halving-to", "2", "--out", t.TempDir())
+	expectOneLineError(t, `"array_halving_from"`, "search", "--stage", "micro", "--arrays", "16x64,32x32,64x16", "--array-halving-from", "train", "--out", t.TempDir())
 	expectOneLineError(t, `"turn_lr_scale"`, "search", "--stage", "micro", "--arrays", "16x64,32x32", "--widths-per-array", "--array-turns", "--turn-lr-scale", "NaN", "--out", t.TempDir())
 }
 
