@@ -54,6 +54,13 @@ bootstrap interval (each arm's seeds resampled on their own) and the share of re
 arm is within --within of that lowest (the co-design criterion's 1.10).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
+			// A flag of the other mode would be silently ignored: refuse it instead.
+			if cmd.Flags().Changed("within") && !arms {
+				return fmt.Errorf("flag --within: is the margin of --arms")
+			}
+			if cmd.Flags().Changed("method") && !grids {
+				return fmt.Errorf("flag --method: chooses the runs of --grids")
+			}
 			if grids {
 				return compareGrids(cmd, dirs, method, asJSON)
 			}

@@ -155,4 +155,11 @@ func TestCompareArms(t *testing.T) {
 		!strings.Contains(stderr, "flag --within") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("--within 0: ok=%v stderr=%q", ok, stderr)
 	}
+	// A flag of the other mode is refused, not ignored.
+	for _, c := range [][]string{{"--within", "1.2"}, {"--method", "fbnet"}} {
+		if _, stderr, ok := run(t, append(append([]string{"compare"}, c...), args[3:]...)...); ok ||
+			!strings.Contains(stderr, "flag "+c[0]) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v without its mode: ok=%v stderr=%q", c, ok, stderr)
+		}
+	}
 }
