@@ -104,21 +104,23 @@ func TestSearchAblationFlags(t *testing.T) {
 }
 
 // TestCodesignDefaults: --arrays alone searches with widths per array, the arrays in turn chosen by
-// their objective and, with more than two, halved to two (the eleventh co-design test's design); each
-// option left out follows the ones turned off before it; with two arrays there is nothing to halve.
+// their objective and, with more than two, halved to two from the micro stage (the twelfth co-design
+// test's design); each option left out follows the ones turned off before it; with two arrays there
+// is nothing to halve.
 func TestCodesignDefaults(t *testing.T) {
-	keys := []string{"widths_per_array", "array_turns", "array_choice", "array_halving", "array_halving_to"}
+	keys := []string{"widths_per_array", "array_turns", "array_choice", "array_halving", "array_halving_to", "array_halving_from"}
 	for _, c := range []struct {
 		name  string
 		flags []string
 		want  []any // by keys; nil: absent from config.json
 	}{
-		{"three arrays", []string{"--arrays", "16x64,32x32,64x16"}, []any{true, true, "objective", true, 2.0}},
-		{"two arrays", []string{"--arrays", "16x64,32x32"}, []any{true, true, "objective", nil, nil}},
-		{"pe budget, halved to one", []string{"--pe-budget", "1024", "--array-halving-to", "1"}, []any{true, true, "objective", true, 1.0}},
-		{"turns off", []string{"--arrays", "16x64,32x32,64x16", "--array-turns=false"}, []any{true, nil, nil, nil, nil}},
-		{"shared widths", []string{"--arrays", "16x64,32x32,64x16", "--widths-per-array=false"}, []any{nil, nil, nil, nil, nil}},
-		{"loss rule", []string{"--arrays", "16x64,32x32,64x16", "--array-choice", "loss"}, []any{true, true, "loss", true, 2.0}},
+		{"three arrays", []string{"--arrays", "16x64,32x32,64x16"}, []any{true, true, "objective", true, 2.0, "micro"}},
+		{"two arrays", []string{"--arrays", "16x64,32x32"}, []any{true, true, "objective", nil, nil, nil}},
+		{"pe budget, halved to one", []string{"--pe-budget", "1024", "--array-halving-to", "1"}, []any{true, true, "objective", true, 1.0, "micro"}},
+		{"halving from the channel stage", []string{"--arrays", "16x64,32x32,64x16", "--array-halving-from", "channel"}, []any{true, true, "objective", true, 2.0, "channel"}},
+		{"turns off", []string{"--arrays", "16x64,32x32,64x16", "--array-turns=false"}, []any{true, nil, nil, nil, nil, nil}},
+		{"shared widths", []string{"--arrays", "16x64,32x32,64x16", "--widths-per-array=false"}, []any{nil, nil, nil, nil, nil, nil}},
+		{"loss rule", []string{"--arrays", "16x64,32x32,64x16", "--array-choice", "loss"}, []any{true, true, "loss", true, 2.0, "micro"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := t.TempDir()
