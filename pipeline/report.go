@@ -96,6 +96,7 @@ func readLines[T any](path string) ([]T, error) {
 // probabilities (averaged over the edges of the first cell) per epoch.
 func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 	var secs []report.Section
+	var inTurn []string // the arrays a stage starts with in turn; nil: all of them
 	for _, stage := range []string{MicroDir, ChannelDir} {
 		lines, err := readLines[search.Metric](filepath.Join(dir, stage, search.MetricsFile))
 		if err != nil {
@@ -108,7 +109,8 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 		}
 		var probs [][]float64 // [epoch][op]
 		var epochs []float64
-		arrays := arrayCostSeries(cfg, lines)
+		var arrays []report.Series
+		arrays, inTurn = arrayCostSeries(cfg, lines, inTurn)
 		for i, m := range lines {
 			if m.Phase == "epoch" {
 				if len(m.OpProbs) > 0 {
@@ -156,10 +158,12 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 			}
 			sec.SVGs = append(sec.SVGs, svg)
 		}
-		if len(arrays) > 0 && len(arrays[0].X) > 0 {
+		// an array the micro stage's halving dropped has no line in the channel stage
+		arrays = slices.DeleteFunc(arrays, func(s report.Series) bool { return len(s.X) == 0 })
+		if len(arrays) > 0 {
 			unit := map[search.Objective]string{search.ObjectiveLatency: "latency ms", search.ObjectiveEnergy: "energy µJ", search.ObjectiveEDP: "EDP µJ·ms"}[cfg.Objective]
 			title := "co-design: expected " + unit + " on each candidate array (mean over the epoch)"
-			if cfg.ArrayHalving && stage == ChannelDir {
+			if cfg.ArrayHalving && (stage == ChannelDir || cfg.ArrayHalvingFrom == search.StageMicro) {
 				title += "; a line ends where halving drops its array"
 			}
 			svg, err := report.LinePlot(report.LineSpec{Frame: report.Frame{Title: title,
@@ -175,14 +179,15 @@ func searchSection(dir string, cfg *search.Config) ([]report.Section, error) {
 }
 
 // arrayCostSeries is a co-design stage's expected cost on each candidate array per epoch (nil without
-// co-design). Under Config.ArrayHalving an array's line stops after the last epoch it took turns in:
-// the epochs after one whose summary left it out of arrays_left.
-func arrayCostSeries(cfg *search.Config, lines []search.Metric) []report.Series {
+// co-design), given the arrays in turn at the stage's start (nil: all), and the arrays in turn at its
+// end for the next stage. Under Config.ArrayHalving an array's line stops after the last epoch it took
+// turns in: the epochs after one whose summary left it out of arrays_left, in this stage or, halving
+// from the micro stage, in the one before (an array the micro stage dropped has no channel line).
+func arrayCostSeries(cfg *search.Config, lines []search.Metric, inTurn []string) ([]report.Series, []string) {
 	arrays := make([]report.Series, len(cfg.Arrays))
 	for k, a := range cfg.Arrays {
 		arrays[k].Name = a.String()
 	}
-	var inTurn []string // the arrays taking turns in this epoch; nil: all of them
 	for _, m := range lines {
 		if m.Phase != "epoch" || len(m.ArrayCosts) != len(arrays) {
 			continue
@@ -192,9 +197,11 @@ func arrayCostSeries(cfg *search.Config, lines []search.Metric) []report.Series 
 				arrays[k].X, arrays[k].Y = append(arrays[k].X, float64(m.Epoch)), append(arrays[k].Y, c)
 			}
 		}
-		inTurn = m.ArraysLeft
+		if m.ArraysLeft != nil {
+			inTurn = m.ArraysLeft
+		}
 	}
-	return arrays
+	return arrays, inTurn
 }
 
 // trainSection plots the final training's loss and accuracies.
