@@ -141,6 +141,41 @@ func ParseArrayChoice(s string) (ArrayChoice, error) {
 	return parseName("array choice", s, ArrayChoices)
 }
 
+// ApplyCodesignDefaults fills the co-design options a caller has not chosen with the design that came
+// closest to a search of each array alone on the miniature (docs/CODESIGN.md: the twelfth test, 1.01×
+// the best array's own searches on seeds 24–31, its confirmation 1.11× on seeds 32–37, 1.05× over the
+// fourteen; Gumbel-softmax array logits over one shared width distribution, the zero Config's design,
+// were 1.26×): widths per array, the arrays in turn chosen by CE + λ·objective, halved to two at the
+// micro stage's end when there are more, the two searched in turn over the channel stage. chosen
+// reports whether the caller set an option, named by its JSON key (widths_per_array, array_turns,
+// array_choice, array_halving, array_halving_to, array_halving_from); nil is none. Each default
+// follows those before it, so a chosen WidthsPerArray or ArrayTurns of false leaves out what needs it.
+// The command line applies it to every co-design search; a Config built in Go keeps its zero design
+// unless it is called.
+func (c *Config) ApplyCodesignDefaults(chosen func(key string) bool) {
+	if chosen == nil {
+		chosen = func(string) bool { return false }
+	}
+	if !chosen("widths_per_array") {
+		c.WidthsPerArray = true
+	}
+	if !chosen("array_turns") {
+		c.ArrayTurns = c.WidthsPerArray
+	}
+	if !chosen("array_choice") && c.ArrayTurns {
+		c.ArrayChoice = ArrayChoiceObjective
+	}
+	if !chosen("array_halving") {
+		c.ArrayHalving = c.ArrayTurns && len(c.Arrays) > 2
+	}
+	if !chosen("array_halving_to") && c.ArrayHalving {
+		c.ArrayHalvingTo = min(2, len(c.Arrays)-1)
+	}
+	if !chosen("array_halving_from") && c.ArrayHalving {
+		c.ArrayHalvingFrom = StageMicro
+	}
+}
+
 // arrayTurnRate is the weight of an array's newest turn in its running-mean CE once it has had
 // 1/arrayTurnRate turns (1/n before, the plain mean): a window of about ten turns, four of the edge
 // preset's channel-stage epochs (10 architecture steps an epoch over four arrays) of its ten, long

@@ -58,6 +58,69 @@ func TestPEBudgetArrays(t *testing.T) {
 //   - objective edp: per array 144e-6·0.6263328 and 288e-6·0.6843936 µJ·ms, expected
 //     0.25·9.01919232e-5 + 0.75·1.971053568e-4 = 1.703769984e-4 (the expectation of the per-array
 //     product, not the product of expectations).
+//
+// TestApplyCodesignDefaults checks the tested co-design design, each option following those before
+// it, a chosen option kept as the caller set it, and that every option is named by its JSON key.
+func TestApplyCodesignDefaults(t *testing.T) {
+	arrays := func(n int) []ArrayShape { return make([]ArrayShape, n) }
+	tested := func(n, to int) Config {
+		return Config{Arrays: arrays(n), WidthsPerArray: true, ArrayTurns: true, ArrayChoice: ArrayChoiceObjective,
+			ArrayHalving: to > 0, ArrayHalvingTo: to, ArrayHalvingFrom: map[bool]Stage{true: StageMicro}[to > 0]}
+	}
+	for _, c := range []struct {
+		name   string
+		in     Config
+		chosen []string
+		want   Config
+	}{
+		{"four arrays", Config{Arrays: arrays(4)}, nil, tested(4, 2)},
+		{"three arrays", Config{Arrays: arrays(3)}, nil, tested(3, 2)},
+		{"two arrays: no halving", Config{Arrays: arrays(2)}, nil, tested(2, 0)},
+		{"halved to one", Config{Arrays: arrays(4), ArrayHalvingTo: 1}, []string{"array_halving_to"}, tested(4, 1)},
+		{"halving from the channel stage", Config{Arrays: arrays(4), ArrayHalvingFrom: StageChannel},
+			[]string{"array_halving_from"}, func() Config { c := tested(4, 2); c.ArrayHalvingFrom = StageChannel; return c }()},
+		{"loss rule", Config{Arrays: arrays(4), ArrayChoice: ArrayChoiceLoss}, []string{"array_choice"},
+			func() Config { c := tested(4, 2); c.ArrayChoice = ArrayChoiceLoss; return c }()},
+		{"no halving", Config{Arrays: arrays(4)}, []string{"array_halving"},
+			tested(4, 0)},
+		{"turns off", Config{Arrays: arrays(4)}, []string{"array_turns"}, Config{Arrays: arrays(4), WidthsPerArray: true}},
+		{"shared widths: the zero design", Config{Arrays: arrays(4)}, []string{"widths_per_array"}, Config{Arrays: arrays(4)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := c.in
+			asked := map[string]bool{}
+			got.ApplyCodesignDefaults(func(key string) bool { asked[key] = true; return slices.Contains(c.chosen, key) })
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %+v\nwant %+v", got, c.want)
+			}
+			// Each key asked is one of the Config's JSON keys (set, so omitempty keeps it).
+			full := tested(4, 2)
+			raw, err := json.Marshal(full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys map[string]any
+			if err := json.Unmarshal(raw, &keys); err != nil {
+				t.Fatal(err)
+			}
+			for key := range asked {
+				if _, ok := keys[key]; !ok {
+					t.Errorf("asked about %q, not a key of Config's JSON", key)
+				}
+			}
+			if len(asked) != 6 {
+				t.Errorf("asked about %d options, want the 6 co-design ones: %v", len(asked), asked)
+			}
+		})
+	}
+	var nilChosen Config
+	nilChosen.Arrays = arrays(4)
+	nilChosen.ApplyCodesignDefaults(nil)
+	if want := tested(4, 2); !reflect.DeepEqual(nilChosen, want) {
+		t.Errorf("nil chosen: got %+v, want %+v", nilChosen, want)
+	}
+}
+
 func TestArrayExpectation(t *testing.T) {
 	nd := opNodes(OpConv3x3, "e", arch.InputName, 0)[0]
 	cfg := tinyConfig(t)

@@ -184,7 +184,8 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 		flagSetter{"warmup-epochs", func() { cfg.WarmupEpochs = f.warmupEpochs }},
 	)
 	if len(cfg.Arrays) > 0 {
-		codesignDefaults(cfg, changed)
+		// The flags are the config's JSON keys with dashes (--array-halving-to, array_halving_to).
+		cfg.ApplyCodesignDefaults(func(key string) bool { return changed(strings.ReplaceAll(key, "_", "-")) })
 	}
 	if f.epochsMicro >= 0 {
 		cfg.EpochsMicro = f.epochsMicro
@@ -350,32 +351,5 @@ func progressPrinter(w io.Writer, cfg *search.Config) func(search.Progress) {
 		if end {
 			fmt.Fprintln(w)
 		}
-	}
-}
-
-// codesignDefaults fills the co-design options the flags leave out with the design that came closest
-// to a search of each array alone on the miniature (docs/CODESIGN.md, twelfth test: 1.01× the best
-// array's arm on seeds 24–31, against 1.26× for Gumbel-softmax array logits over one shared width
-// distribution): widths per array, the arrays in turn chosen by CE + λ·objective, halved to two at
-// the micro stage's end when there are more, the two searched in turn over the channel stage. Each
-// follows those before it, so turning one off (--array-turns=false) leaves out what needs it.
-func codesignDefaults(cfg *search.Config, changed func(string) bool) {
-	if !changed("widths-per-array") {
-		cfg.WidthsPerArray = true
-	}
-	if !changed("array-turns") {
-		cfg.ArrayTurns = cfg.WidthsPerArray
-	}
-	if !changed("array-choice") && cfg.ArrayTurns {
-		cfg.ArrayChoice = search.ArrayChoiceObjective
-	}
-	if !changed("array-halving") {
-		cfg.ArrayHalving = cfg.ArrayTurns && len(cfg.Arrays) > 2
-	}
-	if !changed("array-halving-to") && cfg.ArrayHalving {
-		cfg.ArrayHalvingTo = min(2, len(cfg.Arrays)-1)
-	}
-	if !changed("array-halving-from") && cfg.ArrayHalving {
-		cfg.ArrayHalvingFrom = search.StageMicro
 	}
 }
