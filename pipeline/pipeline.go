@@ -9,6 +9,8 @@
 //	arch.json      the searched network
 //	train/         final training (config.json, checkpoints, metrics.jsonl, result.json)
 //	result.json    Result, written last: its presence means the run is complete
+//	codesign/      with Config.Refine, the co-design search whose chosen array the stages above search
+//	               alone (its micro/, channel/, arch.json)
 //	report.html    the network drawn, per-layer utilization, training curves, op probabilities, tables
 //
 // Every stage checkpoints; Run with Resume continues each stage where it stopped and reuses stages that
@@ -45,6 +47,7 @@ const (
 	ResultFile  = "result.json"
 	ReportFile  = "report.html"
 	MicroDir    = "micro"
+	CodesignDir = "codesign"
 	ChannelDir  = "channel"
 	TrainDir    = "train"
 	searchState = "search_seconds.json"
@@ -68,6 +71,11 @@ type Config struct {
 	TrainLimit int `json:"train_limit,omitempty"`
 	// Sim configures the simulator that measures the result (the protocol picks its schedule).
 	Sim sim.Options `json:"sim"`
+	// Refine follows a co-design search (Search.Arrays) with a search of the array it chose alone, at
+	// the same settings (search.Config.ForArray), and trains that network: two searches' cost for the
+	// chosen array's own network, which the co-design's widths fall short of (docs/CODESIGN.md, "The
+	// best network for the chosen array"). The co-design search runs in dir/codesign.
+	Refine bool `json:"refine,omitempty"`
 
 	// Resume continues the run in the directory. Not part of the configuration.
 	Resume bool `json:"-"`
@@ -115,13 +123,25 @@ type Result struct {
 	Widths []int `json:"widths"`
 	// WidthMoves are the simulator's figures for the network with each searched width moved one
 	// option down and up the channel grid (WidthMoves): why the search kept the widths it kept.
-	WidthMoves    []WidthMove `json:"width_moves,omitempty"`
-	SearchSeconds float64     `json:"search_seconds"`
-	TrainSeconds  float64     `json:"train_seconds"`
+	WidthMoves []WidthMove `json:"width_moves,omitempty"`
+	// Codesign, under Config.Refine, is the co-design search that chose Accelerator's array.
+	Codesign *CodesignSearch `json:"codesign,omitempty"`
+	// SearchSeconds is the search's wall time over all sessions, under Config.Refine both searches'.
+	SearchSeconds float64 `json:"search_seconds"`
+	TrainSeconds  float64 `json:"train_seconds"`
 	// Protocol is the protocol the run's settings started from; Settings are all of them as resolved
 	// (search, training, data, simulator).
 	Protocol string  `json:"protocol"`
 	Settings *Config `json:"settings,omitempty"`
+}
+
+// CodesignSearch is what result.json records of the co-design search a refined run starts with.
+type CodesignSearch struct {
+	// Arrays are the candidates and Array the one chosen ("RxC"); Arch is the co-design's own network.
+	Arrays  []search.ArrayShape `json:"arrays"`
+	Array   string              `json:"array"`
+	Arch    string              `json:"arch"`
+	Seconds float64             `json:"seconds"`
 }
 
 // Run performs the whole pipeline into dir (see the package doc) and returns its result.
@@ -134,6 +154,9 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	}
 	if err := checkHardware(cfg); err != nil {
 		return nil, err
+	}
+	if cfg.Refine && len(cfg.Search.Arrays) == 0 {
+		return nil, fmt.Errorf("refine: follows a co-design search; give candidate arrays (--arrays or --pe-budget)")
 	}
 	lock, err := runlock.Acquire(dir)
 	if err != nil {
@@ -153,7 +176,14 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 			return nil, fmt.Errorf("search data: %w", err)
 		}
 	}
-	net, secs, err := Search(ctx, cfg, searchDS, ds, dir)
+	searched := cfg // the search whose network is trained: under Refine, of the chosen array alone
+	var codesign *CodesignSearch
+	if cfg.Refine {
+		if searched, codesign, err = refine(ctx, cfg, searchDS, ds, dir); err != nil {
+			return nil, err
+		}
+	}
+	net, secs, err := Search(ctx, searched, searchDS, ds, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -167,23 +197,51 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("final training: %w", err)
 	}
-	res, reports, err := Measure(cfg.Search, cfg.Sim, net)
+	res, reports, err := Measure(searched.Search, cfg.Sim, net)
 	if err != nil {
 		return nil, err
 	}
 	res.TestAccuracy, res.Top5, res.Params = tres.TestAccuracy, tres.Top5, tres.Params
 	res.Seed, res.SearchSeconds, res.TrainSeconds = cfg.Seed, secs, tres.TrainSeconds
+	if codesign != nil {
+		res.Codesign, res.SearchSeconds = codesign, secs+codesign.Seconds
+	}
 	res.Settings = &cfg
 	if res.Widths, err = searchedWidths(dir, net); err != nil {
 		return nil, err
 	}
-	if res.WidthMoves, err = widthMovesOf(dir, cfg, net, res.Accelerator); err != nil {
+	if res.WidthMoves, err = widthMovesOf(dir, searched, net, res.Accelerator); err != nil {
 		return nil, err
 	}
-	if err := writeReport(dir, cfg, net, res, reports); err != nil {
+	if err := writeReport(dir, cfg, searched.Search, net, res, reports); err != nil {
 		return nil, err
 	}
 	return res, jsonfile.Write(filepath.Join(dir, ResultFile), res)
+}
+
+// refine runs, or under Resume reloads, the co-design search of cfg in dir/codesign and returns the
+// configuration of the search that follows it, of the chosen array alone, into dir.
+func refine(ctx stdctx.Context, cfg Config, ds, target *data.Dataset, dir string) (Config, *CodesignSearch, error) {
+	sub := filepath.Join(dir, CodesignDir)
+	first := cfg
+	if show := cfg.Progress; show != nil { // the two searches' steps told apart: "codesign/micro"
+		first.Progress = func(p search.Progress) {
+			p.Stage = search.Stage(CodesignDir + "/" + string(p.Stage))
+			show(p)
+		}
+	}
+	net, secs, err := Search(ctx, first, ds, target, sub)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("co-design search: %w", err)
+	}
+	chosen, _ := net.Search[search.ArrayKey].(string)
+	r, c, err := accel.ParseArray(chosen)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("%s: search field %q: %w", filepath.Join(sub, ArchFile), search.ArrayKey, err)
+	}
+	alone := cfg
+	alone.Search = cfg.Search.ForArray(search.ArrayShape{Rows: r, Cols: c})
+	return alone, &CodesignSearch{Arrays: cfg.Search.Arrays, Array: chosen, Arch: filepath.Join(CodesignDir, ArchFile), Seconds: secs}, nil
 }
 
 // Open opens a data set spec with the run's seed and validation fraction, keeping TrainLimit training

@@ -18,8 +18,9 @@ import (
 
 // writeReport writes dir/report.html: the result, the network drawn with each layer's simulated
 // utilization, the search's curves and op probabilities, the training curves, and the per-layer cost
-// tables of the exact model and the simulator.
-func writeReport(dir string, cfg Config, net *arch.Network, res *Result, reports [2]*cost.Report) error {
+// tables of the exact model and the simulator. searched is the search whose network was trained
+// (cfg.Search, or under cfg.Refine the chosen array's; the co-design's stages follow its own).
+func writeReport(dir string, cfg Config, searched *search.Config, net *arch.Network, res *Result, reports [2]*cost.Report) error {
 	page := &report.Page{Title: fmt.Sprintf("uboost run: %s, λ = %g, β = %g, seed %d", res.Method, res.Lambda, res.Beta, res.Seed)}
 	summary := &report.Table{
 		Title:  "Result",
@@ -30,7 +31,7 @@ func writeReport(dir string, cfg Config, net *arch.Network, res *Result, reports
 			report.Fixed(res.Simulator.LatencyMs, 4), report.Percent(res.Simulator.Utilization, 1), report.Fixed(res.Simulator.EnergyUJ, 3),
 			report.Fixed(res.SearchSeconds, 0), report.Fixed(res.TrainSeconds, 0),
 		}},
-		Notes: []string{fmt.Sprintf("Latency, utilization and energy at batch 1 on %s; the search priced layers at batch %d.", res.Accelerator, cfg.Search.Accel.Batch)},
+		Notes: []string{fmt.Sprintf("Latency, utilization and energy at batch 1 on %s; the search priced layers at batch %d.", res.Accelerator, searched.Accel.Batch)},
 	}
 	page.Sections = append(page.Sections, report.Section{Heading: "Result", Table: summary,
 		Text: fmt.Sprintf("Searched widths: %v.", res.Widths)})
@@ -46,11 +47,21 @@ func writeReport(dir string, cfg Config, net *arch.Network, res *Result, reports
 	page.Sections = append(page.Sections, report.Section{Heading: "Searched network",
 		Text: "Each box is a layer; array layers show their simulated utilization at batch 1.", SVGs: [][]byte{drawing}})
 
-	searchSec, err := searchSection(dir, cfg.Search)
+	searchSec, err := searchSection(dir, searched)
 	if err != nil {
 		return err
 	}
 	page.Sections = append(page.Sections, searchSec...)
+	if c := res.Codesign; c != nil {
+		codesignSec, err := searchSection(filepath.Join(dir, CodesignDir), cfg.Search)
+		if err != nil {
+			return err
+		}
+		for i := range codesignSec {
+			codesignSec[i].Heading = "Co-design (chose " + c.Array + "): " + codesignSec[i].Heading
+		}
+		page.Sections = append(page.Sections, codesignSec...)
+	}
 	trainSec, err := trainSection(filepath.Join(dir, TrainDir, train.MetricsFile))
 	if err != nil {
 		return err

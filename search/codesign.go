@@ -176,6 +176,20 @@ func (c *Config) ApplyCodesignDefaults(chosen func(key string) bool) {
 	}
 }
 
+// ForArray is the search of one array alone at c's other settings: c with its accelerator's array
+// set to s and the candidate arrays and every co-design option cleared. It is the search that follows
+// a co-design's choice when the chosen array's own network is wanted (pipeline.Config.Refine).
+func (c *Config) ForArray(s ArrayShape) *Config {
+	out := *c
+	a := *c.Accel
+	a.Rows, a.Cols = s.Rows, s.Cols
+	out.Accel = &a
+	out.Arrays = nil
+	out.WidthsPerArray, out.ArrayTurns, out.ArrayHalving = false, false, false
+	out.ArrayChoice, out.TurnLRScale, out.ArrayHalvingTo, out.ArrayHalvingFrom = "", 0, 0, ""
+	return &out
+}
+
 // arrayTurnRate is the weight of an array's newest turn in its running-mean CE once it has had
 // 1/arrayTurnRate turns (1/n before, the plain mean): a window of about ten turns, four of the edge
 // preset's channel-stage epochs (10 architecture steps an epoch over four arrays) of its ten, long

@@ -121,6 +121,37 @@ func TestApplyCodesignDefaults(t *testing.T) {
 	}
 }
 
+// TestForArray checks that the search following a co-design's choice is the search of that array
+// alone: the edge preset on 64×16, as a co-design over four arrays with every option set and then
+// ForArray(64×16), equals the preset searched on 64×16 directly, and validates.
+func TestForArray(t *testing.T) {
+	alone, err := Preset("edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone.Accel.Rows, alone.Accel.Cols = 64, 16
+	codesign := *alone
+	a := *alone.Accel
+	a.Rows, a.Cols = 32, 32
+	codesign.Accel = &a
+	codesign.Arrays = []ArrayShape{{16, 64}, {32, 32}, {64, 16}, {128, 8}}
+	codesign.ApplyCodesignDefaults(nil)
+	codesign.TurnLRScale = 2
+	if err := codesign.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got := codesign.ForArray(ArrayShape{Rows: 64, Cols: 16})
+	if !reflect.DeepEqual(got, alone) {
+		t.Errorf("ForArray(64x16) of the co-design:\n%+v\nwant the search of 64x16 alone:\n%+v", got, alone)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("ForArray's search does not validate: %v", err)
+	}
+	if codesign.Accel.Rows != 32 || len(codesign.Arrays) != 4 {
+		t.Errorf("ForArray changed the co-design's config: accelerator %dx%d, %d arrays", codesign.Accel.Rows, codesign.Accel.Cols, len(codesign.Arrays))
+	}
+}
+
 func TestArrayExpectation(t *testing.T) {
 	nd := opNodes(OpConv3x3, "e", arch.InputName, 0)[0]
 	cfg := tinyConfig(t)

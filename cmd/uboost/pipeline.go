@@ -50,6 +50,10 @@ func runPipeline(cmd *cobra.Command, f *searchFlags) error {
 	if d := res.SimulatorDefault; d != nil {
 		fmt.Fprintf(w, "              %.4f ms, utilization %.2f%% with the default schedule\n", d.LatencyMs, 100*d.Utilization)
 	}
+	if c := res.Codesign; c != nil {
+		fmt.Fprintf(w, "  co-design   chose %s of %v (its own network %s, searched in %.0f s)\n", c.Array, c.Arrays,
+			filepath.Join(f.out, c.Arch), c.Seconds)
+	}
 	fmt.Fprintf(w, "  time        search %.0f s, training %.0f s\n", res.SearchSeconds, res.TrainSeconds)
 	fmt.Fprintf(w, "  report      %s\n", filepath.Join(f.out, pipeline.ReportFile))
 	return nil

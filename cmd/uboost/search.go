@@ -34,7 +34,7 @@ type searchFlags struct {
 	trainEpochs, trainBatchFinal, trainLimit                                                       int
 	seed                                                                                           int64
 	resume, asJSON, perCell, sharedGumbel, trainDecayAll, widthsPerArray, arrayTurns, arrayHalving bool
-	excludeZero                                                                                    bool
+	excludeZero, refine                                                                            bool
 	af                                                                                             *acceleratorFlags
 }
 
@@ -89,6 +89,7 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.IntVar(&f.arrayHalvingTo, "array-halving-to", 2, "with --array-halving, the arrays left in the channel stage's last round: 2 or more leave the last choice to the stage's end; 1 searches the chosen array alone there (default 2, 1 with two arrays) (docs/CODESIGN.md)")
 	fl.StringVar(&f.arrayHalvingFrom, "array-halving-from", string(search.StageChannel), "with --array-halving, the stage whose epochs the halving starts in: micro (rounds cut over both stages' epochs, the arrays the micro stage leaves carried into the channel stage; the co-design default, docs/CODESIGN.md, twelfth test) or channel")
 	fl.Float64Var(&f.turnLRScale, "turn-lr-scale", 1, "with --array-turns, multiply the channel stage's architecture learning rate by this (docs/CODESIGN.md, ninth test: 2 moved the width logits further without changing the derived widths)")
+	fl.BoolVar(&f.refine, "refine", false, "co-design, then a search of the array it chose alone at the same settings, whose network is trained: two searches' time for the chosen array's own network (the co-design's search kept in DIR/codesign; docs/CODESIGN.md)")
 	fl.IntVar(&f.peBudget, "pe-budget", 0, "co-design: candidates are the power-of-two shapes of this many PEs with sides ≥ 8 and aspect ≤ 16 (16384: 32x512 … 512x32)")
 	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
 	fl.Float64Var(&f.beta, "beta", 1, "β, weight of utilization (0..1) in the loss")
@@ -131,7 +132,7 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	if changed("limit-train") {
 		pc.TrainLimit = f.trainLimit
 	}
-	pc.SearchData, pc.Seed, pc.Resume = f.searchData, f.seed, f.resume
+	pc.SearchData, pc.Seed, pc.Resume, pc.Refine = f.searchData, f.seed, f.resume, f.refine
 	pipeline.ApplyProtocol(proto, pc)
 
 	a, err := f.af.Accelerator()
@@ -269,6 +270,9 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	cfg := pc.Search
 	if f.searchData != "" {
 		return fmt.Errorf("flag --search-data: only with --stage all (the search alone runs on --data)")
+	}
+	if f.refine {
+		return fmt.Errorf("flag --refine: only with --stage all (it searches twice, then trains)")
 	}
 	ds, err := pc.Open(pc.Data)
 	if err != nil {
