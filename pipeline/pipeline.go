@@ -156,7 +156,7 @@ func Run(ctx stdctx.Context, cfg Config, dir string) (*Result, error) {
 		return nil, err
 	}
 	if cfg.Refine && len(cfg.Search.Arrays) == 0 {
-		return nil, fmt.Errorf("refine: follows a co-design search; give candidate arrays (--arrays or --pe-budget)")
+		return nil, fmt.Errorf("config: field \"refine\": follows a co-design search; give candidate arrays (--arrays or --pe-budget)")
 	}
 	lock, err := runlock.Acquire(dir)
 	if err != nil {
@@ -234,14 +234,30 @@ func refine(ctx stdctx.Context, cfg Config, ds, target *data.Dataset, dir string
 	if err != nil {
 		return cfg, nil, fmt.Errorf("co-design search: %w", err)
 	}
-	chosen, _ := net.Search[search.ArrayKey].(string)
-	r, c, err := accel.ParseArray(chosen)
+	chosen, err := chosenArray(net)
+	if err == nil && chosen == nil {
+		err = fmt.Errorf("search field %q: missing", search.ArrayKey)
+	}
 	if err != nil {
-		return cfg, nil, fmt.Errorf("%s: search field %q: %w", filepath.Join(sub, ArchFile), search.ArrayKey, err)
+		return cfg, nil, fmt.Errorf("%s: %w", filepath.Join(sub, ArchFile), err)
 	}
 	alone := cfg
-	alone.Search = cfg.Search.ForArray(search.ArrayShape{Rows: r, Cols: c})
-	return alone, &CodesignSearch{Arrays: cfg.Search.Arrays, Array: chosen, Arch: filepath.Join(CodesignDir, ArchFile), Seconds: secs}, nil
+	alone.Search = cfg.Search.ForArray(*chosen)
+	return alone, &CodesignSearch{Arrays: cfg.Search.Arrays, Array: chosen.String(), Arch: filepath.Join(CodesignDir, ArchFile), Seconds: secs}, nil
+}
+
+// chosenArray is the array a co-design search chose for net, recorded in its search block (arch.json's
+// search.array), or nil when there is none.
+func chosenArray(net *arch.Network) (*search.ArrayShape, error) {
+	chosen, ok := net.Search[search.ArrayKey].(string)
+	if !ok {
+		return nil, nil
+	}
+	r, c, err := accel.ParseArray(chosen)
+	if err != nil {
+		return nil, fmt.Errorf("search field %q: %w", search.ArrayKey, err)
+	}
+	return &search.ArrayShape{Rows: r, Cols: c}, nil
 }
 
 // Open opens a data set spec with the run's seed and validation fraction, keeping TrainLimit training
@@ -372,12 +388,14 @@ func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, 
 	var reports [2]*cost.Report
 	a := *scfg.Accel
 	a.WithBatch(1)
-	if chosen, ok := net.Search[search.ArrayKey].(string); ok && len(scfg.Arrays) > 0 {
-		r, c, err := accel.ParseArray(chosen)
+	if len(scfg.Arrays) > 0 {
+		chosen, err := chosenArray(net)
 		if err != nil {
-			return nil, reports, fmt.Errorf("arch.json search field %q: %w", search.ArrayKey, err)
+			return nil, reports, fmt.Errorf("arch.json %w", err)
 		}
-		a.Rows, a.Cols = r, c
+		if chosen != nil {
+			a.Rows, a.Cols = chosen.Rows, chosen.Cols
+		}
 	}
 	layers, err := net.Layers()
 	if err != nil {

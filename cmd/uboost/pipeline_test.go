@@ -163,14 +163,11 @@ func TestPipelineRefine(t *testing.T) {
 		}
 	}
 
-	before, _ := os.ReadFile(filepath.Join(refined, "result.json"))
+	b := readJSON(t, filepath.Join(refined, "result.json"))
 	if _, stderr, ok := run(t, append(codesign, "--resume")...); !ok {
 		t.Fatalf("resume failed: %s", stderr)
 	}
-	after, _ := os.ReadFile(filepath.Join(refined, "result.json"))
-	var b, a map[string]any
-	json.Unmarshal(before, &b)
-	json.Unmarshal(after, &a)
+	a := readJSON(t, filepath.Join(refined, "result.json"))
 	for _, k := range []string{"widths", "accelerator", "codesign", "test_accuracy", "search_seconds"} {
 		if !reflect.DeepEqual(a[k], b[k]) {
 			t.Errorf("resumed result.json %s = %v, want %v", k, a[k], b[k])
