@@ -19,7 +19,7 @@ import (
 // whose summary first leaves it out of arrays_left is still its), and the plot draws lines of unequal
 // length.
 func TestArrayCostSeries(t *testing.T) {
-	cfg := &search.Config{Arrays: []search.ArrayShape{{Rows: 16, Cols: 64}, {Rows: 32, Cols: 32}, {Rows: 64, Cols: 16}}, ArrayHalving: true}
+	cfg := &search.Config{ArraySearch: search.ArraySearch{Arrays: []search.ArrayShape{{Rows: 16, Cols: 64}, {Rows: 32, Cols: 32}, {Rows: 64, Cols: 16}}, ArrayHalving: true}}
 	all := []string{"16x64", "32x32", "64x16"}
 	lines := []search.Metric{
 		{Phase: "arch", Epoch: 1, Step: 5, LatencyMs: 9},
@@ -63,8 +63,8 @@ func TestArrayCostSeries(t *testing.T) {
 // summary leaves are the channel stage's from its first epoch: a dropped array has a micro line to the
 // micro stage's end and no channel line, and the report's channel plot leaves it out.
 func TestArrayCostSeriesFromMicro(t *testing.T) {
-	cfg := &search.Config{Arrays: []search.ArrayShape{{Rows: 16, Cols: 64}, {Rows: 32, Cols: 32}, {Rows: 64, Cols: 16}},
-		ArrayHalving: true, ArrayHalvingTo: 2, ArrayHalvingFrom: search.StageMicro}
+	cfg := &search.Config{ArraySearch: search.ArraySearch{Arrays: []search.ArrayShape{{Rows: 16, Cols: 64}, {Rows: 32, Cols: 32}, {Rows: 64, Cols: 16}},
+		ArrayHalving: true, ArrayHalvingTo: 2, ArrayHalvingFrom: search.StageMicro}}
 	micro := []search.Metric{
 		{Phase: "epoch", Epoch: 1, ArrayCosts: []float64{3, 2, 1}},
 		{Phase: "epoch", Epoch: 2, ArrayCosts: []float64{4, 3, 2}, ArraysLeft: []string{"32x32", "64x16"}},

@@ -79,6 +79,96 @@ func (c *Config) Candidates() []*accel.Accelerator {
 	return out
 }
 
+// ArraySearch holds the options that make the array part of the search, embedded in Config (its
+// fields are Config's in Go and in JSON). The zero value searches the network for Config.Accel alone.
+type ArraySearch struct {
+	// Arrays, when set, makes the array part of the search: every layer is priced on
+	// each candidate (Accel with the candidate's rows and columns), the hardware term is the
+	// expectation over Gumbel-softmax array weights, and the derived accelerator is the argmax.
+	Arrays []ArrayShape `json:"arrays,omitempty"`
+	// WidthsPerArray gives a co-design's channel stage one width distribution per candidate array, so
+	// that each array's expected cost is taken under widths searched for it (codesign.go); false
+	// prices every array under the one distribution they share.
+	WidthsPerArray bool `json:"widths_per_array,omitempty"`
+	// ArrayTurns (with WidthsPerArray) takes the candidate arrays in turn instead of sampling them:
+	// each step's forward pass masks the channels with one array's widths (round robin), the loss
+	// weighs every array's hardware terms equally, and the array is chosen by each array's estimated
+	// loss (codesign.go), so every array's widths get, in expectation, the gradient a search of that
+	// array alone gives them.
+	ArrayTurns bool `json:"array_turns,omitempty"`
+	// ArrayChoice is what ArrayTurns chooses the array by (codesign.go); empty is ArrayChoiceLoss.
+	ArrayChoice ArrayChoice `json:"array_choice,omitempty"`
+	// TurnLRScale multiplies ArchLR for the width logits of a channel stage under ArrayTurns (the only
+	// logits it trains); 0 is 1. Each array's widths get the CE gradient on one step in A: Adam divides
+	// by the gradient's RMS, which those spikes raise by up to √A over a search of the array alone, so
+	// the widths move up to √A times slower. In the ninth co-design test √A (2) moved the logits
+	// further but derived the same widths (docs/CODESIGN.md, ninth test).
+	TurnLRScale float64 `json:"turn_lr_scale,omitempty"`
+	// ArrayHalving (with ArrayTurns) drops arrays from the channel stage by successive halving: at
+	// evenly spaced epochs the half of the arrays still in turn with the highest estimated loss leave
+	// it, down to ArrayHalvingTo arrays in the stage's last round (codesign.go, halvingLeft).
+	ArrayHalving bool `json:"array_halving,omitempty"`
+	// ArrayHalvingTo is how many arrays ArrayHalving leaves in the stage's last round (0 is 1): above
+	// one, the last choice among them is made at the stage's end, as without halving.
+	ArrayHalvingTo int `json:"array_halving_to,omitempty"`
+	// ArrayHalvingFrom is the stage whose epochs ArrayHalving's rounds start in: the channel stage
+	// (empty, StageChannel), or the micro stage (StageMicro), the rounds then cut over both stages'
+	// epochs and the arrays the micro stage leaves carried into the channel stage through
+	// Genotype.ArraysLeft (CODESIGN.md, twelfth test).
+	ArrayHalvingFrom Stage `json:"array_halving_from,omitempty"`
+}
+
+// validateArraySearch checks the co-design options against each other and the candidates; bad
+// formats Validate's error for a field.
+func (c *Config) validateArraySearch(bad func(field, format string, args ...any) error) error {
+	if err := c.validateArrays(); err != nil {
+		return bad("arrays", "%v", err)
+	}
+	if c.WidthsPerArray && len(c.Arrays) == 0 {
+		return bad("widths_per_array", "needs candidate arrays (a co-design search)")
+	}
+	if c.ArrayTurns && !c.WidthsPerArray {
+		return bad("array_turns", "needs widths per array (--widths-per-array)")
+	}
+	if c.ArrayChoice != "" {
+		if _, err := ParseArrayChoice(string(c.ArrayChoice)); err != nil {
+			return bad("array_choice", "%v", err)
+		}
+		if !c.ArrayTurns {
+			return bad("array_choice", "chooses among arrays taken in turn (--array-turns)")
+		}
+	}
+	if c.TurnLRScale != 0 {
+		if !(c.TurnLRScale > 0 && c.TurnLRScale <= MaxTurnLRScale) {
+			return bad("turn_lr_scale", "want a scale in (0, %g], got %g", float64(MaxTurnLRScale), c.TurnLRScale)
+		}
+		if !c.ArrayTurns {
+			return bad("turn_lr_scale", "scales the widths' steps of arrays taken in turn (--array-turns)")
+		}
+	}
+	if c.ArrayHalving && !c.ArrayTurns {
+		return bad("array_halving", "drops arrays taken in turn (--array-turns)")
+	}
+	if c.ArrayHalvingTo != 0 {
+		if !c.ArrayHalving {
+			return bad("array_halving_to", "is the last round of array halving (--array-halving)")
+		}
+		if c.ArrayHalvingTo < 1 || c.ArrayHalvingTo >= len(c.Arrays) {
+			return bad("array_halving_to", "want 1 ≤ arrays left < the %d candidates, got %d", len(c.Arrays), c.ArrayHalvingTo)
+		}
+	}
+	switch c.ArrayHalvingFrom {
+	case "", StageChannel:
+	case StageMicro:
+		if !c.ArrayHalving {
+			return bad("array_halving_from", "is where array halving (--array-halving) starts")
+		}
+	default:
+		return bad("array_halving_from", "want %s or %s, got %q", StageMicro, StageChannel, c.ArrayHalvingFrom)
+	}
+	return nil
+}
+
 // validateArrays reports a candidate list that is not a choice: fewer than two, a repeated or an
 // impossible shape.
 func (c *Config) validateArrays() error {
@@ -152,7 +242,7 @@ func ParseArrayChoice(s string) (ArrayChoice, error) {
 // follows those before it, so a chosen WidthsPerArray or ArrayTurns of false leaves out what needs it.
 // The command line applies it to every co-design search; a Config built in Go keeps its zero design
 // unless it is called.
-func (c *Config) ApplyCodesignDefaults(chosen func(key string) bool) {
+func (c *ArraySearch) ApplyCodesignDefaults(chosen func(key string) bool) {
 	if chosen == nil {
 		chosen = func(string) bool { return false }
 	}
@@ -184,9 +274,7 @@ func (c *Config) ForArray(s ArrayShape) *Config {
 	a := *c.Accel
 	a.Rows, a.Cols = s.Rows, s.Cols
 	out.Accel = &a
-	out.Arrays = nil
-	out.WidthsPerArray, out.ArrayTurns, out.ArrayHalving = false, false, false
-	out.ArrayChoice, out.TurnLRScale, out.ArrayHalvingTo, out.ArrayHalvingFrom = "", 0, 0, ""
+	out.ArraySearch = ArraySearch{}
 	return &out
 }
 

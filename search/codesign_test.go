@@ -63,28 +63,28 @@ func TestPEBudgetArrays(t *testing.T) {
 // it, a chosen option kept as the caller set it, and that every option is named by its JSON key.
 func TestApplyCodesignDefaults(t *testing.T) {
 	arrays := func(n int) []ArrayShape { return make([]ArrayShape, n) }
-	tested := func(n, to int) Config {
-		return Config{Arrays: arrays(n), WidthsPerArray: true, ArrayTurns: true, ArrayChoice: ArrayChoiceObjective,
+	tested := func(n, to int) ArraySearch {
+		return ArraySearch{Arrays: arrays(n), WidthsPerArray: true, ArrayTurns: true, ArrayChoice: ArrayChoiceObjective,
 			ArrayHalving: to > 0, ArrayHalvingTo: to, ArrayHalvingFrom: map[bool]Stage{true: StageMicro}[to > 0]}
 	}
 	for _, c := range []struct {
 		name   string
-		in     Config
+		in     ArraySearch
 		chosen []string
-		want   Config
+		want   ArraySearch
 	}{
-		{"four arrays", Config{Arrays: arrays(4)}, nil, tested(4, 2)},
-		{"three arrays", Config{Arrays: arrays(3)}, nil, tested(3, 2)},
-		{"two arrays: no halving", Config{Arrays: arrays(2)}, nil, tested(2, 0)},
-		{"halved to one", Config{Arrays: arrays(4), ArrayHalvingTo: 1}, []string{"array_halving_to"}, tested(4, 1)},
-		{"halving from the channel stage", Config{Arrays: arrays(4), ArrayHalvingFrom: StageChannel},
-			[]string{"array_halving_from"}, func() Config { c := tested(4, 2); c.ArrayHalvingFrom = StageChannel; return c }()},
-		{"loss rule", Config{Arrays: arrays(4), ArrayChoice: ArrayChoiceLoss}, []string{"array_choice"},
-			func() Config { c := tested(4, 2); c.ArrayChoice = ArrayChoiceLoss; return c }()},
-		{"no halving", Config{Arrays: arrays(4)}, []string{"array_halving"},
+		{"four arrays", ArraySearch{Arrays: arrays(4)}, nil, tested(4, 2)},
+		{"three arrays", ArraySearch{Arrays: arrays(3)}, nil, tested(3, 2)},
+		{"two arrays: no halving", ArraySearch{Arrays: arrays(2)}, nil, tested(2, 0)},
+		{"halved to one", ArraySearch{Arrays: arrays(4), ArrayHalvingTo: 1}, []string{"array_halving_to"}, tested(4, 1)},
+		{"halving from the channel stage", ArraySearch{Arrays: arrays(4), ArrayHalvingFrom: StageChannel},
+			[]string{"array_halving_from"}, func() ArraySearch { c := tested(4, 2); c.ArrayHalvingFrom = StageChannel; return c }()},
+		{"loss rule", ArraySearch{Arrays: arrays(4), ArrayChoice: ArrayChoiceLoss}, []string{"array_choice"},
+			func() ArraySearch { c := tested(4, 2); c.ArrayChoice = ArrayChoiceLoss; return c }()},
+		{"no halving", ArraySearch{Arrays: arrays(4)}, []string{"array_halving"},
 			tested(4, 0)},
-		{"turns off", Config{Arrays: arrays(4)}, []string{"array_turns"}, Config{Arrays: arrays(4), WidthsPerArray: true}},
-		{"shared widths: the zero design", Config{Arrays: arrays(4)}, []string{"widths_per_array"}, Config{Arrays: arrays(4)}},
+		{"turns off", ArraySearch{Arrays: arrays(4)}, []string{"array_turns"}, ArraySearch{Arrays: arrays(4), WidthsPerArray: true}},
+		{"shared widths: the zero design", ArraySearch{Arrays: arrays(4)}, []string{"widths_per_array"}, ArraySearch{Arrays: arrays(4)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := c.in
@@ -93,9 +93,9 @@ func TestApplyCodesignDefaults(t *testing.T) {
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got %+v\nwant %+v", got, c.want)
 			}
-			// Each key asked is one of the Config's JSON keys (set, so omitempty keeps it).
+			// Each key asked is one of Config's JSON keys (set, so omitempty keeps it).
 			full := tested(4, 2)
-			raw, err := json.Marshal(full)
+			raw, err := json.Marshal(Config{ArraySearch: full})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,8 +116,8 @@ func TestApplyCodesignDefaults(t *testing.T) {
 	var nilChosen Config
 	nilChosen.Arrays = arrays(4)
 	nilChosen.ApplyCodesignDefaults(nil)
-	if want := tested(4, 2); !reflect.DeepEqual(nilChosen, want) {
-		t.Errorf("nil chosen: got %+v, want %+v", nilChosen, want)
+	if want := tested(4, 2); !reflect.DeepEqual(nilChosen.ArraySearch, want) {
+		t.Errorf("nil chosen: got %+v, want %+v", nilChosen.ArraySearch, want)
 	}
 }
 

@@ -134,40 +134,9 @@ type Config struct {
 	Aggregation Aggregation        `json:"aggregation"`
 	WidthCost   WidthCost          `json:"width_cost"`
 	Accel       *accel.Accelerator `json:"accelerator"`
-	// Arrays, when set, makes the array part of the search (codesign.go): every layer is priced on
-	// each candidate (Accel with the candidate's rows and columns), the hardware term is the
-	// expectation over Gumbel-softmax array weights, and the derived accelerator is the argmax.
-	Arrays []ArrayShape `json:"arrays,omitempty"`
-	// WidthsPerArray gives a co-design's channel stage one width distribution per candidate array, so
-	// that each array's expected cost is taken under widths searched for it (codesign.go); false
-	// prices every array under the one distribution they share.
-	WidthsPerArray bool `json:"widths_per_array,omitempty"`
-	// ArrayTurns (with WidthsPerArray) takes the candidate arrays in turn instead of sampling them:
-	// each step's forward pass masks the channels with one array's widths (round robin), the loss
-	// weighs every array's hardware terms equally, and the array is chosen by each array's estimated
-	// loss (codesign.go), so every array's widths get, in expectation, the gradient a search of that
-	// array alone gives them.
-	ArrayTurns bool `json:"array_turns,omitempty"`
-	// ArrayChoice is what ArrayTurns chooses the array by (codesign.go); empty is ArrayChoiceLoss.
-	ArrayChoice ArrayChoice `json:"array_choice,omitempty"`
-	// TurnLRScale multiplies ArchLR for the width logits of a channel stage under ArrayTurns (the only
-	// logits it trains); 0 is 1. Each array's widths get the CE gradient on one step in A: Adam divides
-	// by the gradient's RMS, which those spikes raise by up to √A over a search of the array alone, so
-	// the widths move up to √A times slower. In the ninth co-design test √A (2) moved the logits
-	// further but derived the same widths (docs/CODESIGN.md, ninth test).
-	TurnLRScale float64 `json:"turn_lr_scale,omitempty"`
-	// ArrayHalving (with ArrayTurns) drops arrays from the channel stage by successive halving: at
-	// evenly spaced epochs the half of the arrays still in turn with the highest estimated loss leave
-	// it, down to ArrayHalvingTo arrays in the stage's last round (codesign.go, halvingLeft).
-	ArrayHalving bool `json:"array_halving,omitempty"`
-	// ArrayHalvingTo is how many arrays ArrayHalving leaves in the stage's last round (0 is 1): above
-	// one, the last choice among them is made at the stage's end, as without halving.
-	ArrayHalvingTo int `json:"array_halving_to,omitempty"`
-	// ArrayHalvingFrom is the stage whose epochs ArrayHalving's rounds start in: the channel stage
-	// (empty, StageChannel), or the micro stage (StageMicro), the rounds then cut over both stages'
-	// epochs and the arrays the micro stage leaves carried into the channel stage through
-	// Genotype.ArraysLeft (CODESIGN.md, twelfth test).
-	ArrayHalvingFrom Stage `json:"array_halving_from,omitempty"`
+	// ArraySearch, when its Arrays are set, makes the array part of the search (codesign.go). Its
+	// fields are Config's own in JSON (an embedded struct), so config.json keeps its keys.
+	ArraySearch
 
 	// Schedule (PAPER.md §2.5, §2.7 paper column).
 	EpochsMicro   int `json:"epochs_micro"`
@@ -359,50 +328,8 @@ func (c *Config) Validate() error {
 	if _, err := cost.ParseCeiling(string(c.Ceil)); err != nil {
 		return bad("ceil", "%v", err)
 	}
-	if err := c.validateArrays(); err != nil {
-		return bad("arrays", "%v", err)
-	}
-	if c.WidthsPerArray && len(c.Arrays) == 0 {
-		return bad("widths_per_array", "needs candidate arrays (a co-design search)")
-	}
-	if c.ArrayTurns && !c.WidthsPerArray {
-		return bad("array_turns", "needs widths per array (--widths-per-array)")
-	}
-	if c.ArrayChoice != "" {
-		if _, err := ParseArrayChoice(string(c.ArrayChoice)); err != nil {
-			return bad("array_choice", "%v", err)
-		}
-		if !c.ArrayTurns {
-			return bad("array_choice", "chooses among arrays taken in turn (--array-turns)")
-		}
-	}
-	if c.TurnLRScale != 0 {
-		if !(c.TurnLRScale > 0 && c.TurnLRScale <= MaxTurnLRScale) {
-			return bad("turn_lr_scale", "want a scale in (0, %g], got %g", float64(MaxTurnLRScale), c.TurnLRScale)
-		}
-		if !c.ArrayTurns {
-			return bad("turn_lr_scale", "scales the widths' steps of arrays taken in turn (--array-turns)")
-		}
-	}
-	if c.ArrayHalving && !c.ArrayTurns {
-		return bad("array_halving", "drops arrays taken in turn (--array-turns)")
-	}
-	if c.ArrayHalvingTo != 0 {
-		if !c.ArrayHalving {
-			return bad("array_halving_to", "is the last round of array halving (--array-halving)")
-		}
-		if c.ArrayHalvingTo < 1 || c.ArrayHalvingTo >= len(c.Arrays) {
-			return bad("array_halving_to", "want 1 ≤ arrays left < the %d candidates, got %d", len(c.Arrays), c.ArrayHalvingTo)
-		}
-	}
-	switch c.ArrayHalvingFrom {
-	case "", StageChannel:
-	case StageMicro:
-		if !c.ArrayHalving {
-			return bad("array_halving_from", "is where array halving (--array-halving) starts")
-		}
-	default:
-		return bad("array_halving_from", "want %s or %s, got %q", StageMicro, StageChannel, c.ArrayHalvingFrom)
+	if err := c.validateArraySearch(bad); err != nil {
+		return err
 	}
 	if _, err := ParseObjective(string(c.Objective)); err != nil {
 		return bad("objective", "%v", err)
