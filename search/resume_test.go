@@ -51,7 +51,8 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 
 	killed := filepath.Join(t.TempDir(), "killed")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledChild$")
-	cmd.Env = append(os.Environ(), envKillAt+"="+killed)
+	// The child's own temporary directories go under this test's: SIGKILL skips the child's cleanup.
+	cmd.Env = append(os.Environ(), envKillAt+"="+killed, "TMPDIR="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("child did not die of SIGKILL: %v\n%s", err, out)
