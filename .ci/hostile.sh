@@ -78,6 +78,8 @@ run "--array 4294967296x4294967296"       fail "$U" estimate --arch vgg16 --arra
 run "--batch 2^63-1"                      fail "$U" estimate --arch vgg16 --batch 9223372036854775807
 run "--element-bytes 2^62"                fail "$U" estimate --arch vgg16 --element-bytes 4611686018427387904
 run "arch.json input 2^62"                fail "$U" estimate --arch "$tmp/in.json"
+run "paper ceiling past 300 tiles"        fail "$U" estimate --arch vgg16 --array 32x32 --model systolic-smooth-paper
+grep -q "the paper ceiling counts up to 300 tiles" "$tmp/out" || { echo "FAIL paper ceiling: refused for another reason"; fails=$((fails + 1)); }
 run "arch.json padding 1e18"              fail "$U" estimate --arch "$tmp/pad.json"
 run "validate --grid-max/--grid-step huge" fail "$U" validate --grid-max 9223372036854775807 --grid-step 4611686018427387904
 run "simulate fc with 2^35 outputs"       fail "$U" simulate --topology "$tmp/fc.csv"

@@ -34,6 +34,15 @@ const (
 	paperClamp = 2.0
 )
 
+// CeilLimit is the most tiles ceiling c counts: the paper's staircase has 300 steps (w_i = 0…299),
+// reaches 300 at 300 and stays there for any larger size; the exact and tight ceilings have no limit.
+func CeilLimit(c Ceiling) float64 {
+	if c == PaperCeil {
+		return paperSteps
+	}
+	return math.Inf(1)
+}
+
 // TightTau is the width, in tiles, of the tight ceiling's rise above each integer. Its mean absolute
 // error against ⌈x⌉ is about τ per unit interval (docs/COSTMODEL.md).
 const TightTau = 0.05

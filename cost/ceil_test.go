@@ -1,8 +1,11 @@
 package cost
 
 import (
+	"errors"
 	"math"
 	"testing"
+
+	"github.com/uboost/uboost/accel"
 )
 
 // paperReference is eq. 7 as the reference code writes it: all 300 clamped terms summed.
@@ -50,5 +53,51 @@ func TestTightCeilBounds(t *testing.T) {
 	// Depthwise 3×3 on a 128-row array: exactly one tile, where the paper's form says 0.20.
 	if got := Ceil(Float{}, TightCeil, 9.0/128); got != 1 {
 		t.Errorf("tight ceil(9/128) = %g, want 1", got)
+	}
+}
+
+// TestCheckTiles: the paper's ceiling counts up to 300 tiles a side (its steps w_i = 0…299), so a
+// layer with 301 row tiles, or 301 column tiles, is refused, one with 300 is priced (at 300.03 tiles,
+// the staircase's reading at an integer), and a depthwise product, one column whatever its N, is
+// judged by its rows alone; the exact and tight ceilings count any number.
+func TestCheckTiles(t *testing.T) {
+	a := accel.New(32, 16)
+	for _, c := range []struct {
+		name    string
+		d       Dims[float64]
+		refused bool
+	}{
+		{"300 row tiles", Dims[float64]{M: 1, K: 300 * 32, N: 16, Count: 1}, false},
+		{"301 row tiles", Dims[float64]{M: 1, K: 300*32 + 1, N: 16, Count: 1}, true},
+		{"300 column tiles", Dims[float64]{M: 1, K: 32, N: 300 * 16, Count: 1}, false},
+		{"301 column tiles", Dims[float64]{M: 1, K: 32, N: 300*16 + 1, Count: 1}, true},
+		{"depthwise, one column", Dims[float64]{M: 1, K: 9, N: 1e6, Count: 1e6, OneColumn: true}, false},
+	} {
+		err := CheckTiles(PaperCeil, a, c.d)
+		if c.refused != errors.Is(err, ErrBeyondCeiling) {
+			t.Errorf("%s: paper ceiling: got %v, refused want %v", c.name, err, c.refused)
+		}
+		for _, other := range []Ceiling{ExactCeil, TightCeil} {
+			if err := CheckTiles(other, a, c.d); err != nil {
+				t.Errorf("%s: %s ceiling: %v", c.name, other, err)
+			}
+		}
+	}
+	// At its limit the staircase still counts: 300 row tiles read 300 (its last step), one column tile
+	// 1 + 1/36 (eq. 7 at an integer with a step above it), against the reference's 300-term sum.
+	d := Dims[float64]{M: 1, K: 300 * 32, N: 16, Count: 1}
+	want := paperReference(300) * paperReference(1)
+	if got := Cycles(Float{}, KindSystolic, PaperCeil, a, d); math.Abs(got-want) > 1e-9 || math.Abs(want-300*(1+1.0/36)) > 1e-4 {
+		t.Errorf("cycles at 300×1 tiles: %.9f, want %.9f (≈ 300·37/36)", got, want)
+	}
+	// The registry's model refuses the layer with its name in a one-line error.
+	fc := accel.Layer{Name: "fc6", Op: accel.Dense, InH: 1, InW: 1, InC: 25088, OutH: 1, OutW: 1, OutC: 4096}
+	m, _ := ByName("systolic-smooth-paper")
+	if _, err := m.Estimate(accel.New(32, 32), []accel.Layer{fc}); !errors.Is(err, ErrBeyondCeiling) ||
+		err.Error() != `layer "fc6": 784×128 weight tiles (GEMM 1×25088×4096 on 32x32): beyond its smooth ceiling's range (the paper ceiling counts up to 300 tiles)` {
+		t.Errorf("fc6 on 32x32: %v", err)
+	}
+	if _, err := m.Estimate(accel.New(128, 128), []accel.Layer{fc}); err != nil {
+		t.Errorf("fc6 on 128x128 (196×32 tiles): %v", err)
 	}
 }

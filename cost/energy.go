@@ -32,11 +32,7 @@ func CountsOf(n accel.Accesses) Counts[float64] {
 // The residency switch s is a step without gradient.
 func Access[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T], cycles T) Counts[T] {
 	R, C := float64(a.Rows), float64(a.Cols)
-	rowTiles := Ceil(al, c, al.Div(d.K, al.Const(R)))
-	colTiles := al.Const(1)
-	if !d.OneColumn {
-		colTiles = Ceil(al, c, al.Div(d.N, al.Const(C)))
-	}
+	rowTiles, colTiles := tileCounts(al, c, a, d)
 	macs := MACs(al, d)
 	weights := al.Mul(d.Count, al.Mul(d.K, d.N))
 	streamed := al.Mul(al.Mul(d.Count, al.Mul(d.M, d.K)), colTiles)

@@ -1,6 +1,11 @@
 package cost
 
-import "github.com/uboost/uboost/accel"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/uboost/uboost/accel"
+)
 
 // Kind names an analytical cost formula.
 type Kind string
@@ -61,12 +66,35 @@ func MACs[T any](al Algebra[T], d Dims[T]) T {
 
 // Tiles is the number of R×C weight tiles, Count·⌈K/R⌉·⌈N/C⌉, with the given ceiling.
 func Tiles[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T]) T {
-	rowTiles := Ceil(al, c, al.Div(d.K, al.Const(float64(a.Rows))))
-	colTiles := al.Const(1)
-	if !d.OneColumn {
-		colTiles = Ceil(al, c, al.Div(d.N, al.Const(float64(a.Cols))))
-	}
+	rowTiles, colTiles := tileCounts(al, c, a, d)
 	return al.Mul(d.Count, al.Mul(rowTiles, colTiles))
+}
+
+// tileCounts is one product's row and column tiles, ⌈K/R⌉ and ⌈N/C⌉, with the given ceiling; a
+// depthwise product fills one column (OneColumn), so its column count is 1 under any ceiling.
+func tileCounts[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T]) (rows, cols T) {
+	rows = Ceil(al, c, al.Div(d.K, al.Const(float64(a.Rows))))
+	cols = al.Const(1)
+	if !d.OneColumn {
+		cols = Ceil(al, c, al.Div(d.N, al.Const(float64(a.Cols))))
+	}
+	return rows, cols
+}
+
+// ErrBeyondCeiling is CheckTiles' error: a layer with more tiles than its smooth ceiling counts.
+var ErrBeyondCeiling = errors.New("beyond its smooth ceiling's range")
+
+// CheckTiles reports a layer whose row or column tiles lie beyond what ceiling c counts (CeilLimit),
+// where a formula through it would price the layer as if it had fewer tiles and could read a
+// utilization above 100%.
+func CheckTiles(c Ceiling, a *accel.Accelerator, d Dims[float64]) error {
+	limit := CeilLimit(c)
+	rows, cols := tileCounts(Float{}, ExactCeil, a, d)
+	if rows > limit || cols > limit {
+		return fmt.Errorf("%g×%g weight tiles (GEMM %g×%g×%g on %dx%d): %w (the %s ceiling counts up to %g tiles)",
+			rows, cols, d.M, d.K, d.N, a.Rows, a.Cols, ErrBeyondCeiling, c, limit)
+	}
+	return nil
 }
 
 // Bytes is the off-chip traffic: weights (Count·K·N), input and output feature maps, each moved once.

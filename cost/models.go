@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/uboost/uboost/accel"
@@ -43,7 +44,11 @@ func (m analytical) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Repor
 	}
 	r := &Report{Accelerator: a, Model: m.Name(), Layers: make([]LayerCost, len(layers))}
 	for i, l := range layers {
-		r.Layers[i] = m.layer(a, l)
+		lc, err := m.layer(a, l)
+		if err != nil {
+			return nil, err
+		}
+		r.Layers[i] = lc
 	}
 	Summarize(r, layers)
 	return r, nil
@@ -54,17 +59,24 @@ func (m analytical) LayerCycles(a *accel.Accelerator, l accel.Layer) (float64, e
 	if !l.Op.IsGEMM() {
 		return 0, nil
 	}
-	return Cycles(Float{}, m.kind, m.ceil, a, DimsOf(l, a.Batch)), nil
+	d := DimsOf(l, a.Batch)
+	if err := CheckTiles(m.ceil, a, d); err != nil {
+		return 0, fmt.Errorf("layer %q: %w", l.Name, err)
+	}
+	return Cycles(Float{}, m.kind, m.ceil, a, d), nil
 }
 
-func (m analytical) layer(a *accel.Accelerator, l accel.Layer) LayerCost {
+func (m analytical) layer(a *accel.Accelerator, l accel.Layer) (LayerCost, error) {
 	g := l.Lower(a.Batch)
 	lc := LayerCost{Name: l.Name, Op: l.Op, GEMM: g.String(), MACs: g.MACs()}
 	if g.Empty() {
-		return lc
+		return lc, nil
+	}
+	cycles, err := m.LayerCycles(a, l)
+	if err != nil {
+		return lc, err
 	}
 	d := DimsOf(l, a.Batch)
-	cycles := Cycles(Float{}, m.kind, m.ceil, a, d)
 	switch m.kind {
 	case KindFlops, KindRoofline, KindRooflinePaper:
 		// Continuous formulas: a partial cycle still takes a cycle.
@@ -80,7 +92,7 @@ func (m analytical) layer(a *accel.Accelerator, l accel.Layer) LayerCost {
 	}
 	lc.LatencyMs = a.Milliseconds(float64(lc.Cycles))
 	lc.Utilization = Utilization(lc.MACs, lc.Cycles, a.PEs())
-	return lc
+	return lc, nil
 }
 
 func init() {

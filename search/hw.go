@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -269,6 +270,12 @@ func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, a *accel.Accelerator
 	}
 	d21, _ := dims(2, 1)
 	d12, _ := dims(1, 2)
+	// The expected widths stay within the options, so the widest pair bounds the tiles the smooth
+	// ceiling is asked to count; past its range it would price the layer as if it had fewer.
+	widest, _ := dims(int(slices.Max(in.vals)), int(slices.Max(out.vals)))
+	if err := cost.CheckTiles(h.cfg.Ceil, a, widest); err != nil {
+		return layerTerm{}, fmt.Errorf("node %q at its widest: %w", nd.Name, err)
+	}
 	soft := func(w widthDist) *graph.Node {
 		if w.probs == nil {
 			return graph.Scalar(g, dt, w.vals[0])

@@ -1,6 +1,8 @@
 package search
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -92,6 +94,33 @@ func TestLayerCost(t *testing.T) {
 		})
 		if !near(got[0], tc.cycles) || !near(got[1], tc.macs) || !near(got[2], tc.energy) {
 			t.Errorf("%s: %v cycles, %v MACs, %v µJ; want %v, %v, %v", tc.mode, got[0], got[1], got[2], tc.cycles, tc.macs, tc.energy)
+		}
+	}
+}
+
+// TestLayerCostBeyondCeiling: with the paper's smooth ceiling, which counts up to 300 tiles, a 3×3
+// conv from 8 channels on a 1×8 array has K = 72 row tiles; its output widths 8 and 2400 give 1 and
+// 300 column tiles, priced, and 2408 gives 301, refused at its widest option with the node's name.
+func TestLayerCostBeyondCeiling(t *testing.T) {
+	nd := opNodes(OpConv3x3, "e", arch.InputName, 0)[0]
+	for _, tc := range []struct {
+		widths []float64
+		want   string
+	}{{[]float64{8, 2400}, ""}, {[]float64{8, 2408}, `node "e.conv3x3" at its widest: 72×301 weight tiles`}} {
+		cfg := tinyConfig(t)
+		cfg.WidthCost, cfg.Ceil, cfg.Accel = WidthExpectedWidth, cost.PaperCeil, accel.New(1, 8).WithBatch(1)
+		h := newHWCost(cfg)
+		var err error
+		evalGraph(t, func(g *graph.Graph) []*graph.Node {
+			out := widthDist{vals: tc.widths, probs: constOf(g, dtypes.Float64, []float64{0.5, 0.5}, 2)}
+			var term layerTerm
+			if term, err = h.layer(g, dtypes.Float64, nd, [2]int{4, 4}, fixedWidth(8), out); err != nil {
+				return []*graph.Node{graph.ScalarZero(g, dtypes.Float64)}
+			}
+			return []*graph.Node{term.cycles}
+		})
+		if tc.want == "" && err != nil || tc.want != "" && (!errors.Is(err, cost.ErrBeyondCeiling) || !strings.Contains(fmt.Sprint(err), tc.want)) {
+			t.Errorf("widths %v: error %v, want %q", tc.widths, err, tc.want)
 		}
 	}
 }

@@ -142,5 +142,26 @@ func writeValidation(cmd *cobra.Command, rep *validation.Report, cfg validation.
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t\n", e.Set, e.Simulator, e.Model, e.Cases,
 			e.CyclesMeanAPE, e.CyclesMaxAPE, e.UtilMeanAPE, e.UtilMaxAPE, e.UtilMeanAbsPP, e.UtilMaxAbsPP, e.EnergyMeanAPE, e.EnergyMaxAPE, e.SpearmanMean, e.SpearmanMin)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// A model that declined cases (a smooth ceiling past its range) is summarized over the rest.
+	noted := map[string]bool{}
+	for _, e := range rep.Errors {
+		key := e.Set + "\x00" + e.Model
+		if e.Refused == 0 || noted[key] {
+			continue
+		}
+		noted[key] = true
+		var names []string
+		why := ""
+		for _, c := range rep.Cases {
+			if r, ok := c.Refused[e.Model]; ok && c.Set == e.Set {
+				names = append(names, fmt.Sprintf("%s on %s at batch %d", c.Name, c.Size, c.Batch))
+				why = r
+			}
+		}
+		fmt.Fprintf(w, "\n%s: %d %s case(s) left out (%s): %s\n", e.Model, e.Refused, e.Set, strings.Join(names, "; "), why)
+	}
+	return nil
 }

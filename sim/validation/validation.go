@@ -8,6 +8,7 @@
 package validation
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -118,6 +119,9 @@ type Case struct {
 	MACs      int64            `json:"macs"`
 	Simulated map[string]Point `json:"simulated"`
 	Models    map[string]Point `json:"models"`
+	// Refused holds, by model, why a model declined the case: a layer beyond its smooth ceiling's
+	// range (cost.ErrBeyondCeiling), which it would otherwise price as if it had fewer tiles.
+	Refused map[string]string `json:"refused,omitempty"`
 }
 
 // ModelError summarizes one model against one simulator setting over one set of cases.
@@ -126,6 +130,8 @@ type ModelError struct {
 	Simulator string `json:"simulator"`
 	Model     string `json:"model"`
 	Cases     int    `json:"cases"`
+	// Refused counts the set's cases the model declined (Case.Refused), left out of Cases.
+	Refused int `json:"refused,omitempty"`
 	// Cycle errors, |model − sim| / sim, in percent.
 	CyclesMeanAPE float64 `json:"cycles_mean_ape"`
 	CyclesMaxAPE  float64 `json:"cycles_max_ape"`
@@ -245,6 +251,13 @@ func price(cfg Config, models []cost.Model, c Case, layers []accel.Layer) (Case,
 	}
 	for _, m := range models {
 		r, err := m.Estimate(&a, layers)
+		if errors.Is(err, cost.ErrBeyondCeiling) {
+			if c.Refused == nil {
+				c.Refused = map[string]string{}
+			}
+			c.Refused[m.Name()] = err.Error()
+			continue
+		}
 		if err != nil {
 			return c, fmt.Errorf("%s: model %s: %w", where, m.Name(), err)
 		}
@@ -262,6 +275,9 @@ func summarize(cases []Case, set, simName, model string) (ModelError, bool) {
 	for _, c := range cases {
 		if c.Set != set {
 			continue
+		}
+		if _, refused := c.Refused[model]; refused {
+			e.Refused++
 		}
 		s, okS := c.Simulated[simName]
 		m, okM := c.Models[model]

@@ -87,6 +87,38 @@ func TestRunGrid(t *testing.T) {
 	}
 }
 
+// TestRunRefused: on a 1×1 array a 1×1 conv of 301 channels has 301×301 weight tiles, beyond the 300
+// the paper's smooth ceiling counts; that model declines the case (recorded, counted, left out of its
+// errors) while the exact model prices both, and the run goes on.
+func TestRunRefused(t *testing.T) {
+	cfg := Config{Base: accel.Default(), Sizes: []Size{{1, 1}}, Models: []string{"systolic", "systolic-smooth-paper"},
+		Simulator: []sim.Options{{IdealMemory: true}}, GridChannels: []int{16, 301}, GridKernels: []int{1}, GridSpatial: 2}
+	rep, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Cases) != 2 {
+		t.Fatalf("%d cases, want 2", len(rep.Cases))
+	}
+	small, big := rep.Cases[0], rep.Cases[1]
+	if len(small.Refused) != 0 || len(small.Models) != 2 {
+		t.Errorf("16 channels: refused %v, %d models priced; want none refused, 2 priced", small.Refused, len(small.Models))
+	}
+	why, refused := big.Refused["systolic-smooth-paper"]
+	if _, priced := big.Models["systolic-smooth-paper"]; !refused || priced || !strings.Contains(why, "301×301 weight tiles") {
+		t.Errorf("301 channels: refused %v, models %v; want the paper model refused for its 301×301 tiles", big.Refused, big.Models)
+	}
+	if got := big.Models["systolic"].Cycles; got != 4*301*301 {
+		t.Errorf("301 channels, exact model: %d cycles, want 4·301² = %d", got, 4*301*301)
+	}
+	for _, e := range rep.Errors {
+		want := map[string][2]int{"systolic": {2, 0}, "systolic-smooth-paper": {1, 1}}[e.Model]
+		if e.Cases != want[0] || e.Refused != want[1] {
+			t.Errorf("%s: %d cases, %d refused; want %d and %d", e.Model, e.Cases, e.Refused, want[0], want[1])
+		}
+	}
+}
+
 func TestRunRejects(t *testing.T) {
 	good := Config{Base: accel.Default(), Sizes: []Size{{16, 16}}, Models: []string{"systolic"},
 		Simulator: []sim.Options{{}}, GridChannels: []int{16}, GridKernels: []int{1}, GridSpatial: 2}
