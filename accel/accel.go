@@ -13,6 +13,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/uboost/uboost/internal/jsonfile"
 )
 
 // Buffering says whether the array can load the next weight tile while the current one computes.
@@ -162,11 +164,7 @@ func ParseJSON(data []byte) (*Accelerator, error) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(a); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return nil, fieldErr(typeErr.Field, "want a %s, got a JSON %s", typeErr.Type, typeErr.Value)
-		}
-		return nil, err
+		return nil, jsonfile.Describe(data, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("trailing data after the accelerator's JSON object")

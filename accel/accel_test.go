@@ -35,10 +35,13 @@ func TestParseJSON(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		`{"rows": 0}`:                    `field "rows": want an integer in 1..4096, got 0`,
-		`{"rows": "x"}`:                  `field "rows": want a int, got a JSON string`,
+		`{"rows": "x"}`:                  `field "rows": want an integer (int), got a JSON string`,
+		`{"clock_hz": true}`:             `field "clock_hz": want a number (float64), got a JSON bool`,
+		"{\"rows\": 3,\n \"cols\": }":    `line 2: malformed JSON: invalid character '}' looking for beginning of value`,
+		"{\"rows\": 3,\n \"cols\": 4":    `line 2: truncated JSON`,
 		`{"weight_buffering": "triple"}`: `field "weight_buffering": want "double" or "single", got "triple"`,
 		`{"bandwidth_bytes_per_s": -1}`:  `field "bandwidth_bytes_per_s": want a positive bandwidth, got -1`,
-		`{"rowz": 4}`:                    `json: unknown field "rowz"`,
+		`{"rowz": 4}`:                    `field "rowz": unknown field`,
 	} {
 		if _, err := ParseJSON([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("ParseJSON(%s) error = %v, want %q", in, err, want)

@@ -27,7 +27,7 @@ func TestEnergyDefaultsAndJSON(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"energy": {"mac_pj": -1}}`:                `field "energy.mac_pj": want picojoules in 0..1e+06, got -1`,
 		`{"energy": {"idle_pe_pj_per_cycle": 2e6}}`: `field "energy.idle_pe_pj_per_cycle"`,
-		`{"energy": {"sram_read": 1}}`:              `unknown field "sram_read"`,
+		`{"energy": {"sram_read": 1}}`:              `field "sram_read": unknown field`,
 	} {
 		if _, err := ParseJSON([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseJSON(%s) = %v, want %q", in, err, want)

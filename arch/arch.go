@@ -15,13 +15,11 @@ package arch
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/uboost/uboost/internal/atomicfile"
 	"github.com/uboost/uboost/internal/inputfile"
+	"github.com/uboost/uboost/internal/jsonfile"
 )
 
 // Format is the version tag every arch.json carries.
@@ -136,7 +134,7 @@ func Parse(data []byte) (*Network, error) {
 		Format *string `json:"format"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, describeJSONError(data, err)
+		return nil, jsonfile.Describe(data, err)
 	}
 	if probe.Format == nil {
 		return nil, fmt.Errorf("field %q: missing; want %q", "format", Format)
@@ -148,36 +146,12 @@ func Parse(data []byte) (*Network, error) {
 	dec.DisallowUnknownFields()
 	var n Network
 	if err := dec.Decode(&n); err != nil {
-		return nil, describeJSONError(data, err)
+		return nil, jsonfile.Describe(data, err)
 	}
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
 	return &n, nil
-}
-
-// describeJSONError turns encoding/json's errors into one line naming the field or byte offset.
-func describeJSONError(data []byte, err error) error {
-	var syntax *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		line := 1 + bytes.Count(data[:min(int(syntax.Offset), len(data))], []byte("\n"))
-		if content := bytes.TrimRight(data, " \t\r\n"); syntax.Offset >= int64(len(content)) {
-			// json.Unmarshal reports a document cut short as a syntax error at its end; name the last
-			// line that has anything on it.
-			return fmt.Errorf("line %d: truncated JSON: %v", 1+bytes.Count(content, []byte("\n")), syntax)
-		}
-		return fmt.Errorf("line %d: malformed JSON: %v", line, syntax)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("truncated JSON: %v", err)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		// encoding/json has no error type for DisallowUnknownFields; its message names the field.
-		return fmt.Errorf("field %s: unknown field", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	case errors.As(err, &typeErr):
-		return fmt.Errorf("field %q: want a %s, got a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
-	}
-	return fmt.Errorf("malformed JSON: %v", err)
 }
 
 // Save writes the network as indented JSON, atomically.

@@ -115,9 +115,9 @@ func TestParseErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"truncated", []byte("{\n  \"format\": \"uboost-arch/v1\",\n  \"name\": \"x\",\n"), "line 3: truncated JSON: unexpected end of JSON input"},
-		{"truncated saved network", full[:len(full)/2], "truncated JSON: unexpected end of JSON input"},
-		{"empty", nil, "line 1: truncated JSON: unexpected end of JSON input"},
+		{"truncated", []byte("{\n  \"format\": \"uboost-arch/v1\",\n  \"name\": \"x\",\n"), "line 3: truncated JSON"},
+		{"truncated saved network", full[:len(full)/2], "truncated JSON"},
+		{"empty", nil, "line 1: truncated JSON"},
 		{"malformed", []byte("{\n\"format\": \"uboost-arch/v1\",,\n}"), `line 2: malformed JSON: invalid character ',' looking for beginning of object key string`},
 		{"wrong version", mutate(t, func(d map[string]any, _ []any) { d["format"] = "uboost-arch/v0" }),
 			`field "format": unsupported version "uboost-arch/v0"; want "uboost-arch/v1"`},
@@ -126,7 +126,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown field", mutate(t, func(_ map[string]any, n []any) { node(n, 0)["chanels"] = 8.0 }),
 			`field "chanels": unknown field`},
 		{"wrong type", mutate(t, func(_ map[string]any, n []any) { node(n, 0)["kernel"] = "3" }),
-			`field "nodes.kernel": want a int, got a JSON string`},
+			`field "nodes.kernel": want an integer (int), got a JSON string`},
 		{"unknown op", mutate(t, func(_ map[string]any, n []any) { node(n, 3)["op"] = "minpool" }),
 			`nodes[3] ("pool"): field "op": unknown op "minpool" (want one of conv, depthwise, dense, maxpool, avgpool, add, mul, identity, zero, concat, pad)`},
 		// Issue 16, finding 7: an unknown op that also sets bn was reported as a "bn" error.

@@ -313,7 +313,7 @@ func TestReadRunErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, field := range map[string]string{"a": "test_accuracy", "b": "method", "c": "simulator.latency_ms",
-		"d": "test_accuracy", "e": "unexpected end"} {
+		"d": "test_accuracy", "e": "line 1: truncated JSON"} {
 		path := filepath.Join(dir, "runs", name, ResultFile)
 		_, err := ReadRun(path)
 		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), field) {

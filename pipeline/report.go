@@ -11,6 +11,7 @@ import (
 	"github.com/uboost/uboost/arch"
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/internal/atomicfile"
+	"github.com/uboost/uboost/internal/jsonfile"
 	"github.com/uboost/uboost/report"
 	"github.com/uboost/uboost/search"
 	"github.com/uboost/uboost/train"
@@ -96,7 +97,7 @@ func readLines[T any](path string) ([]T, error) {
 	for n := 1; sc.Scan(); n++ {
 		var v T
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+			return nil, fmt.Errorf("%s:%d: %w", path, n, jsonfile.Describe(sc.Bytes(), err))
 		}
 		out = append(out, v)
 	}

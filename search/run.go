@@ -181,15 +181,9 @@ func RunChannel(cfg *Config, split *data.Split, g *Genotype, dir string, opt Run
 
 // LoadGenotype reads a genotype.json written by RunMicro.
 func LoadGenotype(path string) (*Genotype, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var g Genotype
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&g); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := jsonfile.ReadStrict(path, &g); err != nil {
+		return nil, err
 	}
 	return &g, nil
 }

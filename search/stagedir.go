@@ -41,7 +41,7 @@ func openStageDir(s *supernet, dir string, opt RunOptions) (*runlock.Lock, stage
 			return fail(fmt.Errorf("%s: a %s stage was already run here; resume it or choose another directory", dir, s.stage))
 		}
 		if err := json.Unmarshal(raw, &st); err != nil {
-			return fail(fmt.Errorf("%s: %w", statePath, err))
+			return fail(fmt.Errorf("%s: %w", statePath, jsonfile.Describe(raw, err)))
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fail(err)
