@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/uboost/uboost/internal/inputfile"
+	"github.com/uboost/uboost/internal/jsonfile"
 )
 
 // Check compares the configuration stored at path with cfg. It returns nil when they agree on every
@@ -78,7 +79,7 @@ func decode(raw []byte) (any, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, err
+		return nil, jsonfile.Describe(raw, err)
 	}
 	if _, err := dec.Token(); err == nil {
 		return nil, errors.New("trailing data after the JSON document")

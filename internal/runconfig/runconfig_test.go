@@ -86,3 +86,18 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return raw
 }
+
+// TestDiffBadStored: a stored config.json that is cut off or not JSON is a one-line error naming the
+// line, and trailing data after it is refused.
+func TestDiffBadStored(t *testing.T) {
+	good := []byte(`{"lambda": 1}`)
+	for stored, want := range map[string]string{
+		"{\n  \"lambda\": 1,\n":     "stored configuration: line 2: truncated JSON",
+		"{\n  \"lambda\": x\n}":     "stored configuration: line 2: malformed JSON: invalid character 'x' looking for beginning of value",
+		`{"lambda": 1} {"beta": 2}`: "stored configuration: trailing data after the JSON document",
+	} {
+		if _, err := Diff([]byte(stored), good); err == nil || err.Error() != want {
+			t.Errorf("Diff(%q): %v, want %q", stored, err, want)
+		}
+	}
+}
