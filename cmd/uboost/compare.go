@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/uboost/uboost/experiment"
@@ -28,7 +30,7 @@ type compareRow struct {
 
 func newCompareCmd() *cobra.Command {
 	var asJSON, grids, finished, arms bool
-	var method string
+	var method, svgPath, ratioSVGPath string
 	var within float64
 	cmd := &cobra.Command{
 		Use:   "compare RUN_DIR... | compare --grids EXPERIMENT_A EXPERIMENT_B",
@@ -51,7 +53,11 @@ geometric mean of the runs' hypervolumes and its ratio to the lowest arm's, then
 with every arm's hypervolume and each arm's ratio to that seed's lowest (docs/CODESIGN.md, third
 comparison). Each arm's geometric mean is also set against the lowest of the other arms', with a 95%
 bootstrap interval (each arm's seeds resampled on their own) and the share of resamples in which the
-arm is within --within of that lowest (the co-design criterion's 1.10).`,
+arm is within --within of that lowest (the co-design criterion's 1.10).
+
+--svg FILE draws the runs in the accuracy–simulated latency plane (one colour per arm with --arms,
+each arm's Pareto front drawn); --ratio-svg FILE (with --arms) draws each arm's hypervolume over its
+seed's lowest, seed by seed, with a dashed line at --within.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
 			// A flag of the other mode would be silently ignored: refuse it instead.
@@ -60,6 +66,12 @@ arm is within --within of that lowest (the co-design criterion's 1.10).`,
 			}
 			if cmd.Flags().Changed("method") && !grids {
 				return fmt.Errorf("flag --method: chooses the runs of --grids")
+			}
+			if ratioSVGPath != "" && !arms {
+				return fmt.Errorf("flag --ratio-svg: plots the seeds of --arms")
+			}
+			if svgPath != "" && grids {
+				return fmt.Errorf("flag --svg: plots run directories, not --grids")
 			}
 			if grids {
 				return compareGrids(cmd, dirs, method, asJSON)
@@ -90,8 +102,13 @@ arm is within --within of that lowest (the co-design criterion's 1.10).`,
 			for i := range rows {
 				rows[i].HVRatio = rows[i].HyperVolume / best
 			}
+			if svgPath != "" {
+				if err := createFile(svgPath, func(w io.Writer) error { return writeScatter(w, rows, arms) }); err != nil {
+					return err
+				}
+			}
 			if arms {
-				return compareArms(cmd, rows, within, asJSON)
+				return compareArms(cmd, rows, within, asJSON, ratioSVGPath)
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rows)
@@ -115,6 +132,8 @@ arm is within --within of that lowest (the co-design criterion's 1.10).`,
 	cmd.Flags().BoolVar(&finished, "finished", false, "leave out run directories without a complete result.json (the unfinished runs of a live grid) instead of failing")
 	cmd.Flags().BoolVar(&arms, "arms", false, "group the runs into arms by directory name less a trailing -s<seed> and compare the arms' geometric-mean hypervolumes")
 	cmd.Flags().Float64Var(&within, "within", 1.10, "with --arms: the margin over the lowest other arm whose share of resamples is reported")
+	cmd.Flags().StringVar(&svgPath, "svg", "", "also write an SVG plot of the runs' test accuracy against simulated latency to this file")
+	cmd.Flags().StringVar(&ratioSVGPath, "ratio-svg", "", "with --arms: also write an SVG plot of each arm's hypervolume over its seed's lowest to this file")
 	cmd.Flags().BoolVar(&grids, "grids", false, "compare two experiment directories' runs of --method instead of run directories")
 	cmd.Flags().StringVar(&method, "method", experiment.UBoost, "with --grids: the method whose runs are compared")
 	return cmd
@@ -174,7 +193,7 @@ type compareSeed struct {
 }
 
 // compareArms is compare --arms over finished rows.
-func compareArms(cmd *cobra.Command, rows []compareRow, within float64, asJSON bool) error {
+func compareArms(cmd *cobra.Command, rows []compareRow, within float64, asJSON bool, ratioSVGPath string) error {
 	if !(within > 0) || math.IsInf(within, 1) {
 		return fmt.Errorf("flag --within: want a finite margin above 0, got %v", within)
 	}
@@ -183,10 +202,7 @@ func compareArms(cmd *cobra.Command, rows []compareRow, within float64, asJSON b
 	var seeds []string
 	bySeed := map[string]*compareSeed{}
 	for _, r := range rows {
-		arm, seed := filepath.Base(r.Dir), ""
-		if m := armSeed.FindStringSubmatch(arm); m != nil {
-			arm, seed = m[1], m[2]
-		}
+		arm, seed := armOf(r.Dir)
 		a := byArm[arm]
 		if a == nil {
 			a = &compareArm{Arm: arm}
@@ -237,6 +253,11 @@ func compareArms(cmd *cobra.Command, rows []compareRow, within float64, asJSON b
 		}
 		out.Seeds = append(out.Seeds, s)
 	}
+	if ratioSVGPath != "" {
+		if err := createFile(ratioSVGPath, func(w io.Writer) error { return writeRatios(w, order, out.Seeds, within) }); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		return writeJSON(cmd.OutOrStdout(), out)
 	}
@@ -270,4 +291,81 @@ func compareArms(cmd *cobra.Command, rows []compareRow, within float64, asJSON b
 		st.Rows = append(st.Rows, append(row, s.Lowest))
 	}
 	return st.WriteMarkdown(w)
+}
+
+// armOf is the arm a run directory belongs to under --arms (its name less "-s<seed>") and its seed.
+func armOf(dir string) (arm, seed string) {
+	arm = filepath.Base(dir)
+	if m := armSeed.FindStringSubmatch(arm); m != nil {
+		arm, seed = m[1], m[2]
+	}
+	return arm, seed
+}
+
+// scatterGroups are the runs in the accuracy (%) – simulated latency (µs) plane: one group per arm
+// (with its Pareto front) under --arms, else one per run directory.
+func scatterGroups(rows []compareRow, arms bool) []report.ScatterGroup {
+	var groups []report.ScatterGroup
+	index := map[string]int{}
+	for _, r := range rows {
+		name := r.Dir
+		if arms {
+			name, _ = armOf(r.Dir)
+		}
+		i, ok := index[name]
+		if !ok {
+			i = len(groups)
+			index[name] = i
+			groups = append(groups, report.ScatterGroup{Name: name, Front: arms})
+		}
+		groups[i].Points = append(groups[i].Points, report.Point{Label: r.Dir, Runtime: 1000 * r.SimLatencyMS, Accuracy: 100 * r.TestAccuracy})
+	}
+	return groups
+}
+
+// writeScatter draws scatterGroups.
+func writeScatter(w io.Writer, rows []compareRow, arms bool) error {
+	svg, err := report.ScatterPlot(report.ScatterSpec{Frame: report.Frame{Title: "Test accuracy vs simulated latency (batch 1)",
+		XLabel: "simulated latency (µs)"}, Groups: scatterGroups(rows, arms)})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(svg)
+	return err
+}
+
+// ratioSeries is each arm's hypervolume over its seed's lowest against the seed number, seeds in the
+// order given; an arm without a run of a seed has no point there.
+func ratioSeries(arms []string, seeds []*compareSeed) ([]report.Series, error) {
+	series := make([]report.Series, len(arms))
+	for i, name := range arms {
+		series[i].Name = name
+	}
+	for _, s := range seeds {
+		x, err := strconv.Atoi(s.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("flag --ratio-svg: plots seeds, and a run directory's name has no -s<seed> suffix")
+		}
+		for i, name := range arms {
+			if r, ok := s.Ratio[name]; ok {
+				series[i].X, series[i].Y = append(series[i].X, float64(x)), append(series[i].Y, r)
+			}
+		}
+	}
+	return series, nil
+}
+
+// writeRatios draws ratioSeries with a dashed line at the margin within.
+func writeRatios(w io.Writer, arms []string, seeds []*compareSeed, within float64) error {
+	series, err := ratioSeries(arms, seeds)
+	if err != nil {
+		return err
+	}
+	svg, err := report.LinePlot(report.LineSpec{Frame: report.Frame{Title: "Hypervolume over the seed's lowest arm",
+		XLabel: "seed", YLabel: "hypervolume / seed's lowest", HLines: []float64{within}}, Series: series, Marks: true})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(svg)
+	return err
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/uboost/uboost/experiment"
 )
 
 // TestCompare: two finished runs, 90% at 0.05 ms and 80% at 0.02 ms, have hypervolumes
@@ -160,6 +165,71 @@ func TestCompareArms(t *testing.T) {
 		if _, stderr, ok := run(t, append(append([]string{"compare"}, c...), args[3:]...)...); ok ||
 			!strings.Contains(stderr, "flag "+c[0]) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v without its mode: ok=%v stderr=%q", c, ok, stderr)
+		}
+	}
+}
+
+// TestCompareSVG: --svg plots every run at (simulated µs, accuracy %), grouped by arm under --arms;
+// --ratio-svg plots each arm's ratio to its seed's lowest (TestCompareArms' runs: codesign 1.25 and 1
+// at seeds 0 and 1, 32x32 1 and 2). Both files are SVG documents naming the arms; the flags are
+// refused where they would plot nothing.
+func TestCompareSVG(t *testing.T) {
+	rows := []compareRow{
+		{Dir: "runs/codesign-s0", Run: experiment.Run{TestAccuracy: 0.90, SimLatencyMS: 0.05}},
+		{Dir: "runs/32x32-s0", Run: experiment.Run{TestAccuracy: 0.80, SimLatencyMS: 0.02}},
+		{Dir: "runs/codesign-s1", Run: experiment.Run{TestAccuracy: 0.90, SimLatencyMS: 0.02}},
+	}
+	byArm := scatterGroups(rows, true)
+	if len(byArm) != 2 || byArm[0].Name != "codesign" || len(byArm[0].Points) != 2 || !byArm[0].Front ||
+		!near(byArm[0].Points[1].Runtime, 20) || !near(byArm[0].Points[1].Accuracy, 90) || byArm[1].Name != "32x32" {
+		t.Errorf("groups by arm = %+v", byArm)
+	}
+	if byRun := scatterGroups(rows, false); len(byRun) != 3 || byRun[1].Name != "runs/32x32-s0" || byRun[1].Front {
+		t.Errorf("groups by run = %+v", byRun)
+	}
+	seeds := []*compareSeed{
+		{Seed: "0", Ratio: map[string]float64{"codesign": 1.25, "32x32": 1}},
+		{Seed: "1", Ratio: map[string]float64{"codesign": 1}},
+		{Seed: "3", Ratio: map[string]float64{"codesign": 1.5, "32x32": 1}},
+	}
+	series, err := ratioSeries([]string{"codesign", "32x32"}, seeds)
+	if err != nil || len(series) != 2 || !slices.Equal(series[0].X, []float64{0, 1, 3}) || !slices.Equal(series[0].Y, []float64{1.25, 1, 1.5}) ||
+		!slices.Equal(series[1].X, []float64{0, 3}) || !slices.Equal(series[1].Y, []float64{1, 1}) {
+		t.Errorf("ratio series = %+v, %v", series, err)
+	}
+	if _, err := ratioSeries([]string{"a"}, []*compareSeed{{Seed: ""}}); err == nil || !strings.Contains(err.Error(), "-s<seed>") {
+		t.Errorf("a run without a seed: %v", err)
+	}
+
+	dir := t.TempDir()
+	var args []string
+	for _, n := range []string{"codesign-s0", "codesign-s1", "32x32-s0", "32x32-s1"} {
+		writeRunResult(t, dir, n, "systolic", 1, 0.90, 0.05)
+		args = append(args, filepath.Join(dir, "runs", n))
+	}
+	scatter, ratios := filepath.Join(dir, "runs.svg"), filepath.Join(dir, "ratios.svg")
+	if _, stderr, ok := run(t, append([]string{"compare", "--arms", "--svg", scatter, "--ratio-svg", ratios}, args...)...); !ok {
+		t.Fatalf("compare --arms --svg --ratio-svg: %s", stderr)
+	}
+	for _, path := range []string{scatter, ratios} {
+		doc, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := xml.Unmarshal(doc, new(struct{ XMLName xml.Name })); err != nil || !bytes.HasPrefix(bytes.TrimSpace(doc), []byte("<?xml")) ||
+			!bytes.Contains(doc, []byte(">codesign<")) || !bytes.Contains(doc, []byte(">32x32<")) {
+			t.Errorf("%s: not an SVG naming both arms (%v)", path, err)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"compare", "--ratio-svg", ratios}, args...), "flag --ratio-svg: plots the seeds of --arms"},
+		{[]string{"compare", "--grids", "--svg", scatter, dir, dir}, "flag --svg: plots run directories, not --grids"},
+	} {
+		if _, stderr, ok := run(t, c.args...); ok || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: ok=%v stderr=%q", c.args[1:3], ok, stderr)
 		}
 	}
 }
