@@ -12,10 +12,12 @@ import (
 	"compress/gzip"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/uboost/uboost/data"
+	"github.com/uboost/uboost/internal/atomicfile"
 )
 
 func main() {
@@ -83,24 +85,16 @@ func subset(src, out, prefix string, per int) error {
 	return writeGz(filepath.Join(out, labelsName), []int{n}, keptLabels)
 }
 
-// writeGz writes one gzipped IDX file at the best compression.
+// writeGz writes one gzipped IDX file at the best compression, atomically.
 func writeGz(path string, dims []int, b []uint8) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	zw, err := gzip.NewWriterLevel(f, gzip.BestCompression)
-	if err != nil {
-		f.Close()
-		return err
-	}
-	if err := data.WriteIDX(zw, dims, b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.Write(path, func(w io.Writer) error {
+		zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+		if err != nil {
+			return err
+		}
+		if err := data.WriteIDX(zw, dims, b); err != nil {
+			return err
+		}
+		return zw.Close()
+	})
 }
