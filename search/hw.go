@@ -274,7 +274,7 @@ func (h *hwCost) softLayer(g *graph.Graph, dt dtypes.DType, a *accel.Accelerator
 	// ceiling is asked to count; past its range it would price the layer as if it had fewer.
 	widest, _ := dims(int(slices.Max(in.vals)), int(slices.Max(out.vals)))
 	if err := cost.CheckTiles(h.cfg.Ceil, a, widest); err != nil {
-		return layerTerm{}, fmt.Errorf("node %q at its widest: %w", nd.Name, err)
+		return layerTerm{}, fmt.Errorf("node %q at its widest: %w; the %s ceiling (field \"ceil\") has no such limit", nd.Name, err, cost.TightCeil)
 	}
 	soft := func(w widthDist) *graph.Node {
 		if w.probs == nil {
