@@ -75,6 +75,8 @@ run "IDX declaring 10^6×32×32"            fail "$U" train --arch examples/smal
 grep -q "dimensions \[1000000 32 32\]" "$tmp/out" || { echo "FAIL IDX: refused for another reason"; fails=$((fails + 1)); }
 run "--array 9223372036854775807x2"       fail "$U" estimate --arch vgg16 --array 9223372036854775807x2
 run "--array 4294967296x4294967296"       fail "$U" estimate --arch vgg16 --array 4294967296x4294967296
+run "--array 70000x8x8 (arrays)"          fail "$U" estimate --arch vgg16 --array 70000x8x8
+run "65536 arrays of 4096x4096"           fail "$U" simulate --arch vgg16 --array 65536x4096x4096 --batch 4096
 run "--batch 2^63-1"                      fail "$U" estimate --arch vgg16 --batch 9223372036854775807
 run "--element-bytes 2^62"                fail "$U" estimate --arch vgg16 --element-bytes 4611686018427387904
 run "arch.json input 2^62"                fail "$U" estimate --arch "$tmp/in.json"

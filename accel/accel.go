@@ -42,8 +42,12 @@ const (
 // Accelerator is an R×C weight-stationary array with its clock, memory system and the batch it runs.
 // Build one with New and the chained setters; the zero value is not valid.
 type Accelerator struct {
-	Rows         int       `json:"rows"`
-	Cols         int       `json:"cols"`
+	Rows int `json:"rows"`
+	Cols int `json:"cols"`
+	// Arrays is how many identical R×C arrays share the SRAM and the DRAM channel (a scale-out design
+	// such as SOSA, Yüzügüler et al., MICRO 2022); 0 and 1 are one array. A layer's weight tiles are
+	// dealt out round-robin, so the busiest array runs ⌈tiles/Arrays⌉ of them.
+	Arrays       int       `json:"arrays,omitempty"`
 	ClockHz      float64   `json:"clock_hz"`
 	BandwidthBps float64   `json:"bandwidth_bytes_per_s"`
 	SRAMBytes    int64     `json:"sram_bytes"`
@@ -90,8 +94,40 @@ func (a *Accelerator) WithBatch(b int) *Accelerator { a.Batch = b; return a }
 // Buffer sets the weight buffering.
 func (a *Accelerator) Buffer(b Buffering) *Accelerator { a.Weights = b; return a }
 
-// PEs returns the number of processing elements, R·C.
+// PEs returns the number of processing elements of one array, R·C.
 func (a *Accelerator) PEs() int64 { return int64(a.Rows) * int64(a.Cols) }
+
+// arraysName is "a RxC array" or "N RxC arrays".
+func (a *Accelerator) arraysName() string {
+	if a.NumArrays() > 1 {
+		return fmt.Sprintf("%d %dx%d arrays", a.Arrays, a.Rows, a.Cols)
+	}
+	return fmt.Sprintf("a %dx%d array", a.Rows, a.Cols)
+}
+
+// NumArrays is Arrays with its zero value read as one array.
+func (a *Accelerator) NumArrays() int { return max(a.Arrays, 1) }
+
+// AllPEs returns the processing elements of all the arrays, Arrays·R·C: what a utilization refers to.
+func (a *Accelerator) AllPEs() int64 { return int64(a.NumArrays()) * a.PEs() }
+
+// WithArrays sets the number of arrays; one array is stored as 0, so that an accelerator's JSON names
+// "arrays" only when there are several.
+func (a *Accelerator) WithArrays(n int) *Accelerator {
+	a.Arrays = n
+	if n == 1 {
+		a.Arrays = 0
+	}
+	return a
+}
+
+// Shape writes the arrays as ParseShape reads them: "RxC" for one array, "NxRxC" for N.
+func (a *Accelerator) Shape() string {
+	if a.NumArrays() > 1 {
+		return fmt.Sprintf("%dx%dx%d", a.Arrays, a.Rows, a.Cols)
+	}
+	return fmt.Sprintf("%dx%d", a.Rows, a.Cols)
+}
 
 // BytesPerCycle is the off-chip bandwidth expressed per array clock cycle.
 func (a *Accelerator) BytesPerCycle() float64 { return a.BandwidthBps / a.ClockHz }
@@ -106,6 +142,8 @@ func (a *Accelerator) Validate() error {
 		return fieldErr("rows", "want an integer in 1..%d, got %d", MaxArrayDim, a.Rows)
 	case a.Cols <= 0 || a.Cols > MaxArrayDim:
 		return fieldErr("cols", "want an integer in 1..%d, got %d", MaxArrayDim, a.Cols)
+	case a.Arrays < 0 || a.Arrays > MaxArrays:
+		return fieldErr("arrays", "want an integer in 1..%d, got %d", MaxArrays, a.Arrays)
 	case !(a.ClockHz > 0) || a.ClockHz > 1e13:
 		return fieldErr("clock_hz", "want a positive frequency, got %g", a.ClockHz)
 	case !(a.BandwidthBps > 0) || a.BandwidthBps > 1e16:
@@ -126,8 +164,8 @@ func (a *Accelerator) Validate() error {
 
 // String prints the accelerator the way a user would type it.
 func (a *Accelerator) String() string {
-	return fmt.Sprintf("%dx%d array, %g GHz, %g GB/s, %.3g MB SRAM, batch %d, %s-buffered weights",
-		a.Rows, a.Cols, a.ClockHz/1e9, a.BandwidthBps/1e9, float64(a.SRAMBytes)/(1<<20), a.Batch, a.Weights)
+	return fmt.Sprintf("%s, %g GHz, %g GB/s, %.3g MB SRAM, batch %d, %s-buffered weights",
+		strings.TrimPrefix(a.arraysName(), "a "), a.ClockHz/1e9, a.BandwidthBps/1e9, float64(a.SRAMBytes)/(1<<20), a.Batch, a.Weights)
 }
 
 // FieldError is an invalid setting, named by its JSON field.
@@ -141,6 +179,24 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// ParseShape parses arrays written "RxC" (one array, e.g. "128x128") or "NxRxC" (N arrays of R×C,
+// e.g. "4x64x64"); arrays is 1 for the first form.
+func ParseShape(s string) (arrays, rows, cols int, err error) {
+	parts := strings.Split(strings.ToLower(strings.TrimSpace(s)), "x")
+	if len(parts) != 3 {
+		rows, cols, err = ParseArray(s)
+		return 1, rows, cols, err
+	}
+	n, err := strconv.Atoi(parts[0])
+	if err != nil || n < 1 || n > MaxArrays {
+		return 0, 0, 0, fmt.Errorf("want NxROWSxCOLS with N arrays in 1..%d, got %q", MaxArrays, s)
+	}
+	if rows, cols, err = ParseArray(parts[1] + "x" + parts[2]); err != nil {
+		return 0, 0, 0, fmt.Errorf("want NxROWSxCOLS with two integers in 1..%d after N, got %q", MaxArrayDim, s)
+	}
+	return n, rows, cols, nil
 }
 
 // ParseArray parses an array size written "RxC" (e.g. "128x128", "32x256").

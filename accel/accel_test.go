@@ -1,6 +1,8 @@
 package accel
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -85,5 +87,37 @@ func TestLower(t *testing.T) {
 	bad.OutC = 9
 	if err := bad.Validate(); err == nil || err.Error() != `field "out_c": a depthwise layer keeps its 8 channels, got 9` {
 		t.Errorf("depthwise with 9 outputs: %v", err)
+	}
+}
+
+// TestSeveralArrays: "NxRxC" reads N arrays of R×C and "RxC" one; one array is stored as 0, so an
+// accelerator's JSON names "arrays" only for several; the count is validated like the sides.
+func TestSeveralArrays(t *testing.T) {
+	for in, want := range map[string][3]int{"128x128": {1, 128, 128}, "4x32x16": {4, 32, 16}, " 2X8X8 ": {2, 8, 8}} {
+		n, r, c, err := ParseShape(in)
+		if err != nil || [3]int{n, r, c} != want {
+			t.Errorf("ParseShape(%q) = %d, %d, %d, %v; want %v", in, n, r, c, err, want)
+		}
+	}
+	for _, in := range []string{"0x8x8", "65537x8x8", "4x0x8", "4x8x8x8", "ax8x8"} {
+		if _, _, _, err := ParseShape(in); err == nil {
+			t.Errorf("ParseShape(%q): no error", in)
+		}
+	}
+	one := New(8, 8).WithArrays(1)
+	if one.Arrays != 0 || one.NumArrays() != 1 || one.AllPEs() != 64 || one.Shape() != "8x8" {
+		t.Errorf("one array: %+v, shape %s", one, one.Shape())
+	}
+	raw, _ := json.Marshal(one)
+	if strings.Contains(string(raw), `"arrays"`) {
+		t.Errorf("one array's JSON names arrays: %s", raw)
+	}
+	four, err := ParseJSON([]byte(`{"rows": 8, "cols": 16, "arrays": 4}`))
+	if err != nil || four.NumArrays() != 4 || four.AllPEs() != 512 || four.Shape() != "4x8x16" ||
+		!strings.HasPrefix(four.String(), "4 8x16 arrays, ") {
+		t.Errorf("four arrays: %+v, %v", four, err)
+	}
+	if _, err := ParseJSON([]byte(`{"arrays": 70000}`)); err == nil || err.Error() != `field "arrays": want an integer in 1..65536, got 70000` {
+		t.Errorf("70000 arrays: %v", err)
 	}
 }

@@ -14,6 +14,9 @@ const (
 	// MaxArrayDim bounds the array's rows and columns: 16× the largest array built (TPU v1, 256×256),
 	// and R·C ≤ 2^24 PEs.
 	MaxArrayDim = 4096
+	// MaxArrays bounds Accelerator.Arrays: beyond it the per-array state alone would be an
+	// unreasonable request.
+	MaxArrays = 1 << 16
 	// MaxBatch bounds the inference batch: 64× the hardware batch of the paper's search.
 	MaxBatch = 4096
 	// MaxElementBytes bounds the bytes per stored element (8: fp64).
@@ -36,23 +39,22 @@ const (
 	MaxWork = 1 << 60
 )
 
-// CheckWork reports a network too large to count on a (with arrays identical arrays; 1 for the cost
-// models): MaxWork bounds it, and the error names the layer at which the bound is crossed. The bound is
+// CheckWork reports a network too large to count on a (all its arrays): MaxWork bounds it, and the error names the layer at which the bound is crossed. The bound is
 // computed in float64, which cannot overflow for validated layers, so the check itself never wraps.
-func CheckWork(a *Accelerator, layers []Layer, arrays int) error {
+func CheckWork(a *Accelerator, layers []Layer) error {
 	total := 0.0
 	for i, l := range layers {
-		total += l.work(a, arrays)
+		total += l.work(a)
 		if !(total <= MaxWork) {
-			return fmt.Errorf("layer %d (%s): %v on a %dx%d array at batch %d: the network is too large to count (about %.3g PE-cycles up to here; the limit is 2^60)",
-				i+1, l.Name, l.Lower(a.Batch), a.Rows, a.Cols, a.Batch, total)
+			return fmt.Errorf("layer %d (%s): %v on %s at batch %d: the network is too large to count (about %.3g PE-cycles up to here; the limit is 2^60)",
+				i+1, l.Name, l.Lower(a.Batch), a.arraysName(), a.Batch, total)
 		}
 	}
 	return nil
 }
 
 // work is the upper bound of the PE-cycles of one layer that CheckWork sums.
-func (l Layer) work(a *Accelerator, arrays int) float64 {
+func (l Layer) work(a *Accelerator) float64 {
 	g := l.Lower(a.Batch)
 	if g.Empty() {
 		return 0
@@ -64,7 +66,7 @@ func (l Layer) work(a *Accelerator, arrays int) float64 {
 	in, out := b*f(l.InH)*f(l.InW)*f(l.InC), b*f(l.OutH)*f(l.OutW)*f(l.OutC)
 	bytes := (weights + in + out) * f(a.ElementBytes)
 	cycles := tiles*(float64(g.M)+2*R+C) + bytes/a.BytesPerCycle() + 1
-	return cycles * R * C * f(max(arrays, 1))
+	return cycles * R * C * f(a.NumArrays())
 }
 
 // checkLimits reports a layer field beyond the limits above.

@@ -44,18 +44,18 @@ func TestLimits(t *testing.T) {
 func TestCheckWork(t *testing.T) {
 	wide := Layer{Name: "fc", Op: Dense, InH: 1, InW: 1, InC: MaxChannels, OutH: 1, OutW: 1, OutC: MaxChannels}
 	one := New(1, 1).WithBatch(4096)
-	if err := CheckWork(one, []Layer{wide}, 1); err != nil {
+	if err := CheckWork(one, []Layer{wide}); err != nil {
 		t.Errorf("one 2^52-MAC layer: %v", err)
 	}
 	many := make([]Layer, 1<<8)
 	for i := range many {
 		many[i] = wide
 	}
-	if err := CheckWork(one, many, 1); err == nil || !strings.HasPrefix(err.Error(), "layer 256 (fc): ") {
+	if err := CheckWork(one, many); err == nil || !strings.HasPrefix(err.Error(), "layer 256 (fc): ") {
 		t.Errorf("2^8 of them: %v", err)
 	}
 	fc := Layer{Name: "fc6", Op: Dense, InH: 7, InW: 7, InC: 512, OutH: 1, OutW: 1, OutC: 4096}
-	if err := CheckWork(Default().WithBatch(64), []Layer{fc}, 1); err != nil {
+	if err := CheckWork(Default().WithBatch(64), []Layer{fc}); err != nil {
 		t.Errorf("VGG fc6 at batch 64: %v", err)
 	}
 }

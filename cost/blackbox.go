@@ -100,7 +100,7 @@ func (b *Blackbox) Snap(c int) int { return nearest(c, channelKeys(blackboxMaxCh
 
 // key returns the table entry a layer is read at, or why the table has none.
 func (b *Blackbox) key(a *accel.Accelerator, l accel.Layer) (blackboxKey, error) {
-	k := blackboxKey{accel: fmt.Sprintf("%d×%d %g %g %d %s", a.Rows, a.Cols, a.ClockHz, a.BandwidthBps, a.ElementBytes, a.Weights), op: l.Op}
+	k := blackboxKey{accel: fmt.Sprintf("%s %g %g %d %s", a.Shape(), a.ClockHz, a.BandwidthBps, a.ElementBytes, a.Weights), op: l.Op}
 	if l.Op == accel.Dense {
 		keys := channelKeys(blackboxMaxDense)
 		k.side, k.kernel = 1, 1
@@ -178,11 +178,11 @@ func (b *Blackbox) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report
 		// A layer far larger than its entry (channels above the grid, a batch above 1) would read faster
 		// than every PE busy every cycle: report it at that floor, never above 100% utilization. The
 		// search, through LayerCycles, reads the bare entry as the reference does.
-		cycles = max(cycles, ceilDiv(g.MACs(), a.PEs()))
+		cycles = max(cycles, ceilDiv(g.MACs(), a.AllPEs()))
 		r.Layers[i] = LayerCost{
 			Name: l.Name, Op: l.Op, GEMM: g.String(), MACs: g.MACs(), Cycles: cycles,
 			LatencyMs:   a.Milliseconds(c),
-			Utilization: Utilization(g.MACs(), cycles, a.PEs()),
+			Utilization: Utilization(g.MACs(), cycles, a.AllPEs()),
 		}
 	}
 	Summarize(r, layers)

@@ -101,7 +101,7 @@ func Summarize(r *Report, layers []accel.Layer) {
 		t.Params += l.Params()
 	}
 	t.LatencyMs = r.Accelerator.Milliseconds(float64(t.Cycles))
-	t.Utilization = Utilization(t.MACs, t.Cycles, r.Accelerator.PEs())
+	t.Utilization = Utilization(t.MACs, t.Cycles, r.Accelerator.AllPEs())
 	t.EDP = t.EnergyUJ * t.LatencyMs
 	if hasBD {
 		t.Breakdown = &bd
@@ -119,5 +119,5 @@ func validateInputs(a *accel.Accelerator, layers []accel.Layer) error {
 			return fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
 		}
 	}
-	return accel.CheckWork(a, layers, 1)
+	return accel.CheckWork(a, layers)
 }

@@ -17,28 +17,29 @@ func CountsOf(n accel.Accesses) Counts[float64] {
 }
 
 // Access counts a layer's accesses in closed form, under the simulator's tiling and memory policy
-// (package sim: one array, the default two staging slots) so that with the exact ceiling every count
-// but the idle PE-cycles equals the simulator's. With t = Count·⌈K/R⌉·⌈N/C⌉ tiles (one column for a
+// (package sim: the default two staging slots per array) so that with the exact ceiling every count
+// but the idle PE-cycles equals the simulator's. A = a.NumArrays() arrays share the SRAM and deal the
+// tiles out; the counts below are per tile and do not depend on which array runs it. With t = Count·⌈K/R⌉·⌈N/C⌉ tiles (one column for a
 // depthwise layer), rt = ⌈K/R⌉ row tiles and ct = ⌈N/C⌉ column tiles:
 //
 //   - register: 2·MACs + Count·K·N (per MAC an input and a partial sum latched; each weight loaded once);
 //   - SRAM reads: Count·K·N weights + Count·M·K·ct streamed inputs + Count·M·N·rt partial sums;
 //   - DRAM bytes: (Count·K·N + InElems·s + OutElems)·e, where s = 1 if the input map fits in the SRAM
-//     beside the staging slots (SRAM − 2·R·C·e) and stays, else ct (each column block streams it again);
+//     beside the staging slots (SRAM − 2·A·R·C·e) and stays, else ct (each column block streams it again);
 //   - SRAM writes: the DRAM reads, Count·K·N + InElems·s, plus Count·M·N·rt partial sums;
-//   - idle PE-cycles: R·C·cycles − MACs, cycles being the pricing model's (never below 0, which a
+//   - idle PE-cycles: A·R·C·cycles − MACs, cycles being the pricing model's (never below 0, which a
 //     smooth ceiling reading a partial tile as less than one could otherwise give).
 //
 // The residency switch s is a step without gradient.
 func Access[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T], cycles T) Counts[T] {
-	R, C := float64(a.Rows), float64(a.Cols)
 	rowTiles, colTiles := tileCounts(al, c, a, d)
 	macs := MACs(al, d)
 	weights := al.Mul(d.Count, al.Mul(d.K, d.N))
 	streamed := al.Mul(al.Mul(d.Count, al.Mul(d.M, d.K)), colTiles)
 	psums := al.Mul(al.Mul(d.Count, al.Mul(d.M, d.N)), rowTiles)
 	e := float64(a.ElementBytes)
-	free := float64(a.SRAMBytes) - 2*R*C*e
+	pes := float64(a.AllPEs())
+	free := float64(a.SRAMBytes) - 2*pes*e
 	// resident = 1 when InElems·e ≤ free; then the input is fetched once, else ct times.
 	resident := al.Step(al.Sub(al.Const(free), al.Mul(d.InElems, al.Const(e))))
 	inFetches := al.Add(resident, al.Mul(al.Sub(al.Const(1), resident), colTiles))
@@ -49,7 +50,7 @@ func Access[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T], cy
 		SRAMRead:     al.Add(weights, al.Add(streamed, psums)),
 		SRAMWrite:    al.Add(fetched, psums),
 		DRAMBytes:    al.Mul(al.Add(fetched, d.OutElems), al.Const(e)),
-		IdlePECycles: al.Max(al.Sub(al.Mul(cycles, al.Const(R*C)), macs), al.Const(0)),
+		IdlePECycles: al.Max(al.Sub(al.Mul(cycles, al.Const(pes)), macs), al.Const(0)),
 	}
 }
 

@@ -70,6 +70,15 @@ func Tiles[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T]) T {
 	return al.Mul(d.Count, al.Mul(rowTiles, colTiles))
 }
 
+// busiestTiles is the tiles the busiest of a's arrays runs: all of them on one array, ⌈tiles/A⌉ on A
+// arrays dealt the tiles round-robin (package sim), with the given ceiling.
+func busiestTiles[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, tiles T) T {
+	if n := a.NumArrays(); n > 1 {
+		return Ceil(al, c, al.Div(tiles, al.Const(float64(n))))
+	}
+	return tiles
+}
+
 // tileCounts is one product's row and column tiles, ⌈K/R⌉ and ⌈N/C⌉, with the given ceiling; a
 // depthwise product fills one column (OneColumn), so its column count is 1 under any ceiling.
 func tileCounts[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T]) (rows, cols T) {
@@ -119,20 +128,21 @@ func PaperBytes[T any](al Algebra[T], a *accel.Accelerator, d Dims[T]) T {
 // gives 0.
 func Cycles[T any](al Algebra[T], kind Kind, c Ceiling, a *accel.Accelerator, d Dims[T]) T {
 	R, C := float64(a.Rows), float64(a.Cols)
+	pes := float64(a.AllPEs())
 	switch kind {
 	case KindFlops:
-		return al.Div(MACs(al, d), al.Const(R*C))
+		return al.Div(MACs(al, d), al.Const(pes))
 	case KindRoofline, KindRooflinePaper:
 		bytes := Bytes(al, a, d)
 		if kind == KindRooflinePaper {
 			bytes = PaperBytes(al, a, d)
 		}
 		// The switch between the two is a hard max: its gradient reaches only the larger time.
-		compute := al.Div(MACs(al, d), al.Const(R*C))
+		compute := al.Div(MACs(al, d), al.Const(pes))
 		memory := al.Div(bytes, al.Const(a.BytesPerCycle()))
 		return al.Max(compute, memory)
 	case KindPipelined:
-		tiles := Tiles(al, c, a, d)
+		tiles := busiestTiles(al, c, a, Tiles(al, c, a, d))
 		fold := al.Add(d.M, al.Const(R+C-2))
 		if a.Weights == accel.SingleBuffer {
 			return al.Mul(tiles, al.Add(fold, al.Const(R)))
@@ -141,5 +151,5 @@ func Cycles[T any](al Algebra[T], kind Kind, c Ceiling, a *accel.Accelerator, d 
 		exposed := al.Mul(al.Const(R), al.Min(tiles, al.Const(1)))
 		return al.Add(exposed, al.Mul(tiles, fold))
 	}
-	return al.Mul(Tiles(al, c, a, d), d.M)
+	return al.Mul(busiestTiles(al, c, a, Tiles(al, c, a, d)), d.M)
 }

@@ -196,3 +196,35 @@ func TestNoOverflow(t *testing.T) {
 		}
 	}
 }
+
+// TestSeveralArrays: a 3×3 conv 32→48 on a 14×14 output, batch 1, on four 16×16 arrays. GEMM
+// M = 196, K = 288, N = 48: 18·3 = 54 tiles, dealt round-robin so the busiest array runs ⌈54/4⌉ =
+// 14. Exact: 14·196 = 2744 cycles; pipelined (double-buffered): 16 + 14·(196 + 30) = 3180; flops:
+// 2,709,504 MACs over 1024 PEs = 2646 cycles; utilization over all 1024 PEs (exact: 2709504 /
+// (2744·1024)). On one array the same layer takes 54·196 = 10584 cycles.
+func TestSeveralArrays(t *testing.T) {
+	l := conv("c", 16, 32, 48, 3, 1, 1, 14)
+	four := accel.New(16, 16).WithArrays(4)
+	for _, c := range []struct {
+		model  LayerModel
+		a      *accel.Accelerator
+		cycles int64
+	}{
+		{Systolic(), four, 2744},
+		{SystolicPipelined(), four, 3180},
+		{Flops(), four, 2646},
+		{Systolic(), accel.New(16, 16), 10584},
+	} {
+		r, err := c.model.Estimate(c.a, []accel.Layer{l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 2709504.0 / (float64(c.cycles) * float64(c.a.AllPEs()))
+		if got := r.Layers[0]; got.Cycles != c.cycles || math.Abs(got.Utilization-want) > 1e-15 {
+			t.Errorf("%s on %s: %d cycles at %g, want %d at %g", c.model.Name(), c.a.Shape(), got.Cycles, got.Utilization, c.cycles, want)
+		}
+	}
+	if s := four.Shape(); s != "4x16x16" {
+		t.Errorf("Shape() = %q, want 4x16x16", s)
+	}
+}

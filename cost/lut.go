@@ -104,7 +104,7 @@ func (t *LUT) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report, err
 		r.Layers[i] = LayerCost{
 			Name: l.Name, Op: l.Op, GEMM: g.String(), MACs: g.MACs(), Cycles: cycles,
 			LatencyMs:   a.Milliseconds(float64(cycles)),
-			Utilization: Utilization(g.MACs(), cycles, a.PEs()),
+			Utilization: Utilization(g.MACs(), cycles, a.AllPEs()),
 		}
 	}
 	Summarize(r, layers)

@@ -91,7 +91,7 @@ func (m analytical) layer(a *accel.Accelerator, l accel.Layer) (LayerCost, error
 		lc.Bytes = int64(PaperBytes(Float{}, a, d))
 	}
 	lc.LatencyMs = a.Milliseconds(float64(lc.Cycles))
-	lc.Utilization = Utilization(lc.MACs, lc.Cycles, a.PEs())
+	lc.Utilization = Utilization(lc.MACs, lc.Cycles, a.AllPEs())
 	return lc, nil
 }
 

@@ -10,7 +10,7 @@ type simulator struct{ opt sim.Options }
 
 // NewSimulator returns the "simulator" model: cycles counted by sim.Simulate with the given options,
 // and per layer the PE-cycle breakdown and the DRAM traffic the simulator's memory policy moved.
-// Utilization refers to all the arrays' PEs (opt.NumArrays()·R·C), for each layer and the total.
+// Utilization refers to all the arrays' PEs (a.AllPEs()), for each layer and the total.
 func NewSimulator(opt sim.Options) LayerModel { return simulator{opt} }
 
 func init() {
@@ -57,7 +57,5 @@ func (s simulator) Estimate(a *accel.Accelerator, layers []accel.Layer) (*Report
 		}
 	}
 	Summarize(r, layers)
-	// Summarize divides by one array's PEs; several arrays share the work.
-	r.Total.Utilization = Utilization(r.Total.MACs, r.Total.Cycles, res.PEs)
 	return r, nil
 }

@@ -10,9 +10,10 @@ import (
 	"github.com/uboost/uboost/sim"
 )
 
-// TestSimulatorMatchesPipelined: on one array with ideal memory the simulator's cycles are exactly the
+// TestSimulatorMatchesPipelined: with ideal memory the simulator's cycles are exactly the
 // systolic-pipelined formula's, layer by layer, for every zoo network (the convention package sim
-// documents), and its breakdowns add up to R·C·cycles.
+// documents), on one array and on several (the busiest of A arrays dealt the tiles round-robin runs
+// ⌈tiles/A⌉ of them), with equal utilizations, and its breakdowns add up to A·R·C·cycles.
 func TestSimulatorMatchesPipelined(t *testing.T) {
 	for _, name := range arch.ZooNames() {
 		n, err := arch.ZooNetwork(name)
@@ -23,8 +24,12 @@ func TestSimulatorMatchesPipelined(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, buf := range []accel.Buffering{accel.DoubleBuffer, accel.SingleBuffer} {
-			a := accel.New(128, 128).Buffer(buf)
+		for _, c := range []struct {
+			buf    accel.Buffering
+			arrays int
+		}{{accel.DoubleBuffer, 1}, {accel.SingleBuffer, 1}, {accel.DoubleBuffer, 3}, {accel.SingleBuffer, 4}} {
+			buf := c.buf
+			a := accel.New(128, 128).Buffer(buf).WithArrays(c.arrays)
 			got, err := cost.NewSimulator(sim.Options{IdealMemory: true}).Estimate(a, layers)
 			if err != nil {
 				t.Fatal(err)
@@ -35,14 +40,17 @@ func TestSimulatorMatchesPipelined(t *testing.T) {
 			}
 			for i, l := range got.Layers {
 				if l.Cycles != want.Layers[i].Cycles {
-					t.Errorf("%s %s %s: simulator %d cycles, pipelined %d", name, buf, l.Name, l.Cycles, want.Layers[i].Cycles)
+					t.Errorf("%s %s ×%d %s: simulator %d cycles, pipelined %d", name, buf, c.arrays, l.Name, l.Cycles, want.Layers[i].Cycles)
 				}
-				if l.Breakdown == nil || l.Breakdown.Sum() != l.Cycles*a.PEs() {
-					t.Errorf("%s %s: breakdown %+v does not sum to R·C·cycles", name, l.Name, l.Breakdown)
+				if l.Breakdown == nil || l.Breakdown.Sum() != l.Cycles*a.AllPEs() {
+					t.Errorf("%s %s: breakdown %+v does not sum to A·R·C·cycles", name, l.Name, l.Breakdown)
+				}
+				if l.Utilization != want.Layers[i].Utilization {
+					t.Errorf("%s ×%d %s: simulator utilization %g, pipelined %g", name, c.arrays, l.Name, l.Utilization, want.Layers[i].Utilization)
 				}
 			}
 			if got.Total.Cycles != want.Total.Cycles || got.Total.Breakdown == nil {
-				t.Errorf("%s %s: total %d cycles, pipelined %d", name, buf, got.Total.Cycles, want.Total.Cycles)
+				t.Errorf("%s %s ×%d: total %d cycles, pipelined %d", name, buf, c.arrays, got.Total.Cycles, want.Total.Cycles)
 			}
 		}
 	}
@@ -55,9 +63,9 @@ func TestSimulatorReport(t *testing.T) {
 	}
 	// [3×4]·[4×2] on two 2×2 arrays with ideal memory: tiles dealt one per array, each loads 2 cycles
 	// and folds 3 + 2 + 2 − 2 = 5: 7 cycles; utilization 24 MACs / (7 · 8 PEs) = 3/7.
-	a := accel.New(2, 2).WithBatch(3)
+	a := accel.New(2, 2).WithBatch(3).WithArrays(2)
 	fc := accel.Layer{Name: "fc", Op: accel.Dense, InH: 1, InW: 1, InC: 4, OutH: 1, OutW: 1, OutC: 2}
-	r, err := cost.NewSimulator(sim.Options{Arrays: 2, IdealMemory: true}).Estimate(a, []accel.Layer{fc})
+	r, err := cost.NewSimulator(sim.Options{IdealMemory: true}).Estimate(a, []accel.Layer{fc})
 	if err != nil {
 		t.Fatal(err)
 	}

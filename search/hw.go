@@ -118,7 +118,7 @@ func zeroTerm(g *graph.Graph, dt dtypes.DType) layerTerm {
 func (h *hwCost) pes(g *graph.Graph, dt dtypes.DType) *graph.Node {
 	v := make([]float64, len(h.accels))
 	for i, a := range h.accels {
-		v[i] = float64(a.PEs())
+		v[i] = float64(a.AllPEs())
 	}
 	if len(v) == 1 {
 		return graph.Scalar(g, dt, v[0])

@@ -8,9 +8,6 @@ import (
 	"github.com/uboost/uboost/accel"
 )
 
-// MaxArrays bounds Options.Arrays: beyond it the per-array state alone would be an unreasonable request.
-const MaxArrays = 1 << 16
-
 // MaxPrefetch bounds Options.Prefetch, the staging slots per array.
 const MaxPrefetch = 1 << 10
 
@@ -28,8 +25,6 @@ const MaxRows = 1 << 36
 // Options are the simulator's settings beyond what accel.Accelerator describes (the accelerator gives
 // the array size, clock, bandwidth, SRAM, element size, batch and weight buffering).
 type Options struct {
-	// Arrays is the number of identical R×C arrays that share the SRAM and the DRAM channel; 0 means 1.
-	Arrays int `json:"arrays"`
 	// IdealMemory removes every memory stall: operands are on chip when wanted and outputs leave at once.
 	IdealMemory bool `json:"ideal_memory"`
 	// Prefetch is the number of tiles whose operands each array may stage in SRAM at once (the tile it
@@ -45,14 +40,6 @@ type Options struct {
 	OverlapFolds bool `json:"overlap_folds,omitempty"`
 }
 
-// NumArrays is Arrays with its zero value read as one array.
-func (o Options) NumArrays() int {
-	if o.Arrays == 0 {
-		return 1
-	}
-	return o.Arrays
-}
-
 // Slots is Prefetch with its zero value read as DefaultPrefetch.
 func (o Options) Slots() int {
 	if o.Prefetch == 0 {
@@ -63,9 +50,6 @@ func (o Options) Slots() int {
 
 // Validate reports an impossible setting, naming its field.
 func (o Options) Validate() error {
-	if o.Arrays < 0 || o.Arrays > MaxArrays {
-		return &accel.FieldError{Field: "arrays", Err: fmt.Errorf("want an integer in 1..%d, got %d", MaxArrays, o.Arrays)}
-	}
 	if o.Prefetch != 0 && (o.Prefetch < 2 || o.Prefetch > MaxPrefetch) {
 		return &accel.FieldError{Field: "prefetch", Err: fmt.Errorf("want an integer in 2..%d, got %d", MaxPrefetch, o.Prefetch)}
 	}
@@ -121,7 +105,7 @@ func utilization(macs, cycles, pes int64) float64 {
 	return float64(macs) / (float64(cycles) * float64(pes))
 }
 
-// Simulate runs the layers one after another on opt.NumArrays() arrays of accelerator a and counts
+// Simulate runs the layers one after another on the arrays of accelerator a (a.NumArrays()) and counts
 // their cycles (see the package documentation for the mechanics and the memory policy). The
 // accelerator, the options and every layer are validated first; an error names the layer.
 func Simulate(a *accel.Accelerator, layers []accel.Layer, opt Options) (*Result, error) {
@@ -140,10 +124,10 @@ func Simulate(a *accel.Accelerator, layers []accel.Layer, opt Options) (*Result,
 			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
 		}
 	}
-	if err := accel.CheckWork(a, layers, opt.NumArrays()); err != nil {
+	if err := accel.CheckWork(a, layers); err != nil {
 		return nil, err
 	}
-	res := &Result{Arrays: opt.NumArrays(), PEs: int64(opt.NumArrays()) * a.PEs(), Layers: make([]LayerResult, 0, len(layers))}
+	res := &Result{Arrays: a.NumArrays(), PEs: a.AllPEs(), Layers: make([]LayerResult, 0, len(layers))}
 	for i, l := range layers {
 		if err := l.Validate(); err != nil {
 			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Name, err)
@@ -162,7 +146,7 @@ func Simulate(a *accel.Accelerator, layers []accel.Layer, opt Options) (*Result,
 
 // stagingBytes is the SRAM the staging slots take: Slots full weight tiles per array.
 func stagingBytes(a *accel.Accelerator, opt Options) int64 {
-	return int64(opt.NumArrays()) * int64(opt.Slots()) * a.PEs() * int64(a.ElementBytes)
+	return int64(a.NumArrays()) * int64(opt.Slots()) * a.PEs() * int64(a.ElementBytes)
 }
 
 // arrayState is where one array stands in a layer's schedule.
@@ -192,7 +176,7 @@ func simulateLayer(a *accel.Accelerator, l accel.Layer, opt Options) (LayerResul
 	}
 	res.Tiles = g.Count * rowTiles * colTiles
 	res.MACs = g.MACs()
-	n := opt.NumArrays()
+	n := a.NumArrays()
 	pe := R * C
 	fold := g.M + R + C - 2
 	double := a.Weights == accel.DoubleBuffer

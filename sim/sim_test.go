@@ -172,12 +172,12 @@ func TestHandWorked(t *testing.T) {
 			// Two arrays, 3×6·6×2 = three row tiles, dealt round-robin: array 0 runs tiles 1 and 3
 			// (load 0–1, fold 2–6, fold 7–11), array 1 tile 2 (load 0–1, fold 2–6) then idles 5 cycles
 			// (unused_cols 20). 12 cycles; weight 8 + 8, fill_drain 24, active 36: 96 = 12·2·4.
-			name: "two arrays", a: tiny(), opt: sim.Options{Arrays: 2, IdealMemory: true}, layer: dense(6, 2), cycles: 12,
+			name: "two arrays", a: tiny().WithArrays(2), opt: sim.Options{IdealMemory: true}, layer: dense(6, 2), cycles: 12,
 			bd: sim.Breakdown{Active: 36, WeightStall: 16, FillDrain: 24, UnusedCols: 20}, dram: 12 + 18 + 6,
 		},
 		{
 			// Four arrays, three tiles: one array idles the whole 7 cycles (unused_cols 28).
-			name: "idle array", a: tiny(), opt: sim.Options{Arrays: 4, IdealMemory: true}, layer: dense(6, 2), cycles: 7,
+			name: "idle array", a: tiny().WithArrays(4), opt: sim.Options{IdealMemory: true}, layer: dense(6, 2), cycles: 7,
 			bd: sim.Breakdown{Active: 36, WeightStall: 24, FillDrain: 24, UnusedCols: 28}, dram: 12 + 18 + 6,
 		},
 	}
@@ -269,10 +269,10 @@ func TestZooInvariants(t *testing.T) {
 				for _, buf := range []accel.Buffering{accel.DoubleBuffer, accel.SingleBuffer} {
 					for _, arrays := range []int{1, 3} {
 						for _, overlap := range []bool{false, true} {
-							a := accel.New(size, size).WithBatch(batch).Buffer(buf)
-							ideal := simulate(t, a, sim.Options{Arrays: arrays, IdealMemory: true, OverlapFolds: overlap}, layers...)
+							a := accel.New(size, size).WithBatch(batch).Buffer(buf).WithArrays(arrays)
+							ideal := simulate(t, a, sim.Options{IdealMemory: true, OverlapFolds: overlap}, layers...)
 							for _, prefetch := range []int{0, 8} {
-								real := simulate(t, a, sim.Options{Arrays: arrays, OverlapFolds: overlap, Prefetch: prefetch}, layers...)
+								real := simulate(t, a, sim.Options{OverlapFolds: overlap, Prefetch: prefetch}, layers...)
 								where := fmt.Sprintf("%s %dx%d batch %d %s arrays %d overlap %v prefetch %d", name, size, size, batch, buf, arrays, overlap, prefetch)
 								checkInvariants(t, where, a, arrays, overlap, ideal, real)
 							}
@@ -329,7 +329,7 @@ func TestBadInput(t *testing.T) {
 		want   string
 	}{
 		{"accelerator", accel.New(0, 2), sim.Options{}, []accel.Layer{good}, `accelerator: field "rows"`},
-		{"arrays", tiny(), sim.Options{Arrays: -1}, []accel.Layer{good}, `field "arrays"`},
+		{"arrays", tiny().WithArrays(-1), sim.Options{}, []accel.Layer{good}, `accelerator: field "arrays"`},
 		{"one slot", tiny(), sim.Options{Prefetch: 1}, []accel.Layer{good}, `field "prefetch"`},
 		// Two 2×2 tiles of 1-byte weights need 8 bytes of staging.
 		{"SRAM below staging", tiny().SRAM(7), sim.Options{}, []accel.Layer{good}, `accelerator: field "sram_bytes": 7 bytes cannot stage`},

@@ -50,7 +50,7 @@ func main() {
 	a := accel.Default()
 	util := func(c cost.Ceiling, f float64) float64 {
 		d := cost.Dims[float64]{M: 256, K: 1152, N: f, Count: 1}
-		return cost.MACs(cost.Float{}, d) / (cost.Cycles(cost.Float{}, cost.KindSystolic, c, a, d) * float64(a.PEs()))
+		return cost.MACs(cost.Float{}, d) / (cost.Cycles(cost.Float{}, cost.KindSystolic, c, a, d) * float64(a.AllPEs()))
 	}
 	fmt.Println("\n| ceiling | local maxima of utilization over integer f in 1…600 | utilization at f = 128, 136, 144, 256, 264 |")
 	fmt.Println("|---|---|---|")

@@ -37,7 +37,7 @@ type acceleratorFlags struct {
 func addAcceleratorFlags(cmd *cobra.Command) *acceleratorFlags {
 	f := &acceleratorFlags{cmd: cmd}
 	fl := cmd.Flags()
-	fl.StringVar(&f.array, "array", fmt.Sprintf("%dx%d", accel.DefaultRows, accel.DefaultCols), "systolic array size ROWSxCOLS")
+	fl.StringVar(&f.array, "array", fmt.Sprintf("%dx%d", accel.DefaultRows, accel.DefaultCols), "systolic array size ROWSxCOLS, or NxROWSxCOLS for N arrays sharing the SRAM and DRAM channel")
 	fl.Float64Var(&f.clockGHz, "clock-ghz", accel.DefaultClockHz/1e9, "array clock in GHz")
 	fl.Float64Var(&f.bwGBs, "bw-gbs", accel.DefaultBandwidthBps/1e9, "off-chip bandwidth in GB/s")
 	fl.Float64Var(&f.sramMB, "sram-mb", float64(accel.DefaultSRAMBytes)/(1<<20), "on-chip SRAM in MiB")
@@ -78,11 +78,11 @@ func (f *acceleratorFlags) Accelerator() (*accel.Accelerator, error) {
 	}
 	changed := func(name string) bool { return f.file == "" || f.cmd.Flags().Changed(name) }
 	if changed("array") {
-		r, c, err := accel.ParseArray(f.array)
+		n, r, c, err := accel.ParseShape(f.array)
 		if err != nil {
 			return nil, fmt.Errorf("flag --array: %w", err)
 		}
-		a.Rows, a.Cols = r, c
+		a.WithArrays(n).Rows, a.Cols = r, c
 	}
 	if changed("sram-mb") {
 		if !(f.sramMB > 0 && f.sramMB*(1<<20) <= accel.MaxSRAMBytes) {
@@ -146,6 +146,20 @@ func price(af *acceleratorFlags, nf *networkFlags, models ...cost.Model) ([]*cos
 	if err != nil {
 		return nil, err
 	}
+	return priceAll(a, nf, models...)
+}
+
+// priceOn is price with one model on an accelerator already built.
+func priceOn(a *accel.Accelerator, nf *networkFlags, m cost.Model) (*cost.Report, error) {
+	reports, err := priceAll(a, nf, m)
+	if err != nil {
+		return nil, err
+	}
+	return reports[0], nil
+}
+
+// priceAll prices the network the flags name on a with each model.
+func priceAll(a *accel.Accelerator, nf *networkFlags, models ...cost.Model) ([]*cost.Report, error) {
 	name, layers, err := nf.Layers()
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/uboost/uboost/accel"
 	"github.com/uboost/uboost/cost"
 	"github.com/uboost/uboost/sim"
 )
@@ -22,7 +23,7 @@ type simulatorFlags struct {
 // addSimulatorFlags registers --arrays and --ideal-memory on cmd.
 func addSimulatorFlags(cmd *cobra.Command) *simulatorFlags {
 	f := &simulatorFlags{}
-	cmd.Flags().IntVar(&f.arrays, "arrays", 1, "number of R×C arrays sharing the SRAM and the DRAM channel")
+	cmd.Flags().IntVar(&f.arrays, "arrays", 1, "number of R×C arrays sharing the SRAM and the DRAM channel (as --array NxRxC)")
 	cmd.Flags().IntVar(&f.prefetch, "prefetch", sim.DefaultPrefetch, "SRAM staging slots per array: tiles whose operands may be on chip at once (2: double buffer)")
 	cmd.Flags().BoolVar(&f.ideal, "ideal-memory", false, "remove memory stalls (operands always on chip in time)")
 	cmd.Flags().BoolVar(&f.overlap, "overlap-folds", false, "start the next tile's wavefront behind the current one's (TPU-style; double buffering only)")
@@ -31,10 +32,7 @@ func addSimulatorFlags(cmd *cobra.Command) *simulatorFlags {
 
 // Options returns the simulator options the flags give, validated.
 func (f *simulatorFlags) Options() (sim.Options, error) {
-	opt := sim.Options{Arrays: f.arrays, Prefetch: f.prefetch, IdealMemory: f.ideal, OverlapFolds: f.overlap}
-	if f.arrays < 1 || f.arrays > sim.MaxArrays {
-		return opt, fmt.Errorf("flag --arrays: want an integer in 1..%d, got %d", sim.MaxArrays, f.arrays)
-	}
+	opt := sim.Options{Prefetch: f.prefetch, IdealMemory: f.ideal, OverlapFolds: f.overlap}
 	if f.prefetch < 2 || f.prefetch > sim.MaxPrefetch {
 		return opt, fmt.Errorf("flag --prefetch: want an integer in 2..%d, got %d", sim.MaxPrefetch, f.prefetch)
 	}
@@ -68,11 +66,23 @@ package documentation (go doc github.com/uboost/uboost/sim).`,
 		if err != nil {
 			return err
 		}
-		reports, err := price(af, nf, cost.NewSimulator(opt))
+		a, err := af.Accelerator()
 		if err != nil {
 			return err
 		}
-		r := reports[0]
+		if cmd.Flags().Changed("arrays") {
+			if sf.arrays < 1 || sf.arrays > accel.MaxArrays {
+				return fmt.Errorf("flag --arrays: want an integer in 1..%d, got %d", accel.MaxArrays, sf.arrays)
+			}
+			if a.NumArrays() > 1 && a.NumArrays() != sf.arrays {
+				return fmt.Errorf("flag --arrays: %d, but the accelerator (--array or --accel) has %d", sf.arrays, a.NumArrays())
+			}
+			a.WithArrays(sf.arrays)
+		}
+		r, err := priceOn(a, nf, cost.NewSimulator(opt))
+		if err != nil {
+			return err
+		}
 		if err := writeReport(cmd, r, asJSON); err != nil || asJSON {
 			return err
 		}
@@ -85,7 +95,7 @@ package documentation (go doc github.com/uboost/uboost/sim).`,
 // the network's, in percent of its PE-cycles.
 func writeBreakdown(cmd *cobra.Command, r *cost.Report, opt sim.Options) error {
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "\nPE-cycle breakdown, %% of %d array(s) · R·C · cycles (memory: %s):\n\n", opt.NumArrays(), memoryName(opt))
+	fmt.Fprintf(w, "\nPE-cycle breakdown, %% of %d array(s) · R·C · cycles (memory: %s):\n\n", r.Accelerator.NumArrays(), memoryName(opt))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "layer\tactive\tweight_stall\tfill_drain\tunused_rows\tunused_cols\tmemory_stall\tDRAM MB\t")
 	row := func(name string, b *sim.Breakdown, bytes int64) {

@@ -59,7 +59,7 @@ func Curves(base *accel.Accelerator, rows, cols, kernel, spatial, from, to int, 
 			d := cost.Dims[float64]{M: m, K: float64(kernel*kernel) * x, N: x, Count: 1}
 			cycles := cost.Cycles(cost.Float{}, cost.KindSystolic, ceil, &a, d)
 			s.X = append(s.X, x)
-			s.Y = append(s.Y, cost.MACs(cost.Float{}, d)/(cycles*float64(a.PEs())))
+			s.Y = append(s.Y, cost.MACs(cost.Float{}, d)/(cycles*float64(a.AllPEs())))
 		}
 		curves = append(curves, s)
 	}

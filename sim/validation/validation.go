@@ -34,11 +34,17 @@ const (
 type Size struct {
 	Rows int `json:"rows"`
 	Cols int `json:"cols"`
+	// Arrays is how many R×C arrays share the memory (accel.Accelerator.Arrays; 0 is one).
+	Arrays int `json:"arrays,omitempty"`
 }
 
-// String writes the size as --sizes spells it, "RxC".
-// String writes the size as --sizes spells it, "RxC".
-func (s Size) String() string { return fmt.Sprintf("%dx%d", s.Rows, s.Cols) }
+// String writes the size as --sizes spells it, "RxC" or "NxRxC".
+func (s Size) String() string {
+	if s.Arrays > 1 {
+		return fmt.Sprintf("%dx%dx%d", s.Arrays, s.Rows, s.Cols)
+	}
+	return fmt.Sprintf("%dx%d", s.Rows, s.Cols)
+}
 
 // Config says what to compare. Base supplies the clock, bandwidth, SRAM, element size and weight
 // buffering; its array size and batch are replaced by each case's.
@@ -74,7 +80,7 @@ func DefaultConfig() Config {
 	}
 	return Config{
 		Base:         accel.Default(),
-		Sizes:        []Size{{32, 32}, {128, 128}, {256, 256}},
+		Sizes:        []Size{{Rows: 32, Cols: 32}, {Rows: 128, Cols: 128}, {Rows: 256, Cols: 256}},
 		Batches:      []int{1, 16},
 		Networks:     arch.ZooNames(),
 		Models:       models,
@@ -86,7 +92,7 @@ func DefaultConfig() Config {
 }
 
 // SimName labels a simulator setting: "sim-ideal-memory" or "sim-memory", with "-overlap" for
-// overlapping folds and "-xN" for N arrays.
+// overlapping folds.
 func SimName(o sim.Options) string {
 	s := "sim-memory"
 	if o.IdealMemory {
@@ -94,9 +100,6 @@ func SimName(o sim.Options) string {
 	}
 	if o.OverlapFolds {
 		s += "-overlap"
-	}
-	if o.NumArrays() > 1 {
-		s += fmt.Sprintf("-x%d", o.NumArrays())
 	}
 	return s
 }
@@ -238,6 +241,7 @@ func GridConv(k, c, spatial int) accel.Layer {
 func price(cfg Config, models []cost.Model, c Case, layers []accel.Layer) (Case, error) {
 	a := *cfg.Base
 	a.Rows, a.Cols, a.Batch = c.Size.Rows, c.Size.Cols, c.Batch
+	a.WithArrays(c.Size.Arrays)
 	where := fmt.Sprintf("%s on %s at batch %d", c.Name, c.Size, c.Batch)
 	c.Simulated = map[string]Point{}
 	c.Models = map[string]Point{}
@@ -380,11 +384,14 @@ func ranks(v []float64) []float64 {
 func ParseSizes(s string) ([]Size, error) {
 	var sizes []Size
 	for _, f := range strings.Split(s, ",") {
-		r, c, err := accel.ParseArray(f)
+		n, r, c, err := accel.ParseShape(f)
 		if err != nil {
 			return nil, err
 		}
-		sizes = append(sizes, Size{r, c})
+		sizes = append(sizes, Size{Rows: r, Cols: c, Arrays: n})
+		if n == 1 {
+			sizes[len(sizes)-1].Arrays = 0
+		}
 	}
 	return sizes, nil
 }

@@ -41,7 +41,7 @@ func TestSpearman(t *testing.T) {
 func TestRunGrid(t *testing.T) {
 	cfg := Config{
 		Base:         accel.Default(),
-		Sizes:        []Size{{16, 16}},
+		Sizes:        []Size{{Rows: 16, Cols: 16}},
 		Models:       []string{"systolic", "systolic-pipelined"},
 		Simulator:    []sim.Options{{IdealMemory: true}},
 		GridChannels: []int{16, 32},
@@ -91,7 +91,7 @@ func TestRunGrid(t *testing.T) {
 // the paper's smooth ceiling counts; that model declines the case (recorded, counted, left out of its
 // errors) while the exact model prices both, and the run goes on.
 func TestRunRefused(t *testing.T) {
-	cfg := Config{Base: accel.Default(), Sizes: []Size{{1, 1}}, Models: []string{"systolic", "systolic-smooth-paper"},
+	cfg := Config{Base: accel.Default(), Sizes: []Size{{Rows: 1, Cols: 1}}, Models: []string{"systolic", "systolic-smooth-paper"},
 		Simulator: []sim.Options{{IdealMemory: true}}, GridChannels: []int{16, 301}, GridKernels: []int{1}, GridSpatial: 2}
 	rep, err := Run(cfg)
 	if err != nil {
@@ -120,7 +120,7 @@ func TestRunRefused(t *testing.T) {
 }
 
 func TestRunRejects(t *testing.T) {
-	good := Config{Base: accel.Default(), Sizes: []Size{{16, 16}}, Models: []string{"systolic"},
+	good := Config{Base: accel.Default(), Sizes: []Size{{Rows: 16, Cols: 16}}, Models: []string{"systolic"},
 		Simulator: []sim.Options{{}}, GridChannels: []int{16}, GridKernels: []int{1}, GridSpatial: 2}
 	for _, tc := range []struct {
 		name string
@@ -132,7 +132,7 @@ func TestRunRejects(t *testing.T) {
 		{"no simulator", func(c *Config) { c.Simulator = nil }, "no simulator"},
 		{"unknown network", func(c *Config) { c.Networks = []string{"resnet99"} }, `unknown zoo network "resnet99"`},
 		{"zero grid size", func(c *Config) { c.GridSpatial = 0 }, "grid spatial size"},
-		{"bad array", func(c *Config) { c.Sizes = []Size{{0, 16}} }, `field "rows"`},
+		{"bad array", func(c *Config) { c.Sizes = []Size{{Rows: 0, Cols: 16}} }, `field "rows"`},
 	} {
 		cfg := good
 		tc.edit(&cfg)
@@ -182,8 +182,9 @@ func TestCurves(t *testing.T) {
 }
 
 func TestParseSizes(t *testing.T) {
-	s, err := ParseSizes("32x32,128x64")
-	if err != nil || len(s) != 2 || s[1] != (Size{128, 64}) {
+	s, err := ParseSizes("32x32,128x64,4x16x16")
+	if err != nil || len(s) != 3 || s[1] != (Size{Rows: 128, Cols: 64}) || s[2] != (Size{Rows: 16, Cols: 16, Arrays: 4}) ||
+		s[2].String() != "4x16x16" || s[0].String() != "32x32" {
 		t.Errorf("ParseSizes = %v, %v", s, err)
 	}
 	if _, err := ParseSizes("32x32,0x4"); err == nil {
