@@ -65,6 +65,8 @@ type Run struct {
 	// search when it co-designed the array).
 	ArrayRows int `json:"array_rows"`
 	ArrayCols int `json:"array_cols"`
+	// Array is the accelerator's arrays as --array spells them, "RxC" or "NxRxC" (several arrays).
+	Array string `json:"array"`
 	// SearchSeconds and TrainSeconds are the wall-clock times of the search and the final training.
 	SearchSeconds float64 `json:"search_seconds"`
 	TrainSeconds  float64 `json:"train_seconds"`
@@ -109,7 +111,7 @@ func ReadRun(path string) (Run, error) {
 		TestAccuracy: *f.TestAccuracy, Top5: f.Top5,
 		SimLatencyMS: f.Simulator.LatencyMS, SimUtilization: f.Simulator.Utilization,
 		ExactLatencyMS: f.Exact.LatencyMS, ExactUtilization: f.Exact.Utilization,
-		Params: f.Params, Widths: f.Widths, ArrayRows: f.Accelerator.Rows, ArrayCols: f.Accelerator.Cols, Preset: f.Preset,
+		Params: f.Params, Widths: f.Widths, ArrayRows: f.Accelerator.Rows, ArrayCols: f.Accelerator.Cols, Array: f.Accelerator.Shape(), Preset: f.Preset,
 		SearchSeconds: f.SearchSecs, TrainSeconds: f.TrainSecs,
 	}, nil
 }

@@ -31,7 +31,7 @@ func checkHardware(cfg Config) error {
 		a := *c
 		a.WithBatch(1) // Measure prices at batch 1
 		if _, err := sim.Simulate(&a, nil, cfg.Sim); err != nil {
-			return fmt.Errorf("the result could not be priced on the %dx%d array: %w", a.Rows, a.Cols, err)
+			return fmt.Errorf("the result could not be priced on the %s array: %w", a.Shape(), err)
 		}
 	}
 	return nil

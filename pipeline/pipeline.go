@@ -253,11 +253,11 @@ func chosenArray(net *arch.Network) (*search.ArrayShape, error) {
 	if !ok {
 		return nil, nil
 	}
-	r, c, err := accel.ParseArray(chosen)
+	s, err := search.ParseArrayShape(chosen)
 	if err != nil {
 		return nil, fmt.Errorf("search field %q: %w", search.ArrayKey, err)
 	}
-	return &search.ArrayShape{Rows: r, Cols: c}, nil
+	return &s, nil
 }
 
 // Open opens a data set spec with the run's seed and validation fraction, keeping TrainLimit training
@@ -394,7 +394,7 @@ func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, 
 			return nil, reports, fmt.Errorf("arch.json %w", err)
 		}
 		if chosen != nil {
-			a.Rows, a.Cols = chosen.Rows, chosen.Cols
+			chosen.Set(&a)
 		}
 	}
 	layers, err := net.Layers()

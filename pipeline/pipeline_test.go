@@ -3,6 +3,8 @@ package pipeline
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/uboost/uboost/accel"
@@ -116,5 +118,35 @@ func TestEdgePreset(t *testing.T) {
 	}
 	if c, err := Preset("cifar10"); err != nil || c.Data != "" {
 		t.Errorf("cifar10 has no default data: %+v, %v", c, err)
+	}
+}
+
+// TestChosenArray reads the array a co-design search recorded in arch.json: one array, several
+// arrays sharing the memory, none (not a co-design), and a malformed one named by its field.
+func TestChosenArray(t *testing.T) {
+	for _, c := range []struct {
+		recorded any
+		want     *search.ArrayShape
+		err      string
+	}{
+		{"64x16", &search.ArrayShape{Rows: 64, Cols: 16}, ""},
+		{"4x16x16", &search.ArrayShape{Rows: 16, Cols: 16, Arrays: 4}, ""},
+		{nil, nil, ""},
+		{"4x16x16x2", nil, `search field "array": `},
+	} {
+		net := &arch.Network{Search: map[string]any{}}
+		if c.recorded != nil {
+			net.Search[search.ArrayKey] = c.recorded
+		}
+		got, err := chosenArray(net)
+		if c.err != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), c.err) {
+				t.Errorf("%v: error %v, want %q", c.recorded, err, c.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%v: %+v, %v; want %+v", c.recorded, got, err, c.want)
+		}
 	}
 }

@@ -259,8 +259,8 @@ func widthSection(res *Result) report.Section {
 	t := &report.Table{
 		Title:  "Why these widths",
 		Header: []string{"layer", "searched width", "moved to", "multiple of the array's columns", "sim latency µs", "change", "sim util"},
-		Notes: []string{fmt.Sprintf("The searched network: %s µs at %s simulated utilization (batch 1, %dx%d array). Each row moves one layer's width one option of the search's grid, everything else as searched.",
-			report.Fixed(1e3*base.LatencyMs, 2), report.Percent(base.Utilization, 1), res.Accelerator.Rows, res.Accelerator.Cols)},
+		Notes: []string{fmt.Sprintf("The searched network: %s µs at %s simulated utilization (batch 1, %s). Each row moves one layer's width one option of the search's grid, everything else as searched.",
+			report.Fixed(1e3*base.LatencyMs, 2), report.Percent(base.Utilization, 1), res.Accelerator.Shape())},
 	}
 	for _, m := range res.WidthMoves {
 		grid := "no"

@@ -15,26 +15,52 @@ import (
 	"github.com/uboost/uboost/accel"
 )
 
-// ArrayShape is one candidate array of a co-design search, R×C.
+// ArrayShape is one candidate of a co-design search: an R×C array, or Arrays of them sharing the
+// memory (accel.Accelerator.Arrays; 0 is one).
 type ArrayShape struct {
-	Rows int `json:"rows"`
-	Cols int `json:"cols"`
+	Rows   int `json:"rows"`
+	Cols   int `json:"cols"`
+	Arrays int `json:"arrays,omitempty"`
 }
 
-// String writes the shape as --arrays spells it, "RxC".
-func (s ArrayShape) String() string { return fmt.Sprintf("%dx%d", s.Rows, s.Cols) }
+// String writes the shape as --arrays spells it, "RxC" or "NxRxC".
+func (s ArrayShape) String() string {
+	if s.Arrays > 1 {
+		return fmt.Sprintf("%dx%dx%d", s.Arrays, s.Rows, s.Cols)
+	}
+	return fmt.Sprintf("%dx%d", s.Rows, s.Cols)
+}
 
-// ParseArrays reads a comma-separated list of candidate arrays ("128x128,256x64").
+// ParseArrayShape reads one candidate, "RxC" or "NxRxC" (accel.ParseShape).
+func ParseArrayShape(f string) (ArrayShape, error) {
+	n, r, c, err := accel.ParseShape(f)
+	if err != nil {
+		return ArrayShape{}, err
+	}
+	s := ArrayShape{Rows: r, Cols: c}
+	if n > 1 {
+		s.Arrays = n
+	}
+	return s, nil
+}
+
+// ParseArrays reads a comma-separated list of candidates ("128x128,256x64,4x64x64").
 func ParseArrays(list string) ([]ArrayShape, error) {
 	var out []ArrayShape
 	for _, f := range strings.Split(list, ",") {
-		r, c, err := accel.ParseArray(f)
+		s, err := ParseArrayShape(f)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ArrayShape{r, c})
+		out = append(out, s)
 	}
 	return out, nil
+}
+
+// Set gives accelerator a this shape's rows, columns and array count.
+func (s ArrayShape) Set(a *accel.Accelerator) {
+	a.Rows, a.Cols = s.Rows, s.Cols
+	a.WithArrays(s.Arrays)
 }
 
 // MaxAspect bounds the aspect ratio of the shapes PEBudgetArrays enumerates: rows/cols and cols/rows
@@ -55,7 +81,7 @@ func PEBudgetArrays(budget int) ([]ArrayShape, error) {
 	for r := MinArraySide; r <= budget/MinArraySide; r *= 2 {
 		c := budget / r
 		if r <= accel.MaxArrayDim && c <= accel.MaxArrayDim && r <= MaxAspect*c && c <= MaxAspect*r {
-			out = append(out, ArrayShape{r, c})
+			out = append(out, ArrayShape{Rows: r, Cols: c})
 		}
 	}
 	if len(out) < 2 {
@@ -73,7 +99,7 @@ func (c *Config) Candidates() []*accel.Accelerator {
 	out := make([]*accel.Accelerator, len(c.Arrays))
 	for i, s := range c.Arrays {
 		a := *c.Accel
-		a.Rows, a.Cols = s.Rows, s.Cols
+		s.Set(&a)
 		out[i] = &a
 	}
 	return out
@@ -184,13 +210,17 @@ func (c *Config) validateArrays() error {
 			return fmt.Errorf("array %s listed twice", s)
 		}
 		seen[s] = true
-		if _, _, err := accel.ParseArray(s.String()); err != nil {
+		p, err := ParseArrayShape(s.String())
+		if err != nil {
 			return err
+		}
+		if p != s {
+			return fmt.Errorf("array %s: field \"arrays\": want 0 (one array) or 2..%d, got %d", s, accel.MaxArrays, s.Arrays)
 		}
 	}
 	for _, a := range c.Candidates() {
 		if err := a.Validate(); err != nil {
-			return fmt.Errorf("array %dx%d: %w", a.Rows, a.Cols, err)
+			return fmt.Errorf("array %s: %w", a.Shape(), err)
 		}
 	}
 	return nil
@@ -272,7 +302,7 @@ func (c *ArraySearch) ApplyCodesignDefaults(chosen func(key string) bool) {
 func (c *Config) ForArray(s ArrayShape) *Config {
 	out := *c
 	a := *c.Accel
-	a.Rows, a.Cols = s.Rows, s.Cols
+	s.Set(&a)
 	out.Accel = &a
 	out.ArraySearch = ArraySearch{}
 	return &out

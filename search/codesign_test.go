@@ -28,7 +28,7 @@ import (
 func TestPEBudgetArrays(t *testing.T) {
 	got, err := PEBudgetArrays(16384)
 	// 16384 = 2^14: rows 8…2048, aspect ≤ 16 keeps 32×512 … 512×32.
-	want := []ArrayShape{{32, 512}, {64, 256}, {128, 128}, {256, 64}, {512, 32}}
+	want := []ArrayShape{{Rows: 32, Cols: 512}, {Rows: 64, Cols: 256}, {Rows: 128, Cols: 128}, {Rows: 256, Cols: 64}, {Rows: 512, Cols: 32}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("PEBudgetArrays(16384) = %v, %v; want %v", got, err, want)
 	}
@@ -38,7 +38,7 @@ func TestPEBudgetArrays(t *testing.T) {
 		}
 	}
 	cfg := tinyConfig(t)
-	for _, arrays := range [][]ArrayShape{{{8, 8}}, {{8, 8}, {8, 8}}, {{8, 8}, {0, 8}}} {
+	for _, arrays := range [][]ArrayShape{{{Rows: 8, Cols: 8}}, {{Rows: 8, Cols: 8}, {Rows: 8, Cols: 8}}, {{Rows: 8, Cols: 8}, {Rows: 0, Cols: 8}}} {
 		cfg.Arrays = arrays
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "arrays") {
 			t.Errorf("arrays %v: %v", arrays, err)
@@ -134,7 +134,7 @@ func TestForArray(t *testing.T) {
 	a := *alone.Accel
 	a.Rows, a.Cols = 32, 32
 	codesign.Accel = &a
-	codesign.Arrays = []ArrayShape{{16, 64}, {32, 32}, {64, 16}, {128, 8}}
+	codesign.Arrays = []ArrayShape{{Rows: 16, Cols: 64}, {Rows: 32, Cols: 32}, {Rows: 64, Cols: 16}, {Rows: 128, Cols: 8}}
 	codesign.ApplyCodesignDefaults(nil)
 	codesign.TurnLRScale = 2
 	if err := codesign.Validate(); err != nil {
@@ -152,10 +152,50 @@ func TestForArray(t *testing.T) {
 	}
 }
 
+// TestSeveralArraysCandidate: a candidate of several arrays is priced as the busiest of them. A 3×3
+// conv 8→8 on a 4×4 map at batch 1 is M = 16, K = 72, N = 8: on one 8×8 array 9 tiles, 144 cycles;
+// on two 8×8 arrays ("2x8x8") the busiest runs ⌈9/2⌉ = 5, 80 cycles, and the utilization is over
+// both arrays' 128 PEs: 9216 / (80·128) = 0.9. ParseArrays reads the candidate and names it back.
+func TestSeveralArraysCandidate(t *testing.T) {
+	arrays, err := ParseArrays("8x8,2x8x8")
+	if err != nil || len(arrays) != 2 || arrays[1] != (ArrayShape{Rows: 8, Cols: 8, Arrays: 2}) || arrays[1].String() != "2x8x8" || arrays[0].Arrays != 0 {
+		t.Fatalf("ParseArrays = %+v, %v", arrays, err)
+	}
+	nd := opNodes(OpConv3x3, "e", arch.InputName, 0)[0]
+	cfg := tinyConfig(t)
+	cfg.Ceil, cfg.Arrays, cfg.Beta = cost.ExactCeil, arrays, 1
+	if c := cfg.Candidates(); c[1].NumArrays() != 2 || c[1].AllPEs() != 128 || c[0].NumArrays() != 1 {
+		t.Errorf("candidates %v, %v", c[0], c[1])
+	}
+	h := newHWCost(cfg)
+	got := evalGraph(t, func(g *graph.Graph) []*graph.Node {
+		term, err := h.layer(g, dtypes.Float64, nd, [2]int{4, 4}, fixedWidth(8), fixedWidth(8))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := newHWAcc(g, dtypes.Float64, h, 1)
+		acc.add(term)
+		hw := acc.terms(AggMACWeighted, ObjectiveLatency, constOf(g, dtypes.Float64, []float64{0.5, 0.5}, 2))
+		return []*graph.Node{term.cycles, hw.ArrayCosts, hw.ArrayUtils}
+	})
+	want := []float64{144, 80, 144e-6, 80e-6, 1, 0.9}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i := range want {
+		if !near(got[i], want[i]) {
+			t.Errorf("output %d = %.10g, want %.10g", i, got[i], want[i])
+		}
+	}
+	if a := cfg.ForArray(arrays[1]).Accel; a.NumArrays() != 2 || a.Rows != 8 {
+		t.Errorf("ForArray(2x8x8) = %v", a)
+	}
+}
+
 func TestArrayExpectation(t *testing.T) {
 	nd := opNodes(OpConv3x3, "e", arch.InputName, 0)[0]
 	cfg := tinyConfig(t)
-	cfg.Ceil, cfg.Arrays, cfg.Objective = cost.ExactCeil, []ArrayShape{{8, 8}, {4, 16}}, ObjectiveEDP
+	cfg.Ceil, cfg.Arrays, cfg.Objective = cost.ExactCeil, []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}}, ObjectiveEDP
 	h := newHWCost(cfg)
 	got := evalGraph(t, func(g *graph.Graph) []*graph.Node {
 		term, err := h.layer(g, dtypes.Float64, nd, [2]int{4, 4}, fixedWidth(8), fixedWidth(8))
@@ -187,7 +227,7 @@ func TestArrayExpectation(t *testing.T) {
 func TestCodesignLeavesAWorseArray(t *testing.T) {
 	ds := fixture(t, 80, 8)
 	cfg := tinyConfig(t)
-	cfg.Arrays, cfg.Beta, cfg.Lambda = []ArrayShape{{4, 4}, {8, 8}}, 0, 1000
+	cfg.Arrays, cfg.Beta, cfg.Lambda = []ArrayShape{{Rows: 4, Cols: 4}, {Rows: 8, Cols: 8}}, 0, 1000
 	cfg.EpochsMicro = 1
 	dir := filepath.Join(t.TempDir(), "micro")
 	res, err := RunMicro(cfg, ds.Train, dir, RunOptions{})
@@ -223,7 +263,7 @@ func TestGradientArrayLogits(t *testing.T) {
 	for _, obj := range Objectives {
 		t.Run(string(obj), func(t *testing.T) {
 			cfg := gradConfig(t)
-			cfg.Arrays, cfg.Objective = []ArrayShape{{8, 8}, {4, 16}, {16, 4}}, obj
+			cfg.Arrays, cfg.Objective = []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}, {Rows: 16, Cols: 4}}, obj
 			cfg.Lambda = map[Objective]float64{ObjectiveLatency: 2000, ObjectiveEnergy: 20, ObjectiveEDP: 2e5}[obj]
 			s, err := newSupernet(cfg, StageMicro, nil, arch.Shape{H: 6, W: 6, C: 1}, 3)
 			if err != nil {
@@ -246,7 +286,7 @@ func TestGradientArrayLogits(t *testing.T) {
 func TestWidthsPerArrayPricing(t *testing.T) {
 	nd := opNodes(OpConv3x3, "e", arch.InputName, 0)[0]
 	cfg := tinyConfig(t)
-	cfg.Ceil, cfg.Arrays, cfg.WidthsPerArray = cost.ExactCeil, []ArrayShape{{8, 8}, {4, 16}}, true
+	cfg.Ceil, cfg.Arrays, cfg.WidthsPerArray = cost.ExactCeil, []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}}, true
 	h := newHWCost(cfg)
 	got := evalGraph(t, func(g *graph.Graph) []*graph.Node {
 		vals := []float64{8, 16}
@@ -285,7 +325,7 @@ func TestWidthsPerArrayPricing(t *testing.T) {
 // candidate arrays 8×8 and 4×16 and a width distribution per array.
 func perArraySupernet(t *testing.T) *supernet {
 	t.Helper()
-	return perArraySupernetOn(t, []ArrayShape{{8, 8}, {4, 16}})
+	return perArraySupernetOn(t, []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}})
 }
 
 // perArraySupernetOn is perArraySupernet with the given candidate arrays.
@@ -549,7 +589,7 @@ func TestResumeArrayTurns(t *testing.T) {
 	ds := fixture(t, 80, 8)
 	checkResumeArrays(t, func(dir string, opt RunOptions) (*arch.Network, error) {
 		c := resumeConfig(t)
-		c.Arrays, c.WidthsPerArray, c.ArrayTurns = []ArrayShape{{8, 8}, {4, 16}}, true, true
+		c.Arrays, c.WidthsPerArray, c.ArrayTurns = []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}}, true, true
 		res, err := RunMicro(c, ds.Train, dir, opt)
 		if err != nil {
 			return nil, err
@@ -566,7 +606,7 @@ func TestResumeArrayHalving(t *testing.T) {
 	net := checkResumeArrays(t, func(dir string, opt RunOptions) (*arch.Network, error) {
 		c := resumeConfig(t)
 		c.EpochsChannel = 3
-		c.Arrays, c.WidthsPerArray, c.ArrayTurns, c.ArrayHalving = []ArrayShape{{8, 8}, {4, 16}, {16, 4}}, true, true, true
+		c.Arrays, c.WidthsPerArray, c.ArrayTurns, c.ArrayHalving = []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}, {Rows: 16, Cols: 4}}, true, true, true
 		res, err := RunChannel(c, ds.Train, &Genotype{Ops: [][]string{slices.Repeat([]string{OpConv3x3}, len(Edges))}}, dir, opt)
 		if err != nil {
 			return nil, err
@@ -691,7 +731,7 @@ func TestHalvingLeft(t *testing.T) {
 // the second only the array of largest logit is left, takes every turn and is priced alone, and it
 // is the derived array. Halving without array turns is an error naming array_halving.
 func TestArrayHalving(t *testing.T) {
-	s := perArraySupernetOn(t, []ArrayShape{{8, 8}, {4, 16}, {16, 4}})
+	s := perArraySupernetOn(t, []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}, {Rows: 16, Cols: 4}})
 	s.cfg.ArrayTurns, s.cfg.ArrayHalving, s.cfg.ArrayChoice = true, true, ArrayChoiceObjective
 	ctx, images, labels, execs, lr, tau := validStepFixture(t, s)
 	state := func(name string) []float64 { return arrayStateOf(ctx, name) }
@@ -793,7 +833,7 @@ func TestArrayHalving(t *testing.T) {
 func TestHalvingFromMicro(t *testing.T) {
 	cfg := gradConfig(t)
 	cfg.EpochsMicro, cfg.EpochsChannel = 10, 10
-	cfg.Arrays, cfg.WidthsPerArray, cfg.ArrayTurns, cfg.ArrayHalving = []ArrayShape{{4, 16}, {8, 8}, {16, 4}}, true, true, true
+	cfg.Arrays, cfg.WidthsPerArray, cfg.ArrayTurns, cfg.ArrayHalving = []ArrayShape{{Rows: 4, Cols: 16}, {Rows: 8, Cols: 8}, {Rows: 16, Cols: 4}}, true, true, true
 	cfg.ArrayHalvingFrom = StageMicro
 	for _, c := range []struct {
 		stage                Stage
@@ -869,7 +909,7 @@ func TestArrayHalvingFromMicro(t *testing.T) {
 	ds := fixture(t, 80, 8)
 	cfg := resumeConfig(t)
 	cfg.EpochsMicro, cfg.EpochsChannel = 1, 1
-	cfg.Arrays, cfg.WidthsPerArray, cfg.ArrayTurns, cfg.ArrayHalving = []ArrayShape{{8, 8}, {4, 16}, {16, 4}}, true, true, true
+	cfg.Arrays, cfg.WidthsPerArray, cfg.ArrayTurns, cfg.ArrayHalving = []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}, {Rows: 16, Cols: 4}}, true, true, true
 	cfg.ArrayHalvingTo, cfg.ArrayHalvingFrom = 2, StageMicro
 	dir := t.TempDir()
 	micro, err := RunMicro(cfg, ds.Train, filepath.Join(dir, "micro"), RunOptions{})
@@ -929,7 +969,7 @@ func TestResumeArrayHalvingFromMicro(t *testing.T) {
 	var dirs []string
 	checkResumeArrays(t, func(dir string, opt RunOptions) (*arch.Network, error) {
 		c := resumeConfig(t) // 3 micro and 2 channel epochs: the halving at the end of the third, 2.5 rounded up
-		c.Arrays, c.WidthsPerArray, c.ArrayTurns, c.ArrayHalving = []ArrayShape{{8, 8}, {4, 16}, {16, 4}}, true, true, true
+		c.Arrays, c.WidthsPerArray, c.ArrayTurns, c.ArrayHalving = []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}, {Rows: 16, Cols: 4}}, true, true, true
 		c.ArrayHalvingTo, c.ArrayHalvingFrom = 2, StageMicro
 		dirs = append(dirs, dir)
 		res, err := RunMicro(c, ds.Train, dir, opt)

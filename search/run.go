@@ -200,7 +200,7 @@ func searchInfo(cfg *Config, st Stage, chosen *accel.Accelerator, arrayProbs []f
 		"alpha_init_std": cfg.AlphaInitStd, "exclude_zero": cfg.ExcludeZero, "warmup_epochs": cfg.WarmupEpochs,
 	}
 	if len(cfg.Arrays) > 0 {
-		info[ArrayKey] = fmt.Sprintf("%dx%d", chosen.Rows, chosen.Cols)
+		info[ArrayKey] = chosen.Shape()
 		info["arrays"] = cfg.Arrays
 		info["array_probs"] = arrayProbs
 		info["widths_per_array"], info["array_turns"] = cfg.WidthsPerArray, cfg.ArrayTurns
@@ -542,7 +542,7 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 		chosen := s.chosenAccel(ctx)
 		if len(cfg.Arrays) > 0 {
 			sum.ArrayCosts, sum.ArrayUtils, sum.ArrayProbs = arrayCosts, arrayUtils, softmax(s.arrayLogits(ctx))
-			sum.Array = fmt.Sprintf("%dx%d", chosen.Rows, chosen.Cols)
+			sum.Array = chosen.Shape()
 			sum.ArraysLeft = arraysLeft
 		}
 		if layers, err := net.Layers(); err == nil {

@@ -120,7 +120,7 @@ seed's lowest, seed by seed, with a dashed line at --within.`,
 				if r.Shape != nil {
 					sep = fmt.Sprintf("%d of %d", r.Shape.SeparableEdges, r.Shape.Edges)
 				}
-				t.Rows = append(t.Rows, []string{r.Dir, fmt.Sprintf("%dx%d", r.ArrayRows, r.ArrayCols),
+				t.Rows = append(t.Rows, []string{r.Dir, r.Array,
 					report.Fixed(100*r.TestAccuracy, 2), report.Fixed(1000*r.SimLatencyMS, 2), report.Fixed(100*r.SimUtilization, 1),
 					report.Fixed(r.HyperVolume, 4), report.Fixed(r.HVRatio, 3), sep,
 					report.Fixed(r.SearchSeconds, 0), report.Fixed(r.TrainSeconds, 0)})

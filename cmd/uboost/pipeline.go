@@ -45,8 +45,8 @@ func runPipeline(cmd *cobra.Command, f *searchFlags) error {
 	fmt.Fprintf(w, "  network     %s (%d parameters, widths %v)\n", filepath.Join(f.out, pipeline.ArchFile), res.Params, res.Widths)
 	fmt.Fprintf(w, "  test top-1  %.2f%% (top-5 %.2f%%)\n", 100*res.TestAccuracy, 100*res.Top5)
 	fmt.Fprintf(w, "  exact       %.4f ms, utilization %.2f%%\n", res.Exact.LatencyMs, 100*res.Exact.Utilization)
-	fmt.Fprintf(w, "  simulator   %.4f ms, utilization %.2f%% (batch 1, %dx%d)\n", res.Simulator.LatencyMs, 100*res.Simulator.Utilization,
-		res.Accelerator.Rows, res.Accelerator.Cols)
+	fmt.Fprintf(w, "  simulator   %.4f ms, utilization %.2f%% (batch 1, %s)\n", res.Simulator.LatencyMs, 100*res.Simulator.Utilization,
+		res.Accelerator.Shape())
 	if d := res.SimulatorDefault; d != nil {
 		fmt.Fprintf(w, "              %.4f ms, utilization %.2f%% with the default schedule\n", d.LatencyMs, 100*d.Utilization)
 	}

@@ -145,6 +145,7 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 		}
 		if !changed("array") {
 			a.Rows, a.Cols = cfg.Accel.Rows, cfg.Accel.Cols // the preset's array
+			a.WithArrays(cfg.Accel.NumArrays())
 		}
 	}
 	cfg.WithAccelerator(a).WithCost(f.costModel, f.lambda, f.beta).WithSeed(f.seed)

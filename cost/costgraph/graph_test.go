@@ -70,10 +70,17 @@ func TestCeilGraphMatchesFloat(t *testing.T) {
 }
 
 // TestCostGraphGradient checks a whole cycle formula's gradient with respect to a soft channel count
-// against finite differences: the search differentiates exactly this.
+// against finite differences, on one array and on three: the search differentiates exactly this.
 func TestCostGraphGradient(t *testing.T) {
 	backend := newBackend(t)
-	a := accel.Default()
+	for _, a := range []*accel.Accelerator{accel.Default(), accel.New(64, 64).WithArrays(3)} {
+		costGraphGradient(t, backend, a)
+	}
+}
+
+// costGraphGradient is TestCostGraphGradient on one accelerator (on several arrays the busiest
+// array's ⌈tiles/A⌉ is a second smooth ceiling over the first).
+func costGraphGradient(t *testing.T, backend backends.Backend, a *accel.Accelerator) {
 	for _, kind := range []cost.Kind{cost.KindSystolic, cost.KindPipelined, cost.KindRoofline, cost.KindRooflinePaper} {
 		for _, n := range []float64{100, 130.5, 200} {
 			exec := graph.MustNewExec(backend, func(f *graph.Node) (*graph.Node, *graph.Node) {
@@ -90,10 +97,10 @@ func TestCostGraphGradient(t *testing.T) {
 			const h = 1e-4
 			fd := (eval(n+h) - eval(n-h)) / (2 * h)
 			if got := out[0].Value().(float64); math.Abs(got-eval(n)) > 1e-9 {
-				t.Errorf("%s: graph cycles at N=%g = %g, float %g", kind, n, got, eval(n))
+				t.Errorf("%s on %s: graph cycles at N=%g = %g, float %g", kind, a.Shape(), n, got, eval(n))
 			}
 			if got := out[1].Value().(float64); math.Abs(got-fd) > 1e-4*math.Max(1, math.Abs(fd)) {
-				t.Errorf("%s: d cycles/dN at %g = %g, finite difference %g", kind, n, got, fd)
+				t.Errorf("%s on %s: d cycles/dN at %g = %g, finite difference %g", kind, a.Shape(), n, got, fd)
 			}
 		}
 	}
