@@ -121,12 +121,34 @@ func (a *Accelerator) WithArrays(n int) *Accelerator {
 	return a
 }
 
-// Shape writes the arrays as ParseShape reads them: "RxC" for one array, "NxRxC" for N.
-func (a *Accelerator) Shape() string {
-	if a.NumArrays() > 1 {
-		return fmt.Sprintf("%dx%dx%d", a.Arrays, a.Rows, a.Cols)
+// Shape writes the arrays as ParseArrayShape reads them: "RxC" for one array, "NxRxC" for N.
+func (a *Accelerator) Shape() string { return a.ArrayShape().String() }
+
+// ArrayShape returns the accelerator's rows, columns and array count.
+func (a *Accelerator) ArrayShape() ArrayShape {
+	return ArrayShape{Rows: a.Rows, Cols: a.Cols, Arrays: a.Arrays}
+}
+
+// ArrayShape is an accelerator's arrays: one R×C array, or Arrays of them sharing the SRAM and the
+// DRAM channel (Accelerator.Arrays; 0 is one array).
+type ArrayShape struct {
+	Rows   int `json:"rows"`
+	Cols   int `json:"cols"`
+	Arrays int `json:"arrays,omitempty"`
+}
+
+// String writes the shape as ParseArrayShape reads it, "RxC" or "NxRxC".
+func (s ArrayShape) String() string {
+	if s.Arrays > 1 {
+		return fmt.Sprintf("%dx%dx%d", s.Arrays, s.Rows, s.Cols)
 	}
-	return fmt.Sprintf("%dx%d", a.Rows, a.Cols)
+	return fmt.Sprintf("%dx%d", s.Rows, s.Cols)
+}
+
+// Set gives accelerator a the shape's rows, columns and array count.
+func (s ArrayShape) Set(a *Accelerator) {
+	a.Rows, a.Cols = s.Rows, s.Cols
+	a.WithArrays(s.Arrays)
 }
 
 // BytesPerCycle is the off-chip bandwidth expressed per array clock cycle.
@@ -181,22 +203,27 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
 }
 
-// ParseShape parses arrays written "RxC" (one array, e.g. "128x128") or "NxRxC" (N arrays of R×C,
-// e.g. "4x64x64"); arrays is 1 for the first form.
-func ParseShape(s string) (arrays, rows, cols int, err error) {
+// ParseArrayShape parses arrays written "RxC" (one array, e.g. "128x128") or "NxRxC" (N arrays of
+// R×C, e.g. "4x64x64"); one array has Arrays 0.
+func ParseArrayShape(s string) (ArrayShape, error) {
 	parts := strings.Split(strings.ToLower(strings.TrimSpace(s)), "x")
 	if len(parts) != 3 {
-		rows, cols, err = ParseArray(s)
-		return 1, rows, cols, err
+		rows, cols, err := ParseArray(s)
+		return ArrayShape{Rows: rows, Cols: cols}, err
 	}
 	n, err := strconv.Atoi(parts[0])
 	if err != nil || n < 1 || n > MaxArrays {
-		return 0, 0, 0, fmt.Errorf("want NxROWSxCOLS with N arrays in 1..%d, got %q", MaxArrays, s)
+		return ArrayShape{}, fmt.Errorf("want NxROWSxCOLS with N arrays in 1..%d, got %q", MaxArrays, s)
 	}
-	if rows, cols, err = ParseArray(parts[1] + "x" + parts[2]); err != nil {
-		return 0, 0, 0, fmt.Errorf("want NxROWSxCOLS with two integers in 1..%d after N, got %q", MaxArrayDim, s)
+	rows, cols, err := ParseArray(parts[1] + "x" + parts[2])
+	if err != nil {
+		return ArrayShape{}, fmt.Errorf("want NxROWSxCOLS with two integers in 1..%d after N, got %q", MaxArrayDim, s)
 	}
-	return n, rows, cols, nil
+	out := ArrayShape{Rows: rows, Cols: cols}
+	if n > 1 {
+		out.Arrays = n
+	}
+	return out, nil
 }
 
 // ParseArray parses an array size written "RxC" (e.g. "128x128", "32x256").

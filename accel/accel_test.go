@@ -90,19 +90,23 @@ func TestLower(t *testing.T) {
 	}
 }
 
-// TestSeveralArrays: "NxRxC" reads N arrays of R×C and "RxC" one; one array is stored as 0, so an
+// TestSeveralArrays: "NxRxC" reads N arrays of R×C and "RxC" (or "1xRxC") one; one array is stored as 0, so an
 // accelerator's JSON names "arrays" only for several; the count is validated like the sides.
 func TestSeveralArrays(t *testing.T) {
-	for in, want := range map[string][3]int{"128x128": {1, 128, 128}, "4x32x16": {4, 32, 16}, " 2X8X8 ": {2, 8, 8}} {
-		n, r, c, err := ParseShape(in)
-		if err != nil || [3]int{n, r, c} != want {
-			t.Errorf("ParseShape(%q) = %d, %d, %d, %v; want %v", in, n, r, c, err, want)
+	for in, want := range map[string]ArrayShape{"128x128": {Rows: 128, Cols: 128}, "4x32x16": {Rows: 32, Cols: 16, Arrays: 4},
+		" 2X8X8 ": {Rows: 8, Cols: 8, Arrays: 2}, "1x8x8": {Rows: 8, Cols: 8}} {
+		got, err := ParseArrayShape(in)
+		if err != nil || got != want {
+			t.Errorf("ParseArrayShape(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"0x8x8", "65537x8x8", "4x0x8", "4x8x8x8", "ax8x8"} {
-		if _, _, _, err := ParseShape(in); err == nil {
-			t.Errorf("ParseShape(%q): no error", in)
+		if _, err := ParseArrayShape(in); err == nil {
+			t.Errorf("ParseArrayShape(%q): no error", in)
 		}
+	}
+	if s := (ArrayShape{Rows: 8, Cols: 16, Arrays: 4}); s.String() != "4x8x16" || (ArrayShape{Rows: 8, Cols: 16}).String() != "8x16" {
+		t.Errorf("String: %s", s)
 	}
 	one := New(8, 8).WithArrays(1)
 	if one.Arrays != 0 || one.NumArrays() != 1 || one.AllPEs() != 64 || one.Shape() != "8x8" {

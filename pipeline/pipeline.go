@@ -253,7 +253,7 @@ func chosenArray(net *arch.Network) (*search.ArrayShape, error) {
 	if !ok {
 		return nil, nil
 	}
-	s, err := search.ParseArrayShape(chosen)
+	s, err := accel.ParseArrayShape(chosen)
 	if err != nil {
 		return nil, fmt.Errorf("search field %q: %w", search.ArrayKey, err)
 	}

@@ -15,40 +15,14 @@ import (
 	"github.com/uboost/uboost/accel"
 )
 
-// ArrayShape is one candidate of a co-design search: an R×C array, or Arrays of them sharing the
-// memory (accel.Accelerator.Arrays; 0 is one).
-type ArrayShape struct {
-	Rows   int `json:"rows"`
-	Cols   int `json:"cols"`
-	Arrays int `json:"arrays,omitempty"`
-}
-
-// String writes the shape as --arrays spells it, "RxC" or "NxRxC".
-func (s ArrayShape) String() string {
-	if s.Arrays > 1 {
-		return fmt.Sprintf("%dx%dx%d", s.Arrays, s.Rows, s.Cols)
-	}
-	return fmt.Sprintf("%dx%d", s.Rows, s.Cols)
-}
-
-// ParseArrayShape reads one candidate, "RxC" or "NxRxC" (accel.ParseShape).
-func ParseArrayShape(f string) (ArrayShape, error) {
-	n, r, c, err := accel.ParseShape(f)
-	if err != nil {
-		return ArrayShape{}, err
-	}
-	s := ArrayShape{Rows: r, Cols: c}
-	if n > 1 {
-		s.Arrays = n
-	}
-	return s, nil
-}
+// ArrayShape is one candidate of a co-design search: an R×C array, or several sharing the memory.
+type ArrayShape = accel.ArrayShape
 
 // ParseArrays reads a comma-separated list of candidates ("128x128,256x64,4x64x64").
 func ParseArrays(list string) ([]ArrayShape, error) {
 	var out []ArrayShape
 	for _, f := range strings.Split(list, ",") {
-		s, err := ParseArrayShape(f)
+		s, err := accel.ParseArrayShape(f)
 		if err != nil {
 			return nil, err
 		}
@@ -57,11 +31,6 @@ func ParseArrays(list string) ([]ArrayShape, error) {
 	return out, nil
 }
 
-// Set gives accelerator a this shape's rows, columns and array count.
-func (s ArrayShape) Set(a *accel.Accelerator) {
-	a.Rows, a.Cols = s.Rows, s.Cols
-	a.WithArrays(s.Arrays)
-}
 
 // MaxAspect bounds the aspect ratio of the shapes PEBudgetArrays enumerates: rows/cols and cols/rows
 // at most 16 (TPU-like square arrays to 512×32-style strips; beyond that a strip wastes its long side on
@@ -210,7 +179,7 @@ func (c *Config) validateArrays() error {
 			return fmt.Errorf("array %s listed twice", s)
 		}
 		seen[s] = true
-		p, err := ParseArrayShape(s.String())
+		p, err := accel.ParseArrayShape(s.String())
 		if err != nil {
 			return err
 		}

@@ -78,11 +78,11 @@ func (f *acceleratorFlags) Accelerator() (*accel.Accelerator, error) {
 	}
 	changed := func(name string) bool { return f.file == "" || f.cmd.Flags().Changed(name) }
 	if changed("array") {
-		n, r, c, err := accel.ParseShape(f.array)
+		shape, err := accel.ParseArrayShape(f.array)
 		if err != nil {
 			return nil, fmt.Errorf("flag --array: %w", err)
 		}
-		a.WithArrays(n).Rows, a.Cols = r, c
+		shape.Set(a)
 	}
 	if changed("sram-mb") {
 		if !(f.sramMB > 0 && f.sramMB*(1<<20) <= accel.MaxSRAMBytes) {

@@ -30,21 +30,8 @@ const (
 	ConvGrid = "conv-grid"
 )
 
-// Size is an array size R×C.
-type Size struct {
-	Rows int `json:"rows"`
-	Cols int `json:"cols"`
-	// Arrays is how many R×C arrays share the memory (accel.Accelerator.Arrays; 0 is one).
-	Arrays int `json:"arrays,omitempty"`
-}
-
-// String writes the size as --sizes spells it, "RxC" or "NxRxC".
-func (s Size) String() string {
-	if s.Arrays > 1 {
-		return fmt.Sprintf("%dx%dx%d", s.Arrays, s.Rows, s.Cols)
-	}
-	return fmt.Sprintf("%dx%d", s.Rows, s.Cols)
-}
+// Size is an array size: R×C, or N arrays of R×C.
+type Size = accel.ArrayShape
 
 // Config says what to compare. Base supplies the clock, bandwidth, SRAM, element size and weight
 // buffering; its array size and batch are replaced by each case's.
@@ -240,8 +227,8 @@ func GridConv(k, c, spatial int) accel.Layer {
 // price fills a case: every model's and every simulator setting's totals for layers.
 func price(cfg Config, models []cost.Model, c Case, layers []accel.Layer) (Case, error) {
 	a := *cfg.Base
-	a.Rows, a.Cols, a.Batch = c.Size.Rows, c.Size.Cols, c.Batch
-	a.WithArrays(c.Size.Arrays)
+	c.Size.Set(&a)
+	a.Batch = c.Batch
 	where := fmt.Sprintf("%s on %s at batch %d", c.Name, c.Size, c.Batch)
 	c.Simulated = map[string]Point{}
 	c.Models = map[string]Point{}
@@ -384,14 +371,11 @@ func ranks(v []float64) []float64 {
 func ParseSizes(s string) ([]Size, error) {
 	var sizes []Size
 	for _, f := range strings.Split(s, ",") {
-		n, r, c, err := accel.ParseShape(f)
+		size, err := accel.ParseArrayShape(f)
 		if err != nil {
 			return nil, err
 		}
-		sizes = append(sizes, Size{Rows: r, Cols: c, Arrays: n})
-		if n == 1 {
-			sizes[len(sizes)-1].Arrays = 0
-		}
+		sizes = append(sizes, size)
 	}
 	return sizes, nil
 }
