@@ -31,7 +31,6 @@ func ParseArrays(list string) ([]ArrayShape, error) {
 	return out, nil
 }
 
-
 // MaxAspect bounds the aspect ratio of the shapes PEBudgetArrays enumerates: rows/cols and cols/rows
 // at most 16 (TPU-like square arrays to 512×32-style strips; beyond that a strip wastes its long side on
 // every layer narrower than it).
