@@ -152,6 +152,21 @@ func TestForArray(t *testing.T) {
 	}
 }
 
+// oneLayerTerms prices node nd at widths 8→8 on a 4×4 map on every candidate array of h, weighs the
+// arrays by p under the MAC-weighted aggregation and the objective, and evaluates what outs picks.
+func oneLayerTerms(t *testing.T, h *hwCost, nd arch.Node, objective Objective, p []float64, outs func(layerTerm, hwTerms) []*graph.Node) []float64 {
+	t.Helper()
+	return evalGraph(t, func(g *graph.Graph) []*graph.Node {
+		term, err := h.layer(g, dtypes.Float64, nd, [2]int{4, 4}, fixedWidth(8), fixedWidth(8))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := newHWAcc(g, dtypes.Float64, h, 1)
+		acc.add(term)
+		return outs(term, acc.terms(AggMACWeighted, objective, constOf(g, dtypes.Float64, p, len(p))))
+	})
+}
+
 // TestSeveralArraysCandidate: a candidate of several arrays is priced as the busiest of them. A 3×3
 // conv 8→8 on a 4×4 map at batch 1 is M = 16, K = 72, N = 8: on one 8×8 array 9 tiles, 144 cycles;
 // on two 8×8 arrays ("2x8x8") the busiest runs ⌈9/2⌉ = 5, 80 cycles, and the utilization is over
@@ -168,14 +183,7 @@ func TestSeveralArraysCandidate(t *testing.T) {
 		t.Errorf("candidates %v, %v", c[0], c[1])
 	}
 	h := newHWCost(cfg)
-	got := evalGraph(t, func(g *graph.Graph) []*graph.Node {
-		term, err := h.layer(g, dtypes.Float64, nd, [2]int{4, 4}, fixedWidth(8), fixedWidth(8))
-		if err != nil {
-			t.Fatal(err)
-		}
-		acc := newHWAcc(g, dtypes.Float64, h, 1)
-		acc.add(term)
-		hw := acc.terms(AggMACWeighted, ObjectiveLatency, constOf(g, dtypes.Float64, []float64{0.5, 0.5}, 2))
+	got := oneLayerTerms(t, h, nd, ObjectiveLatency, []float64{0.5, 0.5}, func(term layerTerm, hw hwTerms) []*graph.Node {
 		return []*graph.Node{term.cycles, hw.ArrayCosts, hw.ArrayUtils}
 	})
 	want := []float64{144, 80, 144e-6, 80e-6, 1, 0.9}
@@ -197,15 +205,7 @@ func TestArrayExpectation(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.Ceil, cfg.Arrays, cfg.Objective = cost.ExactCeil, []ArrayShape{{Rows: 8, Cols: 8}, {Rows: 4, Cols: 16}}, ObjectiveEDP
 	h := newHWCost(cfg)
-	got := evalGraph(t, func(g *graph.Graph) []*graph.Node {
-		term, err := h.layer(g, dtypes.Float64, nd, [2]int{4, 4}, fixedWidth(8), fixedWidth(8))
-		if err != nil {
-			t.Fatal(err)
-		}
-		acc := newHWAcc(g, dtypes.Float64, h, 1)
-		acc.add(term)
-		p := constOf(g, dtypes.Float64, []float64{0.25, 0.75}, 2)
-		hw := acc.terms(AggMACWeighted, ObjectiveEDP, p)
+	got := oneLayerTerms(t, h, nd, ObjectiveEDP, []float64{0.25, 0.75}, func(_ layerTerm, hw hwTerms) []*graph.Node {
 		return []*graph.Node{hw.LatencyMs, hw.Util, hw.EnergyUJ, hw.Cost, hw.ArrayCosts}
 	})
 	flat := got
