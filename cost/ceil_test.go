@@ -3,6 +3,7 @@ package cost
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/uboost/uboost/accel"
@@ -82,6 +83,16 @@ func TestCheckTiles(t *testing.T) {
 				t.Errorf("%s: %s ceiling: %v", c.name, other, err)
 			}
 		}
+	}
+	// On several arrays the busiest array's share counts too: 600 depthwise products of one tile each
+	// are 300 a piece on two arrays (priced) and 301 on two when there are 601 (refused).
+	two := accel.New(32, 16).WithArrays(2)
+	dw := func(n float64) Dims[float64] { return Dims[float64]{M: 1, K: 9, N: 1, Count: n, OneColumn: true} }
+	if err := CheckTiles(PaperCeil, two, dw(600)); err != nil {
+		t.Errorf("600 products on two arrays: %v", err)
+	}
+	if err := CheckTiles(PaperCeil, two, dw(601)); !errors.Is(err, ErrBeyondCeiling) || !strings.Contains(err.Error(), "301 tiles on the busiest of 2 arrays") {
+		t.Errorf("601 products on two arrays: %v", err)
 	}
 	// At its limit the staircase still counts: 300 row tiles read 300 (its last step), one column tile
 	// 1 + 1/36 (eq. 7 at an integer with a step above it), against the reference's 300-term sum.

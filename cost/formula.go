@@ -3,6 +3,7 @@ package cost
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/uboost/uboost/accel"
 )
@@ -93,15 +94,21 @@ func tileCounts[T any](al Algebra[T], c Ceiling, a *accel.Accelerator, d Dims[T]
 // ErrBeyondCeiling is CheckTiles' error: a layer with more tiles than its smooth ceiling counts.
 var ErrBeyondCeiling = errors.New("beyond its smooth ceiling's range")
 
-// CheckTiles reports a layer whose row or column tiles lie beyond what ceiling c counts (CeilLimit),
-// where a formula through it would price the layer as if it had fewer tiles and could read a
-// utilization above 100%.
+// CheckTiles reports a layer whose row or column tiles, or on several arrays the busiest array's
+// share of them, lie beyond what ceiling c counts (CeilLimit): a formula through it would price the
+// layer as if it had fewer tiles and could read a utilization above 100%.
 func CheckTiles(c Ceiling, a *accel.Accelerator, d Dims[float64]) error {
 	limit := CeilLimit(c)
 	rows, cols := tileCounts(Float{}, ExactCeil, a, d)
 	if rows > limit || cols > limit {
-		return fmt.Errorf("%g×%g weight tiles (GEMM %g×%g×%g on %dx%d): %w (the %s ceiling counts up to %g tiles)",
-			rows, cols, d.M, d.K, d.N, a.Rows, a.Cols, ErrBeyondCeiling, c, limit)
+		return fmt.Errorf("%g×%g weight tiles (GEMM %g×%g×%g on %s): %w (the %s ceiling counts up to %g tiles)",
+			rows, cols, d.M, d.K, d.N, a.Shape(), ErrBeyondCeiling, c, limit)
+	}
+	if n := a.NumArrays(); n > 1 {
+		if busiest := math.Ceil(d.Count * rows * cols / float64(n)); busiest > limit {
+			return fmt.Errorf("%g tiles on the busiest of %d arrays (GEMM %g×%g×%g, %g of them, on %s): %w (the %s ceiling counts up to %g tiles)",
+				busiest, n, d.M, d.K, d.N, d.Count, a.Shape(), ErrBeyondCeiling, c, limit)
+		}
 	}
 	return nil
 }
