@@ -84,6 +84,11 @@ func (m analytical) layer(a *accel.Accelerator, l accel.Layer) (LayerCost, error
 	default:
 		lc.Cycles = int64(math.Round(cycles))
 	}
+	// A smooth ceiling can read fewer tiles than the layer fills (the paper's just above a whole
+	// tile, either after rounding to whole cycles): report such a layer at the cycles of every PE busy,
+	// never above 100% utilization, as the table models do. LayerCycles, what the search reads, stays
+	// the formula's.
+	lc.Cycles = max(lc.Cycles, ceilDiv(lc.MACs, a.AllPEs()))
 	switch m.kind {
 	case KindRoofline:
 		lc.Bytes = int64(Bytes(Float{}, a, d))
