@@ -19,8 +19,9 @@ func CountsOf(n accel.Accesses) Counts[float64] {
 // Access counts a layer's accesses in closed form, under the simulator's tiling and memory policy
 // (package sim: the default two staging slots per array) so that with the exact ceiling every count
 // but the idle PE-cycles equals the simulator's. A = a.NumArrays() arrays share the SRAM and deal the
-// tiles out; the counts below are per tile and do not depend on which array runs it. With t = Count·⌈K/R⌉·⌈N/C⌉ tiles (one column for a
-// depthwise layer), rt = ⌈K/R⌉ row tiles and ct = ⌈N/C⌉ column tiles:
+// tiles out; the counts are per tile and do not depend on which array runs it. With
+// t = Count·⌈K/R⌉·⌈N/C⌉ tiles (one column for a depthwise layer), rt = ⌈K/R⌉ row tiles and
+// ct = ⌈N/C⌉ column tiles:
 //
 //   - register: 2·MACs + Count·K·N (per MAC an input and a partial sum latched; each weight loaded once);
 //   - SRAM reads: Count·K·N weights + Count·M·K·ct streamed inputs + Count·M·N·rt partial sums;

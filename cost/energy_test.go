@@ -106,7 +106,9 @@ func TestZooAccessesMatchSimulator(t *testing.T) {
 	}
 }
 
-func zooAccessesMatch(t *testing.T, name string, a *accel.Accelerator) {
+// zooLayers lowers a zoo network to its layers.
+func zooLayers(t *testing.T, name string) []accel.Layer {
+	t.Helper()
 	n, err := arch.ZooNetwork(name)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +117,11 @@ func zooAccessesMatch(t *testing.T, name string, a *accel.Accelerator) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return layers
+}
+
+func zooAccessesMatch(t *testing.T, name string, a *accel.Accelerator) {
+	layers := zooLayers(t, name)
 	an, err := cost.SystolicPipelined().Estimate(a, layers)
 	if err != nil {
 		t.Fatal(err)

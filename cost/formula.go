@@ -3,7 +3,6 @@ package cost
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/uboost/uboost/accel"
 )
@@ -105,7 +104,7 @@ func CheckTiles(c Ceiling, a *accel.Accelerator, d Dims[float64]) error {
 			rows, cols, d.M, d.K, d.N, a.Shape(), ErrBeyondCeiling, c, limit)
 	}
 	if n := a.NumArrays(); n > 1 {
-		if busiest := math.Ceil(d.Count * rows * cols / float64(n)); busiest > limit {
+		if busiest := busiestTiles(Float{}, ExactCeil, a, Tiles(Float{}, ExactCeil, a, d)); busiest > limit {
 			return fmt.Errorf("%g tiles on the busiest of %d arrays (GEMM %g×%g×%g, %g of them, on %s): %w (the %s ceiling counts up to %g tiles)",
 				busiest, n, d.M, d.K, d.N, d.Count, a.Shape(), ErrBeyondCeiling, c, limit)
 		}

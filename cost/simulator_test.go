@@ -16,14 +16,7 @@ import (
 // ⌈tiles/A⌉ of them), with equal utilizations, and its breakdowns add up to A·R·C·cycles.
 func TestSimulatorMatchesPipelined(t *testing.T) {
 	for _, name := range arch.ZooNames() {
-		n, err := arch.ZooNetwork(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		layers, err := n.Layers()
-		if err != nil {
-			t.Fatal(err)
-		}
+		layers := zooLayers(t, name)
 		for _, c := range []struct {
 			buf    accel.Buffering
 			arrays int

@@ -149,15 +149,6 @@ func price(af *acceleratorFlags, nf *networkFlags, models ...cost.Model) ([]*cos
 	return priceAll(a, nf, models...)
 }
 
-// priceOn is price with one model on an accelerator already built.
-func priceOn(a *accel.Accelerator, nf *networkFlags, m cost.Model) (*cost.Report, error) {
-	reports, err := priceAll(a, nf, m)
-	if err != nil {
-		return nil, err
-	}
-	return reports[0], nil
-}
-
 // priceAll prices the network the flags name on a with each model.
 func priceAll(a *accel.Accelerator, nf *networkFlags, models ...cost.Model) ([]*cost.Report, error) {
 	name, layers, err := nf.Layers()

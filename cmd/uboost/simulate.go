@@ -79,10 +79,11 @@ package documentation (go doc github.com/uboost/uboost/sim).`,
 			}
 			a.WithArrays(sf.arrays)
 		}
-		r, err := priceOn(a, nf, cost.NewSimulator(opt))
+		reports, err := priceAll(a, nf, cost.NewSimulator(opt))
 		if err != nil {
 			return err
 		}
+		r := reports[0]
 		if err := writeReport(cmd, r, asJSON); err != nil || asJSON {
 			return err
 		}
