@@ -39,21 +39,33 @@ const MaxAspect = 16
 // MinArraySide is the smallest side PEBudgetArrays enumerates.
 const MinArraySide = 8
 
-// PEBudgetArrays enumerates the power-of-two shapes R×C = budget with R, C ≥ MinArraySide and an aspect
-// ratio of at most MaxAspect, rows ascending: for 16384, 32×512, 64×256, 128×128, 256×64, 512×32.
-func PEBudgetArrays(budget int) ([]ArrayShape, error) {
+// PEBudgetArrays enumerates the designs of budget PEs in all: for each count N = 1, 2, 4, … up to
+// maxArrays, N arrays sharing the memory, each of the power-of-two shapes R×C = budget/N with R, C ≥
+// MinArraySide and an aspect ratio of at most MaxAspect; counts ascending, rows ascending within a
+// count. For 16384 and one array: 32×512, 64×256, 128×128, 256×64, 512×32.
+func PEBudgetArrays(budget, maxArrays int) ([]ArrayShape, error) {
 	if budget <= 0 || bits.OnesCount(uint(budget)) != 1 || budget > accel.MaxArrayDim*accel.MaxArrayDim {
 		return nil, fmt.Errorf("want a power of two up to %d PEs, got %d", accel.MaxArrayDim*accel.MaxArrayDim, budget)
 	}
+	if maxArrays < 1 || bits.OnesCount(uint(maxArrays)) != 1 || maxArrays > accel.MaxArrays {
+		return nil, fmt.Errorf("want a power of two up to %d arrays, got %d", accel.MaxArrays, maxArrays)
+	}
 	var out []ArrayShape
-	for r := MinArraySide; r <= budget/MinArraySide; r *= 2 {
-		c := budget / r
-		if r <= accel.MaxArrayDim && c <= accel.MaxArrayDim && r <= MaxAspect*c && c <= MaxAspect*r {
-			out = append(out, ArrayShape{Rows: r, Cols: c})
+	for n := 1; n <= maxArrays && budget/n >= MinArraySide*MinArraySide; n *= 2 {
+		each := budget / n
+		for r := MinArraySide; r <= each/MinArraySide; r *= 2 {
+			c := each / r
+			if r <= accel.MaxArrayDim && c <= accel.MaxArrayDim && r <= MaxAspect*c && c <= MaxAspect*r {
+				s := ArrayShape{Rows: r, Cols: c}
+				if n > 1 {
+					s.Arrays = n
+				}
+				out = append(out, s)
+			}
 		}
 	}
 	if len(out) < 2 {
-		return nil, fmt.Errorf("%d PEs make fewer than two shapes with sides ≥ %d and aspect ≤ %d", budget, MinArraySide, MaxAspect)
+		return nil, fmt.Errorf("%d PEs make fewer than two designs with sides ≥ %d and aspect ≤ %d", budget, MinArraySide, MaxAspect)
 	}
 	return out, nil
 }

@@ -26,15 +26,31 @@ import (
 )
 
 func TestPEBudgetArrays(t *testing.T) {
-	got, err := PEBudgetArrays(16384)
+	got, err := PEBudgetArrays(16384, 1)
 	// 16384 = 2^14: rows 8…2048, aspect ≤ 16 keeps 32×512 … 512×32.
 	want := []ArrayShape{{Rows: 32, Cols: 512}, {Rows: 64, Cols: 256}, {Rows: 128, Cols: 128}, {Rows: 256, Cols: 64}, {Rows: 512, Cols: 32}}
 	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("PEBudgetArrays(16384) = %v, %v; want %v", got, err, want)
+		t.Errorf("PEBudgetArrays(16384, 1) = %v, %v; want %v", got, err, want)
 	}
-	for _, bad := range []int{0, 1000, 64} {
-		if _, err := PEBudgetArrays(bad); err == nil {
-			t.Errorf("PEBudgetArrays(%d) gave no error", bad)
+	// 1024 PEs as one array (8×128 … 128×8), two of 512 (8×64 … 64×8), four of 256 (8×32, 16×16,
+	// 32×8); eight of 128 would need 8×16 or 16×8, allowed too, but the count stops at 4.
+	got, err = PEBudgetArrays(1024, 4)
+	var names []string
+	for _, s := range got {
+		names = append(names, s.String())
+	}
+	wantNames := "8x128 16x64 32x32 64x16 128x8 2x8x64 2x16x32 2x32x16 2x64x8 4x8x32 4x16x16 4x32x8"
+	if err != nil || strings.Join(names, " ") != wantNames {
+		t.Errorf("PEBudgetArrays(1024, 4) = %v, %v; want %s", names, err, wantNames)
+	}
+	// The count stops where a share falls below 8×8: 256 PEs split at most four ways.
+	got, err = PEBudgetArrays(256, 64)
+	if err != nil || len(got) != 3+2+1 || got[len(got)-1].String() != "4x8x8" {
+		t.Errorf("PEBudgetArrays(256, 64) = %v, %v; want 3 single shapes, 2 pairs and 4x8x8 last", got, err)
+	}
+	for _, bad := range [][2]int{{0, 1}, {1000, 1}, {64, 1}, {64, 8}, {1024, 3}, {1024, 0}, {1024, 1 << 17}} {
+		if _, err := PEBudgetArrays(bad[0], bad[1]); err == nil {
+			t.Errorf("PEBudgetArrays(%d, %d) gave no error", bad[0], bad[1])
 		}
 	}
 	cfg := tinyConfig(t)

@@ -28,7 +28,7 @@ func init() { root.AddCommand(newSearchCmd()) }
 type searchFlags struct {
 	stage, dataSpec, searchData, preset, proto, costModel, ceil, agg, widthCost, out               string
 	simSchedule, objective, arrays, arrayChoice, arrayHalvingFrom                                  string
-	peBudget, arrayHalvingTo                                                                       int
+	peBudget, maxArrays, arrayHalvingTo                                                            int
 	lambda, beta, trainWarmup, trainClip, alphaInitStd, turnLRScale                                float64
 	epochsMicro, epochsChannel, trainBatch, steps, threads, warmupEpochs                           int
 	trainEpochs, trainBatchFinal, trainLimit                                                       int
@@ -91,6 +91,7 @@ With no flags it runs the demo preset on the built-in Fashion-MNIST subset in a 
 	fl.Float64Var(&f.turnLRScale, "turn-lr-scale", 1, "with --array-turns, multiply the channel stage's architecture learning rate by this (docs/CODESIGN.md, ninth test: 2 moved the width logits further without changing the derived widths)")
 	fl.BoolVar(&f.refine, "refine", false, "co-design, then a search of the array it chose alone at the same settings, whose network is trained: two searches' time for the chosen array's own network (the co-design's search kept in DIR/codesign; docs/CODESIGN.md)")
 	fl.IntVar(&f.peBudget, "pe-budget", 0, "co-design: candidates are the power-of-two shapes of this many PEs with sides ≥ 8 and aspect ≤ 16 (16384: 32x512 … 512x32)")
+	fl.IntVar(&f.maxArrays, "max-arrays", 1, "with --pe-budget, also enumerate 2, 4, … up to this many arrays sharing the memory, each a power-of-two shape of the budget's share (1024 and 4: 8x128 … 128x8, 2x8x64 … 2x64x8, 4x8x32, 4x16x16, 4x32x8)")
 	fl.Float64Var(&f.lambda, "lambda", 1, "λ, weight of the --objective (latency in ms by default) in the loss")
 	fl.Float64Var(&f.beta, "beta", 1, "β, weight of utilization (0..1) in the loss")
 	fl.IntVar(&f.epochsMicro, "epochs-micro", -1, "micro-stage epochs (-1: the preset's)")
@@ -155,12 +156,14 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 	switch {
 	case f.arrays != "" && changed("pe-budget"):
 		return nil, fmt.Errorf("give --arrays or --pe-budget, not both")
+	case changed("max-arrays") && !changed("pe-budget"):
+		return nil, fmt.Errorf("flag --max-arrays: goes with --pe-budget (name split designs in --arrays: 4x16x16)")
 	case f.arrays != "":
 		if cfg.Arrays, err = search.ParseArrays(f.arrays); err != nil {
 			return nil, fmt.Errorf("flag --arrays: %w", err)
 		}
 	case changed("pe-budget"):
-		if cfg.Arrays, err = search.PEBudgetArrays(f.peBudget); err != nil {
+		if cfg.Arrays, err = search.PEBudgetArrays(f.peBudget, f.maxArrays); err != nil {
 			return nil, fmt.Errorf("flag --pe-budget: %w", err)
 		}
 	}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/uboost/uboost/accel"
 )
 
 // TestSearchStages runs both stages on the built-in data with two batches per epoch, then prices the
@@ -136,4 +139,33 @@ func TestCodesignDefaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPEBudgetSplit: --max-arrays adds split designs to --pe-budget's candidates, which the search
+// records in config.json as it would named ones; without --pe-budget it is a one-line error.
+func TestPEBudgetSplit(t *testing.T) {
+	out := t.TempDir()
+	if _, stderr, ok := run(t, "search", "--stage", "micro", "--epochs-micro", "1", "--steps-per-epoch", "2", "--search-batch", "8",
+		"--pe-budget", "256", "--max-arrays", "4", "--out", out); !ok {
+		t.Fatalf("search --pe-budget 256 --max-arrays 4 failed: %s", stderr)
+	}
+	var cfg struct {
+		Arrays []accel.ArrayShape `json:"arrays"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "micro", "config.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &cfg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range cfg.Arrays {
+		names = append(names, s.String())
+	}
+	if got, want := strings.Join(names, ","), "8x32,16x16,32x8,2x8x16,2x16x8,4x8x8"; got != want {
+		t.Errorf("config.json arrays = %s, want %s", got, want)
+	}
+	expectOneLineError(t, "--max-arrays", "search", "--stage", "micro", "--max-arrays", "4", "--out", t.TempDir())
+	expectOneLineError(t, "--pe-budget", "search", "--stage", "micro", "--pe-budget", "1024", "--max-arrays", "3", "--out", t.TempDir())
 }
