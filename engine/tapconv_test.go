@@ -271,11 +271,15 @@ func (tc tapCase) depthwiseDirect(in, ker, grad []float32) (out, dk []float64) {
 // TestTapDepthwiseMatchesDefinition is TestTapConvMatchesDefinition for depthwise convolutions:
 // out[b, y, x, c] = Σ_{i,j} x[b, y+i·dh−pt, x+j·dw−pl, c]·k[i, j, c], dK[i, j, c] = Σ x·g.
 func TestTapDepthwiseMatchesDefinition(t *testing.T) {
-	if !avx512 {
-		t.Skip("no AVX-512: depthwise convolutions take the direct path")
-	}
+	forEachTapKernel(t, testTapDepthwiseMatchesDefinition)
+}
+
+// The cases add 72 channels (two whole tiles and one of 8: a whole AVX2 block) and 21 (two whole
+// blocks and one of 5) to tapCases.
+func testTapDepthwiseMatchesDefinition(t *testing.T) {
 	defer SetThreads(Threads())
-	for _, tc := range append(tapCases, tapCase{b: 2, h: 14, w: 14, c: 72, n: 72, kh: 5, kw: 5, dh: 2, dw: 2, pad: [4]int{4, 4, 4, 4}}) {
+	for _, tc := range append(tapCases, tapCase{b: 2, h: 14, w: 14, c: 72, n: 72, kh: 5, kw: 5, dh: 2, dw: 2, pad: [4]int{4, 4, 4, 4}},
+		tapCase{b: 3, h: 7, w: 9, c: 21, n: 21, kh: 3, kw: 3, dh: 1, dw: 1, pad: [4]int{1, 1, 1, 1}}) {
 		if sh, sw := tc.strides(); sh != 1 || sw != 1 {
 			continue // strided depthwise keeps the direct path (TestTapConvDeclines)
 		}
@@ -315,7 +319,7 @@ func BenchmarkDepthwise3x3KernelGradient(b *testing.B) {
 	for _, path := range []string{"taps", "direct"} {
 		b.Run(path, func(b *testing.B) {
 			if path == "taps" && kg.tap == nil {
-				b.Skip("no AVX-512")
+				b.Skip("no AVX2")
 			}
 			b.SetBytes(int64(2 * 64 * 32 * 32 * 9 * 32))
 			for b.Loop() {
@@ -366,8 +370,8 @@ func testTapConvRandomGeometries(t *testing.T) {
 		dk := nanFilled(len(ker))
 		kg.tapKernelGradient(dk, in, grad)
 		checkClose(t, fmt.Sprintf("%v kernel gradient", tc), dk, tc.kernelGradientDirect(in, grad))
-		if !avx512 || tc.sh > 1 || tc.sw > 1 || tc.c == 1 {
-			continue // depthwise taps need AVX-512 and stride 1; one channel is a plain convolution
+		if tc.sh > 1 || tc.sw > 1 || tc.c == 1 {
+			continue // depthwise taps need stride 1; one channel is a plain convolution
 		}
 		dwf, dwk := tc.depthwisePlans()
 		if dwf.tap == nil || dwk.tap == nil {

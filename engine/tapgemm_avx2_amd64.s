@@ -174,3 +174,214 @@ s2acc:
 	ADDSTOREROW2(R15, Y10, Y11)
 	VZEROUPPER
 	RET
+
+// The depthwise kernels for AVX2: a tile of 12 outputs × 8 channels in Y0–Y11, each row its own
+// input pixel times the tap's weights, lane by lane. The mask (8 int32 from Y15) keeps the channels
+// that exist; a whole block of 8 reads its operands straight from memory, a partial one through
+// masked loads, which never touch the lanes left out (the next pixel's channels, or past the buffer).
+
+// DWBASES points R8, R9, R10, R11 at rows 0, 3, 6, 9 of the tile for the tap at (SI): a + tap +
+// row·lda, with a in AX and lda in DX.
+#define DWBASES \
+	MOVQ AX, R8; \
+	ADDQ (SI), R8; \
+	LEAQ (R8)(DX*2), R9; \
+	ADDQ DX, R9; \
+	LEAQ (R9)(DX*2), R10; \
+	ADDQ DX, R10; \
+	LEAQ (R10)(DX*2), R11; \
+	ADDQ DX, R11
+
+// DWROWM is one row's multiply-add through a masked load of its pixel.
+#define DWROWM(addr, t, acc) \
+	VMASKMOVPS addr, Y15, t; \
+	VFMADD231PS t, Y12, acc
+
+#define DWSTORE(acc) \
+	VMOVUPS acc, (R15); \
+	ADDQ    DX, R15
+
+#define DWSTOREM(acc) \
+	VMASKMOVPS acc, Y15, (R15); \
+	ADDQ       DX, R15
+
+// func tapDepthwise12x8AVX2(a *float32, taps *int, ntaps, lda int, w *float32, wstride int,
+//	c *float32, ldc int, mask *int32, full int)
+TEXT ·tapDepthwise12x8AVX2(SB), NOSPLIT, $0-80
+	MOVQ a+0(FP), AX
+	MOVQ taps+8(FP), SI
+	MOVQ ntaps+16(FP), DI
+	MOVQ lda+24(FP), DX
+	MOVQ w+32(FP), BX
+	MOVQ wstride+40(FP), R14
+	MOVQ mask+64(FP), CX
+	VMOVDQU (CX), Y15
+	MOVQ full+72(FP), CX
+	ZERO12
+	TESTQ DI, DI
+	JZ    dw8store
+	TESTQ CX, CX
+	JZ    dw8mtap
+
+dw8tap:
+	DWBASES
+	VMOVUPS (BX), Y12
+	ADDQ R14, BX
+	VFMADD231PS (R8), Y12, Y0
+	VFMADD231PS (R8)(DX*1), Y12, Y1
+	VFMADD231PS (R8)(DX*2), Y12, Y2
+	VFMADD231PS (R9), Y12, Y3
+	VFMADD231PS (R9)(DX*1), Y12, Y4
+	VFMADD231PS (R9)(DX*2), Y12, Y5
+	VFMADD231PS (R10), Y12, Y6
+	VFMADD231PS (R10)(DX*1), Y12, Y7
+	VFMADD231PS (R10)(DX*2), Y12, Y8
+	VFMADD231PS (R11), Y12, Y9
+	VFMADD231PS (R11)(DX*1), Y12, Y10
+	VFMADD231PS (R11)(DX*2), Y12, Y11
+	ADDQ $8, SI
+	DECQ DI
+	JNZ  dw8tap
+	JMP  dw8store
+
+dw8mtap:
+	DWBASES
+	VMASKMOVPS (BX), Y15, Y12
+	ADDQ R14, BX
+	DWROWM((R8), Y13, Y0)
+	DWROWM((R8)(DX*1), Y14, Y1)
+	DWROWM((R8)(DX*2), Y13, Y2)
+	DWROWM((R9), Y14, Y3)
+	DWROWM((R9)(DX*1), Y13, Y4)
+	DWROWM((R9)(DX*2), Y14, Y5)
+	DWROWM((R10), Y13, Y6)
+	DWROWM((R10)(DX*1), Y14, Y7)
+	DWROWM((R10)(DX*2), Y13, Y8)
+	DWROWM((R11), Y14, Y9)
+	DWROWM((R11)(DX*1), Y13, Y10)
+	DWROWM((R11)(DX*2), Y14, Y11)
+	ADDQ $8, SI
+	DECQ DI
+	JNZ  dw8mtap
+
+dw8store:
+	MOVQ c+48(FP), R15
+	MOVQ ldc+56(FP), DX
+	TESTQ CX, CX
+	JZ    dw8mstore
+	DWSTORE(Y0)
+	DWSTORE(Y1)
+	DWSTORE(Y2)
+	DWSTORE(Y3)
+	DWSTORE(Y4)
+	DWSTORE(Y5)
+	DWSTORE(Y6)
+	DWSTORE(Y7)
+	DWSTORE(Y8)
+	DWSTORE(Y9)
+	DWSTORE(Y10)
+	DWSTORE(Y11)
+	VZEROUPPER
+	RET
+
+dw8mstore:
+	DWSTOREM(Y0)
+	DWSTOREM(Y1)
+	DWSTOREM(Y2)
+	DWSTOREM(Y3)
+	DWSTOREM(Y4)
+	DWSTOREM(Y5)
+	DWSTOREM(Y6)
+	DWSTOREM(Y7)
+	DWSTOREM(Y8)
+	DWSTOREM(Y9)
+	DWSTOREM(Y10)
+	DWSTOREM(Y11)
+	VZEROUPPER
+	RET
+
+// func tapDot8AVX2(p, q *float32, rows, stride int, dst *float32, mask *int32, full, accumulate int)
+// dst[0:8] (+)= Σ_{r<rows} p[r·stride + 0:8] ⊙ q[r·stride + 0:8] (stride in bytes), the lanes the
+// mask keeps: a whole block reads q straight from memory, a partial one both through masked loads.
+// Four accumulators (four rows at a time) hide the multiply-add latency.
+TEXT ·tapDot8AVX2(SB), NOSPLIT, $0-64
+	MOVQ p+0(FP), SI
+	MOVQ q+8(FP), DI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	MOVQ mask+40(FP), R8
+	VMOVDQU (R8), Y15
+	MOVQ full+48(FP), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ R11, R11
+	JZ    dot8mx4
+
+dot8x4:
+	CMPQ CX, $4
+	JL   dot8x1
+	LEAQ (SI)(DX*2), R9
+	LEAQ (DI)(DX*2), R10
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	VMOVUPS (SI)(DX*1), Y5
+	VFMADD231PS (DI)(DX*1), Y5, Y1
+	VMOVUPS (R9), Y6
+	VFMADD231PS (R10), Y6, Y2
+	VMOVUPS (R9)(DX*1), Y7
+	VFMADD231PS (R10)(DX*1), Y7, Y3
+	LEAQ (SI)(DX*4), SI
+	LEAQ (DI)(DX*4), DI
+	SUBQ $4, CX
+	JMP  dot8x4
+
+dot8mx4:
+	CMPQ CX, $4
+	JL   dot8x1
+	LEAQ (SI)(DX*2), R9
+	LEAQ (DI)(DX*2), R10
+	VMASKMOVPS (SI), Y15, Y4
+	VMASKMOVPS (DI), Y15, Y5
+	VFMADD231PS Y5, Y4, Y0
+	VMASKMOVPS (SI)(DX*1), Y15, Y6
+	VMASKMOVPS (DI)(DX*1), Y15, Y7
+	VFMADD231PS Y7, Y6, Y1
+	VMASKMOVPS (R9), Y15, Y8
+	VMASKMOVPS (R10), Y15, Y9
+	VFMADD231PS Y9, Y8, Y2
+	VMASKMOVPS (R9)(DX*1), Y15, Y10
+	VMASKMOVPS (R10)(DX*1), Y15, Y11
+	VFMADD231PS Y11, Y10, Y3
+	LEAQ (SI)(DX*4), SI
+	LEAQ (DI)(DX*4), DI
+	SUBQ $4, CX
+	JMP  dot8mx4
+
+dot8x1:
+	TESTQ CX, CX
+	JZ    dot8sum
+	VMASKMOVPS (SI), Y15, Y4
+	VMASKMOVPS (DI), Y15, Y5
+	VFMADD231PS Y5, Y4, Y0
+	ADDQ DX, SI
+	ADDQ DX, DI
+	DECQ CX
+	JMP  dot8x1
+
+dot8sum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	MOVQ dst+32(FP), R8
+	MOVQ accumulate+56(FP), CX
+	TESTQ CX, CX
+	JZ    dot8store
+	VMASKMOVPS (R8), Y15, Y4
+	VADDPS Y4, Y0, Y0
+
+dot8store:
+	VMASKMOVPS Y0, Y15, (R8)
+	VZEROUPPER
+	RET

@@ -15,11 +15,11 @@ func tapGemm(*float32, []int, int, int, int, []float32, int, []float32, int, int
 	panic("engine: tapGemm has no kernel on this architecture")
 }
 
-func tapDepthwise(*float32, []int, int, []float32, int, []float32, int, uint16, uint16) {
+func tapDepthwise([]float32, []int, int, []float32, int, []float32, int, int) {
 	panic("engine: tapDepthwise has no kernel on this architecture")
 }
 
-func tapDot(*float32, *float32, int, int, []float32, uint16, uint16, bool) {
+func tapDot([]float32, []float32, int, int, []float32, int, bool) {
 	panic("engine: tapDot has no kernel on this architecture")
 }
 
