@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "tapkernels_amd64.h"
 
 // ZERO24 clears the 24 accumulators of a 12×32 tile.
 #define ZERO24 \
@@ -45,18 +46,6 @@
 	VMOVUPS acc0, K1, (R15); \
 	VMOVUPS acc1, K2, 64(R15); \
 	ADDQ    DX, R15
-
-// ROWBASES points R8, R9, R10, R11 at rows 0, 3, 6, 9 of the tile for the tap at (SI): a + tap +
-// row·lda, with a in AX and lda in DX.
-#define ROWBASES \
-	MOVQ AX, R8; \
-	ADDQ (SI), R8; \
-	LEAQ (R8)(DX*2), R9; \
-	ADDQ DX, R9; \
-	LEAQ (R9)(DX*2), R10; \
-	ADDQ DX, R10; \
-	LEAQ (R10)(DX*2), R11; \
-	ADDQ DX, R11
 
 // STORE24 stores the 24 accumulators as 12 rows from R15 on, DX bytes apart.
 #define STORE24 \

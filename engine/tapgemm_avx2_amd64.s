@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "tapkernels_amd64.h"
 
 // FMAROW2 multiplies one tile row's A element (broadcast into t) by the two B vectors Y12, Y13.
 #define FMAROW2(addr, t, acc0, acc1) \
@@ -180,18 +181,6 @@ s2acc:
 // that exist; a whole block of 8 reads its operands straight from memory, a partial one through
 // masked loads, which never touch the lanes left out (the next pixel's channels, or past the buffer).
 
-// DWBASES points R8, R9, R10, R11 at rows 0, 3, 6, 9 of the tile for the tap at (SI): a + tap +
-// row·lda, with a in AX and lda in DX.
-#define DWBASES \
-	MOVQ AX, R8; \
-	ADDQ (SI), R8; \
-	LEAQ (R8)(DX*2), R9; \
-	ADDQ DX, R9; \
-	LEAQ (R9)(DX*2), R10; \
-	ADDQ DX, R10; \
-	LEAQ (R10)(DX*2), R11; \
-	ADDQ DX, R11
-
 // DWROWM is one row's multiply-add through a masked load of its pixel.
 #define DWROWM(addr, t, acc) \
 	VMASKMOVPS addr, Y15, t; \
@@ -224,7 +213,7 @@ TEXT ·tapDepthwise12x8AVX2(SB), NOSPLIT, $0-80
 	JZ    dw8mtap
 
 dw8tap:
-	DWBASES
+	ROWBASES
 	VMOVUPS (BX), Y12
 	ADDQ R14, BX
 	VFMADD231PS (R8), Y12, Y0
@@ -245,7 +234,7 @@ dw8tap:
 	JMP  dw8store
 
 dw8mtap:
-	DWBASES
+	ROWBASES
 	VMASKMOVPS (BX), Y15, Y12
 	ADDQ R14, BX
 	DWROWM((R8), Y13, Y0)
