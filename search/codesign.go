@@ -47,8 +47,8 @@ func PEBudgetArrays(budget, maxArrays int) ([]ArrayShape, error) {
 	if budget <= 0 || bits.OnesCount(uint(budget)) != 1 || budget > accel.MaxArrayDim*accel.MaxArrayDim {
 		return nil, fmt.Errorf("want a power of two up to %d PEs, got %d", accel.MaxArrayDim*accel.MaxArrayDim, budget)
 	}
-	if maxArrays < 1 || bits.OnesCount(uint(maxArrays)) != 1 || maxArrays > accel.MaxArrays {
-		return nil, fmt.Errorf("want a power of two up to %d arrays, got %d", accel.MaxArrays, maxArrays)
+	if err := CheckMaxArrays(maxArrays); err != nil {
+		return nil, err
 	}
 	var out []ArrayShape
 	for n := 1; n <= maxArrays && budget/n >= MinArraySide*MinArraySide; n *= 2 {
@@ -68,6 +68,14 @@ func PEBudgetArrays(budget, maxArrays int) ([]ArrayShape, error) {
 		return nil, fmt.Errorf("%d PEs make fewer than two designs with sides ≥ %d and aspect ≤ %d", budget, MinArraySide, MaxAspect)
 	}
 	return out, nil
+}
+
+// CheckMaxArrays checks a PEBudgetArrays count: a power of two up to accel.MaxArrays.
+func CheckMaxArrays(n int) error {
+	if n < 1 || bits.OnesCount(uint(n)) != 1 || n > accel.MaxArrays {
+		return fmt.Errorf("want a power of two up to %d arrays, got %d", accel.MaxArrays, n)
+	}
+	return nil
 }
 
 // Candidates returns the accelerators the search prices every layer on: cfg.Accel alone, or one copy

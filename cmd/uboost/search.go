@@ -163,6 +163,9 @@ func (f *searchFlags) runConfig(cmd *cobra.Command) (*pipeline.Config, error) {
 			return nil, fmt.Errorf("flag --arrays: %w", err)
 		}
 	case changed("pe-budget"):
+		if err := search.CheckMaxArrays(f.maxArrays); err != nil {
+			return nil, fmt.Errorf("flag --max-arrays: %w", err)
+		}
 		if cfg.Arrays, err = search.PEBudgetArrays(f.peBudget, f.maxArrays); err != nil {
 			return nil, fmt.Errorf("flag --pe-budget: %w", err)
 		}

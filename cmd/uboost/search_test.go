@@ -167,5 +167,5 @@ func TestPEBudgetSplit(t *testing.T) {
 		t.Errorf("config.json arrays = %s, want %s", got, want)
 	}
 	expectOneLineError(t, "--max-arrays", "search", "--stage", "micro", "--max-arrays", "4", "--out", t.TempDir())
-	expectOneLineError(t, "--pe-budget", "search", "--stage", "micro", "--pe-budget", "1024", "--max-arrays", "3", "--out", t.TempDir())
+	expectOneLineError(t, "--max-arrays", "search", "--stage", "micro", "--pe-budget", "1024", "--max-arrays", "3", "--out", t.TempDir())
 }
