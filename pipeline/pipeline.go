@@ -246,6 +246,23 @@ func refine(ctx stdctx.Context, cfg Config, ds, target *data.Dataset, dir string
 	return alone, &CodesignSearch{Arrays: cfg.Search.Arrays, Array: chosen.String(), Arch: filepath.Join(CodesignDir, ArchFile), Seconds: secs}, nil
 }
 
+// SearchedAccelerator is the accelerator net was searched for: scfg's, with the array a co-design
+// search chose (arch.json's search.array) when scfg has candidate arrays. It is a copy; scfg's is
+// left as it is.
+func SearchedAccelerator(scfg *search.Config, net *arch.Network) (*accel.Accelerator, error) {
+	a := *scfg.Accel
+	if len(scfg.Arrays) > 0 {
+		chosen, err := chosenArray(net)
+		if err != nil {
+			return nil, fmt.Errorf("arch.json %w", err)
+		}
+		if chosen != nil {
+			chosen.Set(&a)
+		}
+	}
+	return &a, nil
+}
+
 // chosenArray is the array a co-design search chose for net, recorded in its search block (arch.json's
 // search.array), or nil when there is none.
 func chosenArray(net *arch.Network) (*search.ArrayShape, error) {
@@ -386,17 +403,12 @@ func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir 
 // opt is not the default schedule, with the default one too), and fills the hardware half of a Result.
 func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, [2]*cost.Report, error) {
 	var reports [2]*cost.Report
-	a := *scfg.Accel
-	a.WithBatch(1)
-	if len(scfg.Arrays) > 0 {
-		chosen, err := chosenArray(net)
-		if err != nil {
-			return nil, reports, fmt.Errorf("arch.json %w", err)
-		}
-		if chosen != nil {
-			chosen.Set(&a)
-		}
+	searched, err := SearchedAccelerator(scfg, net)
+	if err != nil {
+		return nil, reports, err
 	}
+	a := *searched
+	a.WithBatch(1)
 	layers, err := net.Layers()
 	if err != nil {
 		return nil, reports, err

@@ -324,7 +324,11 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	if err != nil {
 		return err
 	}
-	if sum.Report, err = cost.Systolic().Estimate(cfg.Accel, layers); err != nil {
+	searched, err := pipeline.SearchedAccelerator(cfg, net) // a co-design's chosen array, not the base one
+	if err != nil {
+		return err
+	}
+	if sum.Report, err = cost.Systolic().Estimate(searched, layers); err != nil {
 		return err
 	}
 	sum.Report.Network = net.Name
@@ -342,7 +346,7 @@ func runSearch(cmd *cobra.Command, f *searchFlags) error {
 	}
 	t := sum.Report.Total
 	fmt.Fprintf(w, "on %s (exact systolic model): %.4f ms, utilization %.2f%%, %.3f GMACs, %d parameters\n",
-		cfg.Accel, t.LatencyMs, 100*t.Utilization, float64(t.MACs)/1e9, t.Params)
+		searched, t.LatencyMs, 100*t.Utilization, float64(t.MACs)/1e9, t.Params)
 	return nil
 }
 

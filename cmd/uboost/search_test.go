@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -168,4 +169,44 @@ func TestPEBudgetSplit(t *testing.T) {
 	}
 	expectOneLineError(t, "--max-arrays", "search", "--stage", "micro", "--max-arrays", "4", "--out", t.TempDir())
 	expectOneLineError(t, "--max-arrays", "search", "--stage", "micro", "--pe-budget", "1024", "--max-arrays", "3", "--out", t.TempDir())
+}
+
+// TestSearchStagePricesChosenArray: a co-design search stopped before training prices its network on
+// the array it chose (arch.json's search.array), as `uboost estimate` does on that array, not on the
+// base accelerator (--array, here none of the candidates) the candidates take their other settings from.
+func TestSearchStagePricesChosenArray(t *testing.T) {
+	out := t.TempDir()
+	stdout, stderr, ok := run(t, "search", "--stage", "micro", "--epochs-micro", "1", "--steps-per-epoch", "2", "--search-batch", "8",
+		"--array", "128x128", "--arrays", "32x32,4x16x16", "--json", "--out", out)
+	if !ok {
+		t.Fatalf("co-design micro search failed: %s", stderr)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("search --json: %v", err)
+	}
+	archPath := filepath.Join(out, "arch.json")
+	chosen, _ := field(readJSON(t, archPath), "search", "array").(string)
+	if chosen == "" {
+		t.Fatalf("arch.json has no search.array")
+	}
+	batch := field(sum, "accelerator", "batch").(float64)
+	stdout, stderr, ok = run(t, "estimate", "--arch", archPath, "--array", chosen, "--batch", strconv.Itoa(int(batch)), "--json")
+	if !ok {
+		t.Fatalf("estimate on the chosen array failed: %s", stderr)
+	}
+	var want map[string]any
+	if err := json.Unmarshal([]byte(stdout), &want); err != nil {
+		t.Fatalf("estimate --json: %v", err)
+	}
+	for _, key := range []string{"cycles", "latency_ms", "utilization", "energy_uj"} {
+		if got, w := field(sum, "total", key), field(want, "total", key); got != w {
+			t.Errorf("search summary total.%s = %v on %s, want %v (estimate on the chosen %s)", key, got, field(sum, "accelerator"), w, chosen)
+		}
+	}
+	for _, key := range []string{"rows", "cols", "arrays"} {
+		if got, w := field(sum, "accelerator", key), field(want, "accelerator", key); got != w {
+			t.Errorf("search summary accelerator.%s = %v, want %v (the chosen %s)", key, got, w, chosen)
+		}
+	}
 }
