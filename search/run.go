@@ -421,6 +421,9 @@ func runStage(s *supernet, epochs int, split *data.Split, dir string, opt RunOpt
 		return nil, err
 	}
 	defer lock.Release()
+	if epochs == 0 && opt.Warn != nil { // allowed (a derivation from the initial logits), rarely meant
+		opt.Warn(fmt.Sprintf("%s stage: 0 epochs, so its network is derived from the initial architecture logits, untrained", s.stage))
+	}
 	ck, statePath := filepath.Join(dir, ckptDir), filepath.Join(dir, stateFile)
 	ctx, handler, err := openStageCheckpoint(cfg, ck, &st, opt.Warn)
 	if err != nil {

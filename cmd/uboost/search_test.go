@@ -210,3 +210,19 @@ func TestSearchStagePricesChosenArray(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchZeroEpochsWarns: a stage of zero epochs is allowed (the network derived from the initial
+// logits) but said on stderr, since it is rarely what a user meant.
+func TestSearchZeroEpochsWarns(t *testing.T) {
+	_, stderr, ok := run(t, "search", "--stage", "micro", "--epochs-micro", "0", "--out", t.TempDir())
+	if !ok {
+		t.Fatalf("a zero-epoch micro stage failed: %s", stderr)
+	}
+	if want := "uboost: warning: micro stage: 0 epochs"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q does not contain %q", stderr, want)
+	}
+	_, stderr, ok = run(t, "search", "--stage", "micro", "--epochs-micro", "1", "--steps-per-epoch", "2", "--search-batch", "8", "--out", t.TempDir())
+	if !ok || strings.Contains(stderr, "0 epochs") {
+		t.Errorf("a one-epoch stage: ok %v, stderr %q (want no zero-epoch warning)", ok, stderr)
+	}
+}
