@@ -403,28 +403,27 @@ func ChannelStage(cfg *search.Config, ds *data.Dataset, g *search.Genotype, dir 
 // opt is not the default schedule, with the default one too), and fills the hardware half of a Result.
 func Measure(scfg *search.Config, opt sim.Options, net *arch.Network) (*Result, [2]*cost.Report, error) {
 	var reports [2]*cost.Report
-	searched, err := SearchedAccelerator(scfg, net)
+	a, err := SearchedAccelerator(scfg, net) // a copy, so the batch is set on it alone
 	if err != nil {
 		return nil, reports, err
 	}
-	a := *searched
 	a.WithBatch(1)
 	layers, err := net.Layers()
 	if err != nil {
 		return nil, reports, err
 	}
 	for i, m := range []cost.Model{cost.Systolic(), cost.NewSimulator(opt)} {
-		if reports[i], err = m.Estimate(&a, layers); err != nil {
+		if reports[i], err = m.Estimate(a, layers); err != nil {
 			return nil, reports, fmt.Errorf("%s: %w", m.Name(), err)
 		}
 		reports[i].Network = net.Name
 	}
 	res := &Result{
-		Exact: metricsOf(reports[0]), Simulator: metricsOf(reports[1]), Accelerator: &a,
+		Exact: metricsOf(reports[0]), Simulator: metricsOf(reports[1]), Accelerator: a,
 		Method: scfg.Cost, Lambda: scfg.Lambda, Beta: scfg.Beta, Preset: scfg.Preset, Protocol: scfg.Protocol,
 	}
 	if opt != (sim.Options{}) {
-		r, err := cost.NewSimulator(sim.Options{}).Estimate(&a, layers)
+		r, err := cost.NewSimulator(sim.Options{}).Estimate(a, layers)
 		if err != nil {
 			return nil, reports, fmt.Errorf("simulator (default schedule): %w", err)
 		}
