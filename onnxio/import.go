@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -128,7 +129,8 @@ func nodeLabel(nd *onnx.NodeProto) string {
 	if name == "" && len(nd.GetOutput()) > 0 {
 		name = nd.GetOutput()[0]
 	}
-	return fmt.Sprintf("%q (%s)", name, nd.GetOpType())
+	op := strconv.Quote(nd.GetOpType()) // escaped, so a hostile op type cannot break the one-line error
+	return fmt.Sprintf("%q (%s)", name, op[1:len(op)-1])
 }
 
 // fail marks a node's outputs as unknown, so that the nodes reading them are skipped rather than
